@@ -1,0 +1,199 @@
+/*
+ * pprofd.h - the whole public API of pprofd.
+ *
+ * pprofd serves Go's /debug/pprof/ endpoints from inside a C or C++ program,
+ * with Go's query parameters and wire formats, so that `go tool pprof`,
+ * continuous-profiling scrapers, curl and browsers work against it exactly
+ * as against a Go server.
+ *
+ * Three ways to use it:
+ *   - link with -lpprofd and call pprofd_start(NULL);
+ *   - LD_PRELOAD=libpprofd.so PPROFD_ADDR=127.0.0.1:6060 ./daemon;
+ *   - pprofd_write_profile() to a file descriptor, without HTTP, or
+ *     pprofd_mhd_dispatch() inside an application's own libmicrohttpd daemon.
+ *
+ * Conventions: functions return 0 on success and a negative PPROFD_E* code
+ * on failure (pprofd_strerror() explains it). Pointer returns are NULL only
+ * when memory is exhausted. Types are opaque; fields are set with typed
+ * setters so that they can grow without an ABI break. Unless said otherwise,
+ * every function is thread-safe and none is async-signal-safe.
+ */
+#ifndef PPROFD_H
+#define PPROFD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pprofd_version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && defined(PPROFD_BUILDING)
+#define PPROFD_EXTERN __attribute__((visibility("default")))
+#else
+#define PPROFD_EXTERN
+#endif
+
+/*
+ * The error space. Values only grow; each number is written once and kept.
+ * XX(name, value, message)
+ */
+#define PPROFD_ERRNO_MAP(XX)                                                   \
+  XX(EINVAL, -1, "invalid argument")                                           \
+  XX(ENOMEM, -2, "out of memory")                                              \
+  XX(EALREADY, -3, "pprofd is already running")                                \
+  XX(ENOTRUNNING, -4, "pprofd is not running")                                 \
+  XX(EADDR, -5, "invalid listen address (want HOST:PORT)")                     \
+  XX(ELISTEN, -6, "cannot listen on the address")                              \
+  XX(EHTTP, -7, "the HTTP server failed to start")                             \
+  XX(ENOPROFILE, -8, "unknown profile name")                                   \
+  XX(EUNAVAILABLE, -9, "this profile is unavailable")                          \
+  XX(EIO, -10, "input/output error")                                           \
+  XX(ELIMIT, -11, "a configured limit was exceeded")                           \
+  XX(EEXIST, -12, "the name is already in use")                                \
+  XX(ENOTFOUND, -13, "no such entry")                                          \
+  XX(EBUSY, -14, "the resource is busy")
+
+typedef enum {
+#define PPROFD_ERR_ENUM(name, val, msg) PPROFD_##name = (val),
+  PPROFD_ERRNO_MAP(PPROFD_ERR_ENUM)
+#undef PPROFD_ERR_ENUM
+      PPROFD_ERRNO_LAST = -15
+} pprofd_errno;
+
+/* A static English message for `err`; "unknown error" for unknown codes.
+ * Since 0.1.0. */
+PPROFD_EXTERN const char *pprofd_strerror(int err);
+/* The code's name, e.g. "PPROFD_EINVAL"; "PPROFD_UNKNOWN" otherwise.
+ * Since 0.1.0. */
+PPROFD_EXTERN const char *pprofd_err_name(int err);
+
+/* The version as "MAJOR.MINOR.PATCH", and as 0xMMmmpp. Since 0.1.0. */
+PPROFD_EXTERN const char *pprofd_version(void);
+PPROFD_EXTERN unsigned pprofd_version_hex(void);
+
+/*
+ * Configuration. Every knob has a PPROFD_* environment variable of the same
+ * name; pprofd_start(NULL) reads them, and pprofd_config_from_env() applies
+ * them to a config. The index page shows the configuration in force.
+ */
+typedef struct pprofd_config pprofd_config;
+
+/* A new config holding the defaults. NULL when out of memory.
+ * Since 0.1.0. */
+PPROFD_EXTERN pprofd_config *pprofd_config_new(void);
+/* Frees a config; NULL is ignored. Since 0.1.0. */
+PPROFD_EXTERN void pprofd_config_free(pprofd_config *cfg);
+
+/* Applies the PPROFD_* environment variables that are set. A bad value
+ * returns PPROFD_EINVAL naming nothing; the config keeps the values that
+ * parsed. Variables: PPROFD_ADDR, PPROFD_HTTP, PPROFD_MAX_CONNECTIONS,
+ * PPROFD_REQUEST_TIMEOUT, PPROFD_MAX_SECONDS, PPROFD_MAX_BODY,
+ * PPROFD_SYMBOLIZE. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_from_env(pprofd_config *cfg);
+
+/* The listen address as "HOST:PORT" (IPv4 literal, "[IPv6]" literal or
+ * "localhost"); port 0 picks a free port, readable after start with
+ * pprofd_get_addr(). Default "127.0.0.1:6060". PPROFD_ADDR.
+ * Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_addr(pprofd_config *cfg, const char *addr);
+/* Whether to run the HTTP server at all (default 1). PPROFD_HTTP.
+ * Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_http(pprofd_config *cfg, int enabled);
+/* The most requests served at once (1..1024, default 16); more get 503.
+ * PPROFD_MAX_CONNECTIONS. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_max_connections(pprofd_config *cfg,
+                                                    unsigned n);
+/* Seconds an idle or slow client may keep a connection (1..3600, default
+ * 30). PPROFD_REQUEST_TIMEOUT. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_request_timeout(pprofd_config *cfg,
+                                                    unsigned seconds);
+/* The longest `seconds` a profile, delta or trace request may ask for
+ * (1..86400, default 3600); longer asks get 400. PPROFD_MAX_SECONDS.
+ * Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_max_seconds(pprofd_config *cfg,
+                                                unsigned seconds);
+/* The largest request body (POST /debug/pprof/symbol) in bytes
+ * (1 KiB..64 MiB, default 1 MiB); larger bodies get 413.
+ * PPROFD_MAX_BODY. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_max_body(pprofd_config *cfg, size_t bytes);
+/* Whether binary profiles carry function names, files and lines (default 1).
+ * With 0, locations hold addresses only and clients symbolize through
+ * /debug/pprof/symbol or their own binaries. PPROFD_SYMBOLIZE.
+ * Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_symbolize(pprofd_config *cfg, int enabled);
+
+/*
+ * Starts pprofd with `cfg` (copied; NULL means the defaults plus the
+ * environment). Returns PPROFD_EALREADY when running, PPROFD_EADDR for a
+ * malformed address, PPROFD_ELISTEN when the port is taken.
+ * Since 0.1.0.
+ */
+PPROFD_EXTERN int pprofd_start(const pprofd_config *cfg);
+/* Stops the server and the samplers; waits for requests in flight to end.
+ * PPROFD_ENOTRUNNING when not started. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_stop(void);
+/* Writes the address actually listened on ("127.0.0.1:40123") into buf.
+ * PPROFD_ENOTRUNNING without a server, PPROFD_EINVAL if buf is too small.
+ * Since 0.1.0. */
+PPROFD_EXTERN int pprofd_get_addr(char *buf, size_t len);
+
+/*
+ * Writes the named profile ("heap", "goroutine", a custom name, ...) to fd
+ * in the format `debug` selects, as GET /debug/pprof/<name>?debug=<debug>
+ * would: 0 is gzipped protobuf, 1 is Go's legacy text. Works whether or
+ * not pprofd_start() was called. PPROFD_ENOPROFILE, PPROFD_EUNAVAILABLE,
+ * PPROFD_EIO. Since 0.1.0.
+ */
+PPROFD_EXTERN int pprofd_write_profile(const char *name, int fd, int debug);
+
+/*
+ * Custom profiles: the equivalent of Go's pprof.NewProfile. A custom
+ * profile is a set of keys, each remembered with the stack that added it
+ * (say, open sessions and where they were opened). It is listed on the
+ * index page and served at /debug/pprof/<name> as a count profile.
+ */
+typedef struct pprofd_profile pprofd_profile;
+
+/* Creates the profile `name` ([A-Za-z0-9._-], 1..64 bytes, not a built-in
+ * name). NULL on a bad or taken name or when out of memory; *err (if not
+ * NULL) tells which. Since 0.1.0. */
+PPROFD_EXTERN pprofd_profile *pprofd_profile_new(const char *name, int *err);
+/* Looks up a custom profile by name; NULL if none. Since 0.1.0. */
+PPROFD_EXTERN pprofd_profile *pprofd_profile_lookup(const char *name);
+/* Records `key` with the caller's stack, skipping `skip` extra frames.
+ * PPROFD_EEXIST if the key is present, PPROFD_ELIMIT past 1,000,000 keys.
+ * Since 0.1.0. */
+PPROFD_EXTERN int pprofd_profile_add(pprofd_profile *p, const void *key,
+                                     int skip);
+/* Forgets `key`; PPROFD_ENOTFOUND if absent. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_profile_remove(pprofd_profile *p, const void *key);
+/* The number of keys. Since 0.1.0. */
+PPROFD_EXTERN size_t pprofd_profile_count(const pprofd_profile *p);
+
+/*
+ * Mounting into an application's own libmicrohttpd daemon. Call this first
+ * from the daemon's access handler with the handler's arguments. It returns
+ * 0 when the URL is not under /debug/pprof (the application handles it),
+ * 1 when pprofd handled it, with *mhd_result set to what the access handler
+ * must return. Register pprofd_mhd_completed() as (or call it from) the
+ * daemon's MHD_OPTION_NOTIFY_COMPLETED callback. Long requests
+ * (profile?seconds=N) occupy the calling thread: use a thread-per-connection
+ * or thread-pool daemon. Since 0.1.0.
+ */
+struct MHD_Connection;
+PPROFD_EXTERN int pprofd_mhd_dispatch(struct MHD_Connection *conn,
+                                      const char *url, const char *method,
+                                      const char *upload_data,
+                                      size_t *upload_data_size, void **req_cls,
+                                      int *mhd_result);
+/* Frees what pprofd_mhd_dispatch() kept in *req_cls; safe on requests
+ * pprofd did not handle. Since 0.1.0. */
+PPROFD_EXTERN void pprofd_mhd_completed(void **req_cls);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PPROFD_H */

@@ -1,0 +1,206 @@
+/*
+ * api.c - the public entry points: start/stop, the file API, errors and
+ * the version, and the constructor that starts pprofd under LD_PRELOAD.
+ *
+ * rt.lock serializes start and stop and guards the config in force. A
+ * failure to start leaves nothing running and is reported to the caller
+ * (or, for the constructor, once on stderr); it never ends the host.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/conf.h"
+#include "core/ialloc.h"
+#include "core/profiles.h"
+#include "core/runtime.h"
+#include "encode/buf.h"
+#include "http/server.h"
+#include "pprofd.h"
+#include "sample/cmdline.h"
+
+struct pprofd__runtime pprofd__rt = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .custom = {.lock = PTHREAD_MUTEX_INITIALIZER},
+};
+
+/* The address the server listens on ("" without a server). */
+static char bound_addr[PPROFD__ADDR_MAX];
+static int cfg_ready;
+
+void pprofd__runtime_config(struct pprofd_config *out) {
+  pthread_mutex_lock(&pprofd__rt.lock);
+  if (!cfg_ready) {
+    pprofd__config_defaults(&pprofd__rt.cfg);
+    cfg_ready = 1;
+  }
+  *out = pprofd__rt.cfg;
+  pthread_mutex_unlock(&pprofd__rt.lock);
+}
+
+const char *pprofd_strerror(int err) {
+#define PPROFD_ERR_MSG(name, val, msg)                                         \
+  case val:                                                                    \
+    return msg;
+  switch (err) {
+    PPROFD_ERRNO_MAP(PPROFD_ERR_MSG)
+  case 0:
+    return "success";
+  default:
+    return "unknown error";
+  }
+#undef PPROFD_ERR_MSG
+}
+
+const char *pprofd_err_name(int err) {
+#define PPROFD_ERR_NAME(name, val, msg)                                        \
+  case val:                                                                    \
+    return "PPROFD_" #name;
+  switch (err) {
+    PPROFD_ERRNO_MAP(PPROFD_ERR_NAME)
+  default:
+    return "PPROFD_UNKNOWN";
+  }
+#undef PPROFD_ERR_NAME
+}
+
+const char *pprofd_version(void) { return PPROFD_VERSION_STRING; }
+
+unsigned pprofd_version_hex(void) { return PPROFD_VERSION_HEX; }
+
+int pprofd_start(const pprofd_config *cfg) {
+  struct pprofd_config c;
+  int err = 0;
+  if (cfg != NULL) {
+    c = *cfg;
+  } else {
+    pprofd__config_defaults(&c);
+    (void)pprofd_config_from_env(&c); /* bad values keep their defaults */
+  }
+  pthread_mutex_lock(&pprofd__rt.lock);
+  if (pprofd__rt.running) {
+    err = PPROFD_EALREADY;
+    goto out;
+  }
+  char addr[PPROFD__ADDR_MAX] = "";
+  if (c.http) {
+    err = pprofd__http_start(&c, &pprofd__rt.http, addr, sizeof addr);
+    if (err != 0)
+      goto out;
+  }
+  memcpy(bound_addr, addr, sizeof bound_addr);
+  pprofd__rt.cfg = c;
+  cfg_ready = 1;
+  pprofd__rt.running = 1;
+  pprofd__rt.start_nanos = 0;
+out:
+  pthread_mutex_unlock(&pprofd__rt.lock);
+  return err;
+}
+
+int pprofd_stop(void) {
+  pthread_mutex_lock(&pprofd__rt.lock);
+  if (!pprofd__rt.running) {
+    pthread_mutex_unlock(&pprofd__rt.lock);
+    return PPROFD_ENOTRUNNING;
+  }
+  struct pprofd__http *h = pprofd__rt.http;
+  pprofd__rt.http = NULL;
+  pprofd__rt.running = 0;
+  bound_addr[0] = '\0';
+  pthread_mutex_unlock(&pprofd__rt.lock);
+  /* Outside rt.lock: handlers finishing their requests read the config. */
+  pprofd__http_stop(h);
+  return 0;
+}
+
+int pprofd_get_addr(char *buf, size_t len) {
+  int err = 0;
+  pthread_mutex_lock(&pprofd__rt.lock);
+  if (!pprofd__rt.running || bound_addr[0] == '\0')
+    err = PPROFD_ENOTRUNNING;
+  else if (buf == NULL || strlen(bound_addr) >= len)
+    err = PPROFD_EINVAL;
+  else
+    strcpy(buf, bound_addr);
+  pthread_mutex_unlock(&pprofd__rt.lock);
+  return err;
+}
+
+/* Writes all of data to fd, retrying on EINTR and short writes. */
+static int write_all(int fd, const char *data, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return PPROFD_EIO;
+    data += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int pprofd_write_profile(const char *name, int fd, int debug) {
+  if (name == NULL || fd < 0)
+    return PPROFD_EINVAL;
+  pprofd__buf b;
+  pprofd__buf_init(&b, PPROFD__BUF_MAX_DEFAULT);
+  int err;
+  if (strcmp(name, "cmdline") == 0) {
+    err = pprofd__cmdline(&b);
+  } else {
+    pprofd__kind tmp;
+    const pprofd__kind *k;
+    int text;
+    const char *why;
+    err = pprofd__kind_lookup(name, &tmp, &k);
+    if (err == 0)
+      err = pprofd__kind_render(k, debug, 0, &b, &text, &why);
+  }
+  if (err == 0)
+    err = pprofd__buf_failed(&b);
+  if (err == 0 && b.len > 0)
+    err = write_all(fd, b.data, b.len);
+  pprofd__buf_free(&b);
+  return err;
+}
+
+/* Whether this library was named in LD_PRELOAD. */
+static int preloaded(void) {
+  const char *p = getenv("LD_PRELOAD");
+  return p != NULL && strstr(p, "libpprofd") != NULL;
+}
+
+/*
+ * Under LD_PRELOAD with PPROFD_ADDR set (or with PPROFD_AUTOSTART=1 in any
+ * program), start pprofd before main() with the environment's config. A
+ * failure is reported once on stderr and the host runs on without it.
+ */
+__attribute__((constructor)) static void pprofd_autostart(void) {
+  const char *addr = getenv("PPROFD_ADDR");
+  const char *force = getenv("PPROFD_AUTOSTART");
+  int want = (addr != NULL && *addr && preloaded()) ||
+             (force != NULL && strcmp(force, "1") == 0);
+  if (force != NULL && strcmp(force, "0") == 0)
+    want = 0;
+  if (!want)
+    return;
+  struct pprofd_config c;
+  pprofd__config_defaults(&c);
+  if (pprofd_config_from_env(&c) != 0)
+    fprintf(stderr, "pprofd: ignoring an invalid PPROFD_* variable\n");
+  int err = pprofd_start(&c);
+  if (err != 0) {
+    fprintf(stderr, "pprofd: not started on %s: %s\n", c.addr,
+            pprofd_strerror(err));
+    return;
+  }
+  char a[PPROFD__ADDR_MAX];
+  if (pprofd_get_addr(a, sizeof a) == 0)
+    fprintf(stderr, "pprofd: listening on http://%s/debug/pprof/\n", a);
+}

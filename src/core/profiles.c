@@ -1,0 +1,173 @@
+/*
+ * profiles.c - the table of profile kinds (see profiles.h).
+ *
+ * The built-in rows are Go's profiles with descriptions rewritten to be
+ * true for a C program (threads, not goroutines). A row whose sampler is
+ * not part of this version answers "unavailable" with its reason, which
+ * the HTTP layer turns into a clear error and the index page shows; no
+ * row ever serves a made-up profile.
+ */
+#include "config.h"
+
+#include "core/profiles.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ialloc.h"
+#include "core/runtime.h"
+#include "encode/pprof.h"
+#include "pprofd.h"
+#include "sample/custom.h"
+
+/* Count of a row that has nothing to count. */
+static int64_t zero_count(const pprofd__kind *k) { return 0; }
+
+/* Why allocation profiles are unavailable in this version. */
+static const char *no_alloc_sampler(const pprofd__kind *k) {
+  return "this version of pprofd has no allocation sampler";
+}
+
+/* Why thread profiles are unavailable in this version. */
+static const char *no_thread_registry(const pprofd__kind *k) {
+  return "this version of pprofd has no thread registry";
+}
+
+/* Why contention profiles are unavailable in this version. */
+static const char *no_contention(const pprofd__kind *k) {
+  return "this version of pprofd has no contention sampler";
+}
+
+/* Why CPU profiling is unavailable in this version. */
+static const char *no_cpu_sampler(const pprofd__kind *k) {
+  return "this version of pprofd has no CPU sampler";
+}
+
+/* Why tracing is unavailable in this version. */
+static const char *no_tracer(const pprofd__kind *k) {
+  return "this version of pprofd has no execution tracer";
+}
+
+#define NAMED (PPROFD__KIND_NAMED | PPROFD__KIND_DELTA)
+
+static const pprofd__kind builtin[] = {
+    {"allocs", "A sampling of all past memory allocations", NAMED,
+     PPROFD__TEXT_NONZERO, zero_count, no_alloc_sampler, NULL, NULL, NULL,
+     NULL},
+    {"block", "Stack traces that led to blocking on synchronization primitives",
+     NAMED, PPROFD__TEXT_POSITIVE, zero_count, no_contention, NULL, NULL, NULL,
+     NULL},
+    {"cmdline", "The command line invocation of the current program",
+     PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, NULL, NULL, NULL,
+     NULL, NULL},
+    {"goroutine",
+     "Stack traces of all current threads. Use debug=2 as a query parameter "
+     "to export every thread's stack, state and creator in a readable dump.",
+     NAMED, PPROFD__TEXT_ONE, zero_count, no_thread_registry, NULL, NULL, NULL,
+     NULL},
+    {"heap",
+     "A sampling of memory allocations of live objects. You can specify the "
+     "gc GET parameter to run the application's collection hooks and "
+     "malloc_trim before taking the heap sample.",
+     NAMED, PPROFD__TEXT_NONZERO, zero_count, no_alloc_sampler, NULL, NULL,
+     NULL, NULL},
+    {"mutex", "Stack traces of holders of contended mutexes", NAMED,
+     PPROFD__TEXT_POSITIVE, zero_count, no_contention, NULL, NULL, NULL, NULL},
+    {"profile",
+     "CPU profile. You can specify the duration in the seconds GET "
+     "parameter. After you get the profile file, use the go tool pprof "
+     "command to investigate the profile.",
+     PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, no_cpu_sampler,
+     NULL, NULL, NULL, NULL},
+    {"threadcreate", "Stack traces that led to the creation of new OS threads",
+     NAMED, PPROFD__TEXT_POSITIVE, zero_count, no_thread_registry, NULL, NULL,
+     NULL, NULL},
+    {"trace",
+     "A trace of execution of the current program, as Chrome trace-event "
+     "JSON. You can specify the duration in the seconds GET parameter. Open "
+     "the trace file in Perfetto UI or chrome://tracing.",
+     PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, no_tracer, NULL,
+     NULL, NULL, NULL},
+};
+
+const pprofd__kind *pprofd__kind_builtin(const char *name) {
+  for (size_t i = 0; i < PPROFD__ARRAY_SIZE(builtin); i++)
+    if (strcmp(builtin[i].name, name) == 0)
+      return &builtin[i];
+  return NULL;
+}
+
+int pprofd__kind_lookup(const char *name, pprofd__kind *tmp,
+                        const pprofd__kind **k) {
+  const pprofd__kind *b = pprofd__kind_builtin(name);
+  if (b != NULL && (b->flags & PPROFD__KIND_NAMED)) {
+    *k = b;
+    return 0;
+  }
+  if (b == NULL && pprofd__custom_row(name, tmp) == 0) {
+    *k = tmp;
+    return 0;
+  }
+  return PPROFD_ENOPROFILE;
+}
+
+/* Orders rows by name, byte-wise, as Go's index does. */
+static int cmp_row(const void *a, const void *b) {
+  return strcmp(((const pprofd__kind *)a)->name,
+                ((const pprofd__kind *)b)->name);
+}
+
+pprofd__kind *pprofd__kind_list(size_t *n) {
+  size_t nb = PPROFD__ARRAY_SIZE(builtin);
+  for (;;) {
+    size_t nc = pprofd__custom_rows(NULL, 0);
+    pprofd__kind *rows = pprofd__icalloc(nb + nc + 1, sizeof *rows);
+    if (rows == NULL)
+      return NULL;
+    memcpy(rows, builtin, sizeof builtin);
+    size_t got = pprofd__custom_rows(rows + nb, nc);
+    if (got > nc) { /* a profile was added meanwhile: try again */
+      pprofd__ifree(rows);
+      continue;
+    }
+    qsort(rows, nb + got, sizeof *rows, cmp_row);
+    *n = nb + got;
+    return rows;
+  }
+}
+
+int pprofd__kind_is_text(const pprofd__kind *k, int64_t debug) {
+  switch (k->text_rule) {
+  case PPROFD__TEXT_NONZERO:
+    return debug != 0;
+  case PPROFD__TEXT_ONE:
+    return debug >= 1;
+  case PPROFD__TEXT_POSITIVE:
+  default:
+    return debug > 0;
+  }
+}
+
+int pprofd__kind_render(const pprofd__kind *k, int64_t debug, int64_t gc,
+                        pprofd__buf *out, int *text, const char **why) {
+  const char *w = k->unavailable != NULL ? k->unavailable(k) : NULL;
+  if (w != NULL || k->collect == NULL) {
+    *why = w != NULL ? w : "it cannot be collected";
+    return PPROFD_EUNAVAILABLE;
+  }
+  if (gc > 0 && k->gc != NULL)
+    k->gc(k);
+  struct pprofd_config cfg;
+  pprofd__runtime_config(&cfg);
+  pprofd__snapshot s;
+  pprofd__snap_init(&s);
+  int err = k->collect(k, &s);
+  *text = pprofd__kind_is_text(k, debug);
+  if (err == 0) {
+    int d = debug > 2 ? 2 : (int)debug;
+    err = *text ? k->write_text(k, &s, d, out)
+                : pprofd__pprof_encode(&s, cfg.symbolize, out);
+  }
+  pprofd__snap_free(&s);
+  return err;
+}

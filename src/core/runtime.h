@@ -1,0 +1,46 @@
+/*
+ * runtime.h - pprofd's one mutable global: struct pprofd__runtime.
+ *
+ * All process-wide state lives here, one sub-struct per module, so that
+ * what pprofd holds is visible in one place (redis's `server` struct plays
+ * this role). Thread-locals are the only other state.
+ *
+ * Lock order (acquire in this order, never the reverse):
+ *   1. rt.lock            start/stop and the config in force
+ *   2. rt.custom.lock     the list of custom profiles
+ *   3. pprofd_profile.lock  one custom profile's keys
+ *   4. the symbolizer lock (symbol/symbolize.c)
+ *   5. the build-id cache lock (symbol/maps.c)
+ * The HTTP server's request-set lock (http/server.c) is a leaf: nothing is
+ * taken while holding it.
+ */
+#ifndef PPROFD_CORE_RUNTIME_H
+#define PPROFD_CORE_RUNTIME_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "core/conf.h"
+
+struct pprofd_profile;
+struct pprofd__http;
+
+struct pprofd__runtime {
+  pthread_mutex_t lock;
+  int running;
+  struct pprofd_config cfg; /* in force while running (defaults before) */
+  int64_t start_nanos;
+  struct pprofd__http *http;
+  struct {
+    pthread_mutex_t lock;
+    struct pprofd_profile *head;
+    size_t n;
+  } custom;
+};
+
+extern struct pprofd__runtime pprofd__rt;
+
+/* Copies the configuration in force (defaults when not running). */
+void pprofd__runtime_config(struct pprofd_config *out);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * index.c - the index page (see index.h).
+ *
+ * The Go part is written from the template captured in the spec: Go's
+ * html/template escapes names and descriptions, and the href is the name
+ * path-escaped (our names never need escaping: built-in names are plain
+ * and custom names are limited to [A-Za-z0-9._-]).
+ */
+#include "config.h"
+
+#include "encode/index.h"
+
+#include "core/ialloc.h"
+#include "pprofd.h"
+#include "symbol/symbolize.h"
+
+static const char head[] =
+    "<html>\n"
+    "<head>\n"
+    "<title>/debug/pprof/</title>\n"
+    "<style>\n"
+    ".profile-name{\n"
+    "\tdisplay:inline-block;\n"
+    "\twidth:6rem;\n"
+    "}\n"
+    "</style>\n"
+    "</head>\n"
+    "<body>\n"
+    "/debug/pprof/\n"
+    "<br>\n"
+    "<p>Set debug=1 as a query parameter to export in legacy text format</p>\n"
+    "<br>\n"
+    "Types of profiles available:\n"
+    "<table>\n"
+    "<thead><td>Count</td><td>Profile</td></thead>\n";
+
+/* One row of the pprofd configuration table. */
+static void conf_row(pprofd__buf *b, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void conf_row(pprofd__buf *b, const char *key, const char *fmt, ...) {
+  pprofd__buf v;
+  pprofd__buf_init(&v, 4096);
+  va_list ap;
+  va_start(ap, fmt);
+  pprofd__buf_vprintf(&v, fmt, ap);
+  va_end(ap);
+  pprofd__buf_puts(b, "<tr><td>");
+  pprofd__buf_html(b, key);
+  pprofd__buf_puts(b, "</td><td>");
+  pprofd__buf_html(b, v.data != NULL ? v.data : "");
+  pprofd__buf_puts(b, "</td></tr>\n");
+  pprofd__buf_free(&v);
+}
+
+int pprofd__index_html(const pprofd__kind *rows, size_t n,
+                       const struct pprofd_config *cfg, const char *addr,
+                       pprofd__buf *b) {
+  pprofd__buf_puts(b, head);
+  for (size_t i = 0; i < n; i++) {
+    const pprofd__kind *k = &rows[i];
+    int off = k->unavailable != NULL && k->unavailable(k) != NULL;
+    long long count = off ? 0 : (long long)k->count(k);
+    pprofd__buf_printf(b, "<tr><td>%lld</td><td><a href='%s?debug=1'>", count,
+                       k->name);
+    pprofd__buf_html(b, k->name);
+    pprofd__buf_puts(b, "</a></td></tr>\n");
+  }
+  pprofd__buf_puts(b, "</table>\n"
+                      "<a href=\"goroutine?debug=2\">full goroutine stack "
+                      "dump</a>\n"
+                      "<br>\n"
+                      "<p>\n"
+                      "Profile Descriptions:\n"
+                      "<ul>\n");
+  for (size_t i = 0; i < n; i++) {
+    pprofd__buf_puts(b, "<li><div class=profile-name>");
+    pprofd__buf_html(b, rows[i].name);
+    pprofd__buf_puts(b, ": </div> ");
+    pprofd__buf_html(b, rows[i].desc);
+    pprofd__buf_puts(b, "</li>\n");
+  }
+  pprofd__buf_puts(b, "</ul>\n</p>\n");
+
+  size_t sym_entries = 0, sym_bytes = 0;
+  pprofd__sym_stats(&sym_entries, &sym_bytes);
+  pprofd__buf_printf(b, "<p>\npprofd %s configuration:\n<table>\n",
+                     pprofd_version());
+  conf_row(b, "address", "%s", addr[0] ? addr : "(no HTTP server)");
+  conf_row(b, "symbolize", "%s",
+           cfg->symbolize ? "on: profiles carry functions, files and lines"
+                          : "off: profiles carry addresses only");
+  conf_row(b, "max_connections", "%u concurrent requests",
+           cfg->max_connections);
+  conf_row(b, "request_timeout", "%u s", cfg->request_timeout);
+  conf_row(b, "max_seconds", "%u s (longest profile, delta or trace)",
+           cfg->max_seconds);
+  conf_row(b, "max_body", "%zu bytes", cfg->max_body);
+  conf_row(b, "own_memory", "%zu bytes (symbol cache: %zu entries)",
+           pprofd__ialloc_in_use(), sym_entries);
+  for (size_t i = 0; i < n; i++) {
+    const pprofd__kind *k = &rows[i];
+    const char *why = k->unavailable != NULL ? k->unavailable(k) : NULL;
+    conf_row(b, k->name, "%s%s", why != NULL ? "off: " : "on",
+             why != NULL ? why : "");
+  }
+  pprofd__buf_puts(b, "</table>\n</p>\n</body>\n</html>");
+  return pprofd__buf_failed(b);
+}

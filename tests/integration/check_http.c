@@ -1,0 +1,758 @@
+/*
+ * check_http.c - end-to-end tests of the HTTP endpoints with real clients.
+ *
+ * The demo daemon runs as a child on an ephemeral loopback port; every
+ * request goes through curl, every binary body is gunzipped and decoded,
+ * and `go tool pprof` loads what a user would point it at. One daemon
+ * serves each test case (an unchecked fixture); the limit tests start
+ * their own with tighter settings.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "harness.h"
+#include "pprofd.h"
+
+static h_daemon demo;
+
+/* Starts the demo daemon with extra environment. */
+static void start_demo_env(char *const env[]) {
+  char *argv[] = {(char *)h_build_path("examples/pprofd-demo"), NULL};
+  ck_assert_msg(h_start(&demo, argv, env) == 0, "demo daemon did not start");
+}
+
+static void start_demo(void) {
+  char *env[] = {"PPROFD_ADDR=127.0.0.1:0", NULL};
+  start_demo_env(env);
+}
+
+static void stop_demo(void) { h_stop(&demo); }
+
+/* GET base+path into r, asserting curl worked. */
+static void get(const char *path, h_resp *r) {
+  char *url;
+  ck_assert_int_gt(asprintf(&url, "%s%s", demo.base, path), 0);
+  ck_assert_msg(h_http("GET", url, NULL, 0, r) == 0, "curl failed: %.200s",
+                url);
+  free(url);
+}
+
+/* Asserts header name has exactly value. */
+static void assert_header(const h_resp *r, const char *name,
+                          const char *value) {
+  char *v = h_header(r, name);
+  ck_assert_msg(v != NULL, "missing header %s", name);
+  ck_assert_str_eq(v, value);
+  free(v);
+}
+
+static void assert_no_header(const h_resp *r, const char *name) {
+  char *v = h_header(r, name);
+  ck_assert_msg(v == NULL, "unexpected header %s: %s", name, v);
+}
+
+/* Asserts a Go pprof error response. */
+static void assert_go_error(const h_resp *r, int status, const char *body) {
+  ck_assert_int_eq(r->status, status);
+  assert_header(r, "Content-Type", "text/plain; charset=utf-8");
+  assert_header(r, "X-Go-Pprof", "1");
+  assert_header(r, "X-Content-Type-Options", "nosniff");
+  assert_no_header(r, "Content-Disposition");
+  assert_no_header(r, "Content-Encoding");
+  ck_assert_str_eq(r->body, body);
+}
+
+/* Whether s matches the extended regex re (REG_NEWLINE). */
+static int matches(const char *s, const char *re) {
+  regex_t rx;
+  ck_assert_int_eq(regcomp(&rx, re, REG_EXTENDED | REG_NEWLINE), 0);
+  int ok = regexec(&rx, s, 0, NULL, 0) == 0;
+  regfree(&rx);
+  return ok;
+}
+
+START_TEST(test_redirect) {
+  h_resp r;
+  get("/debug/pprof", &r);
+  ck_assert_int_eq(r.status, 301);
+  assert_header(&r, "Location", "/debug/pprof/");
+  assert_header(&r, "Content-Type", "text/html; charset=utf-8");
+  ck_assert_str_eq(r.body,
+                   "<a href=\"/debug/pprof/\">Moved Permanently</a>.\n\n");
+  h_resp_free(&r);
+  get("/debug//pprof/./cmdline", &r);
+  ck_assert_int_eq(r.status, 301);
+  assert_header(&r, "Location", "/debug/pprof/cmdline");
+  h_resp_free(&r);
+  get("/elsewhere", &r);
+  ck_assert_int_eq(r.status, 404);
+  ck_assert_str_eq(r.body, "404 page not found\n");
+  h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_index) {
+  h_resp r;
+  get("/debug/pprof/?seconds=5", &r);
+  ck_assert_int_eq(r.status, 200);
+  assert_header(&r, "Content-Type", "text/html; charset=utf-8");
+  assert_header(&r, "X-Content-Type-Options", "nosniff");
+  ck_assert(
+      strncmp(r.body, "<html>\n<head>\n<title>/debug/pprof/</title>", 42) == 0);
+  ck_assert_str_eq(r.body + r.len - 15, "</body>\n</html>");
+  /* One row per profile, sorted by name, custom profile included. */
+  const char *names[] = {"allocs",       "block", "cmdline", "demo.sessions",
+                         "goroutine",    "heap",  "mutex",   "profile",
+                         "threadcreate", "trace"};
+  const char *prev = r.body;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    char row[256];
+    snprintf(row, sizeof row, "</td><td><a href='%s?debug=1'>%s</a></td></tr>",
+             names[i], names[i]);
+    const char *at = strstr(r.body, row);
+    ck_assert_msg(at != NULL, "no row for %s", names[i]);
+    ck_assert_msg(at > prev, "row %s out of order", names[i]);
+    prev = at;
+  }
+  ck_assert(matches(r.body, "^<tr><td>[0-9]+</td><td><a href='demo.sessions"));
+  ck_assert(strstr(r.body, "<a href=\"goroutine?debug=2\">full goroutine "
+                           "stack dump</a>") != NULL);
+  ck_assert(strstr(r.body, "<li><div class=profile-name>cmdline: </div> The "
+                           "command line invocation of the current "
+                           "program</li>") != NULL);
+  ck_assert(strstr(r.body, "Stack traces of all current threads") != NULL);
+  /* The configuration in force, and why things are off. */
+  ck_assert(strstr(r.body, demo.addr) != NULL);
+  ck_assert(strstr(r.body, "<td>heap</td><td>off: ") != NULL);
+  ck_assert(strstr(r.body, "<td>demo.sessions</td><td>on</td>") != NULL);
+  h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_unknown_profile) {
+  const char *paths[] = {"/debug/pprof/nosuch", "/debug/pprof/heap/",
+                         "/debug/pprof/Heap", "/debug/pprof/a/b"};
+  for (size_t i = 0; i < 4; i++) {
+    h_resp r;
+    get(paths[i], &r);
+    assert_go_error(&r, 404, "Unknown profile\n");
+    h_resp_free(&r);
+  }
+}
+END_TEST
+
+START_TEST(test_cmdline) {
+  h_resp r;
+  get("/debug/pprof/cmdline?debug=1&seconds=3", &r);
+  ck_assert_int_eq(r.status, 200);
+  assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
+  assert_header(&r, "X-Content-Type-Options", "nosniff");
+  const char *exe = h_build_path("examples/pprofd-demo");
+  ck_assert_uint_eq(r.len, strlen(exe));
+  ck_assert(memcmp(r.body, exe, r.len) == 0);
+  h_resp_free(&r);
+}
+END_TEST
+
+static int connect_demo(void);
+
+START_TEST(test_methods) {
+  char url[512];
+  h_resp r;
+  snprintf(url, sizeof url, "%s/debug/pprof/heap", demo.base);
+  ck_assert_int_eq(h_http("PUT", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 405);
+  assert_header(&r, "Allow", "GET, HEAD");
+  assert_header(&r, "X-Content-Type-Options", "nosniff");
+  ck_assert_str_eq(r.body, "Method Not Allowed\n");
+  h_resp_free(&r);
+  ck_assert_int_eq(h_http("POST", url, "x", 1, &r), 0);
+  ck_assert_int_eq(r.status, 405);
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "%s/debug/pprof/symbol", demo.base);
+  ck_assert_int_eq(h_http("DELETE", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 405);
+  assert_header(&r, "Allow", "GET, HEAD, POST");
+  h_resp_free(&r);
+  ck_assert_int_eq(h_http("POST", url, "0x0", 3, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  /* HEAD: the same headers as GET and no body. */
+  snprintf(url, sizeof url, "%s/debug/pprof/demo.sessions", demo.base);
+  ck_assert_int_eq(h_http("HEAD", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  assert_header(&r, "Content-Type", "application/octet-stream");
+  assert_header(&r, "Content-Disposition",
+                "attachment; filename=\"demo.sessions\"");
+  h_resp_free(&r);
+  /* Nothing follows the headers of a HEAD response. */
+  int fd = connect_demo();
+  const char *req = "HEAD /debug/pprof/demo.sessions HTTP/1.0\r\n\r\n";
+  ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+  char buf[4096];
+  size_t n = 0;
+  ssize_t k;
+  while ((k = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+    n += (size_t)k;
+  buf[n] = '\0';
+  close(fd);
+  const char *end = strstr(buf, "\r\n\r\n");
+  ck_assert_ptr_nonnull(end);
+  ck_assert_str_eq(end, "\r\n\r\n");
+}
+END_TEST
+
+/* Fetches and decodes the demo's custom profile. */
+static Perftools__Profiles__Profile *fetch_sessions(const char *query) {
+  h_resp r;
+  char path[256];
+  snprintf(path, sizeof path, "/debug/pprof/demo.sessions%s", query);
+  get(path, &r);
+  ck_assert_int_eq(r.status, 200);
+  assert_header(&r, "Content-Type", "application/octet-stream");
+  assert_header(&r, "Content-Disposition",
+                "attachment; filename=\"demo.sessions\"");
+  assert_header(&r, "X-Content-Type-Options", "nosniff");
+  assert_no_header(&r, "Content-Encoding");
+  Perftools__Profiles__Profile *p = h_profile(r.body, r.len);
+  ck_assert_msg(p != NULL, "body is not one gzipped profile");
+  h_resp_free(&r);
+  const char *bad = h_profile_invariants(p);
+  ck_assert_msg(bad == NULL, "invariant: %s", bad);
+  return p;
+}
+
+START_TEST(test_custom_proto) {
+  usleep(300 * 1000); /* let the session manager open some sessions */
+  Perftools__Profiles__Profile *p = fetch_sessions("?debug=abc&gc=1");
+  ck_assert_uint_eq(p->n_sample_type, 1);
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->type), "demo.sessions");
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->unit), "count");
+  ck_assert_str_eq(h_str(p, p->period_type->type), "demo.sessions");
+  ck_assert_int_eq(p->period, 1);
+  ck_assert_int_eq(p->duration_nanos, 0);
+  ck_assert_int_eq(p->default_sample_type, 0);
+  ck_assert_uint_ge(p->n_sample, 2);
+  /* Both call sites, by name, with the demo's file and real lines. */
+  ck_assert(h_has_function(p, "open_session_from_accept"));
+  ck_assert(h_has_function(p, "open_session_from_resume"));
+  ck_assert(h_has_function(p, "session_manager"));
+  int saw_file = 0;
+  for (size_t i = 0; i < p->n_function; i++) {
+    const char *f = h_str(p, p->function[i]->filename);
+    if (strstr(f, "examples/demo.c") != NULL && f[0] == '/')
+      saw_file = 1;
+  }
+  ck_assert(saw_file);
+  for (size_t i = 0; i < p->n_location; i++) {
+    const Perftools__Profiles__Location *l = p->location[i];
+    for (size_t j = 0; j < l->n_line; j++) {
+      const char *fn = h_str(p, p->function[l->line[j]->function_id - 1]->name);
+      if (strcmp(fn, "session_manager") == 0)
+        ck_assert_int_gt(l->line[j]->line, 100);
+    }
+  }
+  /* mapping[0] is the executable, with a build-id and full symbols. */
+  ck_assert_uint_ge(p->n_mapping, 2);
+  const Perftools__Profiles__Mapping *m = p->mapping[0];
+  ck_assert(strstr(h_str(p, m->filename), "pprofd-demo") != NULL);
+  ck_assert_uint_eq(strlen(h_str(p, m->build_id)), 40);
+  ck_assert(m->has_functions);
+  ck_assert(m->has_filenames);
+  ck_assert(m->has_line_numbers);
+  ck_assert_uint_gt(m->memory_limit, m->memory_start);
+  /* Counts add up to the sessions open, each a positive count. */
+  int64_t total = 0;
+  for (size_t i = 0; i < p->n_sample; i++) {
+    ck_assert_int_gt(p->sample[i]->value[0], 0);
+    total += p->sample[i]->value[0];
+  }
+  ck_assert_int_gt(total, 0);
+  perftools__profiles__profile__free_unpacked(p, NULL);
+}
+END_TEST
+
+START_TEST(test_custom_text) {
+  usleep(300 * 1000);
+  h_resp r;
+  get("/debug/pprof/demo.sessions?debug=1", &r);
+  ck_assert_int_eq(r.status, 200);
+  assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
+  assert_no_header(&r, "Content-Disposition");
+  ck_assert_msg(matches(r.body, "^demo.sessions profile: total [0-9]+$"), "%s",
+                r.body);
+  ck_assert(matches(r.body, "^[0-9]+ @( 0x[0-9a-f]+)+$"));
+  ck_assert(matches(r.body, "^#\t0x[0-9a-f]+\topen_session_from_accept\\+0x"
+                            "[0-9a-f]+\t+/.*examples/demo.c:[0-9]+$"));
+  h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_delta_errors) {
+  h_resp r;
+  get("/debug/pprof/demo.sessions?seconds=1", &r);
+  assert_go_error(&r, 400,
+                  "\"seconds\" parameter is not supported for this "
+                  "profile type\n");
+  h_resp_free(&r);
+  const char *bad[] = {"abc", "-1", "0", "1.5"};
+  for (int i = 0; i < 4; i++) {
+    char path[128];
+    snprintf(path, sizeof path, "/debug/pprof/heap?seconds=%s", bad[i]);
+    get(path, &r);
+    assert_go_error(&r, 400,
+                    "invalid value for \"seconds\" - must be a "
+                    "positive integer\n");
+    h_resp_free(&r);
+  }
+  get("/debug/pprof/heap?seconds=1&debug=1", &r);
+  assert_go_error(&r, 400, "seconds and debug params are incompatible\n");
+  h_resp_free(&r);
+  get("/debug/pprof/heap?seconds=999999", &r);
+  ck_assert_int_eq(r.status, 400);
+  h_resp_free(&r);
+  /* seconds= (empty) is no seconds at all. */
+  get("/debug/pprof/demo.sessions?seconds=", &r);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_unavailable) {
+  const char *names[] = {"heap",         "allocs", "goroutine",
+                         "threadcreate", "block",  "mutex"};
+  for (int i = 0; i < 6; i++) {
+    h_resp r;
+    char path[128];
+    snprintf(path, sizeof path, "/debug/pprof/%s", names[i]);
+    get(path, &r);
+    ck_assert_int_eq(r.status, 500);
+    assert_header(&r, "X-Go-Pprof", "1");
+    assert_no_header(&r, "Content-Disposition");
+    ck_assert(strstr(r.body, "profile unavailable: ") != NULL);
+    ck_assert(r.body[r.len - 1] == '\n');
+    h_resp_free(&r);
+  }
+  h_resp r;
+  get("/debug/pprof/profile?seconds=1", &r);
+  ck_assert_int_eq(r.status, 500);
+  ck_assert(strncmp(r.body, "Could not enable CPU profiling: ", 32) == 0);
+  h_resp_free(&r);
+  get("/debug/pprof/trace", &r);
+  ck_assert_int_eq(r.status, 500);
+  ck_assert(strncmp(r.body, "Could not enable tracing: ", 26) == 0);
+  h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_symbol) {
+  h_resp r;
+  get("/debug/pprof/symbol", &r);
+  ck_assert_int_eq(r.status, 200);
+  assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
+  ck_assert_str_eq(r.body, "num_symbols: 1\n");
+  h_resp_free(&r);
+  /* Addresses from a served profile resolve to their functions. */
+  Perftools__Profiles__Profile *p = fetch_sessions("");
+  uint64_t addr = 0;
+  for (size_t i = 0; i < p->n_location && addr == 0; i++) {
+    const Perftools__Profiles__Location *l = p->location[i];
+    if (l->n_line > 0 &&
+        strcmp(h_str(p, p->function[l->line[0]->function_id - 1]->name),
+               "open_session_from_accept") == 0)
+      addr = l->address;
+  }
+  perftools__profiles__profile__free_unpacked(p, NULL);
+  ck_assert(addr != 0);
+  char q[256], want[256];
+  snprintf(q, sizeof q, "/debug/pprof/symbol?0x%llx+junk+0+0x10+%llu",
+           (unsigned long long)addr, (unsigned long long)addr);
+  get(q, &r);
+  snprintf(want, sizeof want,
+           "num_symbols: 1\n0x%llx open_session_from_accept\n"
+           "0x%llx open_session_from_accept\n",
+           (unsigned long long)addr, (unsigned long long)addr);
+  ck_assert_str_eq(r.body, want);
+  h_resp_free(&r);
+  char url[512], body[128];
+  snprintf(url, sizeof url, "%s/debug/pprof/symbol", demo.base);
+  int n = snprintf(body, sizeof body, "0X%llX+0x1_0+0xffffffffffffffffff",
+                   (unsigned long long)addr);
+  ck_assert_int_eq(h_http("POST", url, body, (size_t)n, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  snprintf(want, sizeof want,
+           "num_symbols: 1\n0x%llx open_session_from_"
+           "accept\n",
+           (unsigned long long)addr);
+  ck_assert_str_eq(r.body, want);
+  h_resp_free(&r);
+  /* A trailing newline makes the last word unparsable, as in Go. */
+  n = snprintf(body, sizeof body, "0x%llx\n", (unsigned long long)addr);
+  ck_assert_int_eq(h_http("POST", url, body, (size_t)n, &r), 0);
+  ck_assert_str_eq(r.body, "num_symbols: 1\n");
+  h_resp_free(&r);
+}
+END_TEST
+
+/* Runs go tool pprof with a private home so nothing leaks out. */
+static int pprof_run(const char *args, char **out) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "export HOME=/tmp PPROF_TMPDIR=$(mktemp -d); go tool pprof %s",
+           args);
+  return h_run(cmd, 120, out);
+}
+
+START_TEST(test_go_pprof_proto) {
+  if (!h_have_go())
+    return;
+  usleep(300 * 1000);
+  char args[512], *out;
+  /* -symbolize=none: the names must come from the profile itself. */
+  snprintf(args, sizeof args,
+           "-symbolize=none -top %s/debug/pprof/demo.sessions", demo.base);
+  int st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof failed: %s", out);
+  ck_assert_msg(strstr(out, "open_session_from_accept") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "File: pprofd-demo") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "Type: demo.sessions") != NULL, "%s", out);
+  free(out);
+  snprintf(args, sizeof args, "-raw %s/debug/pprof/demo.sessions", demo.base);
+  st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof -raw failed: %s", out);
+  ck_assert_msg(matches(out, "open_session_from_resume .*demo.c:[0-9]+"), "%s",
+                out);
+  free(out);
+}
+END_TEST
+
+START_TEST(test_go_pprof_text_symbolz) {
+  if (!h_have_go())
+    return;
+  usleep(300 * 1000);
+  char args[512], *out;
+  /* A text profile has addresses only: pprof POSTs them to /symbol. */
+  snprintf(args, sizeof args, "-top '%s/debug/pprof/demo.sessions?debug=1'",
+           demo.base);
+  int st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof failed: %s", out);
+  ck_assert_msg(strstr(out, "open_session_from_accept") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "session_manager") != NULL, "%s", out);
+  free(out);
+}
+END_TEST
+
+START_TEST(test_go_pprof_errors) {
+  if (!h_have_go())
+    return;
+  char args[512], *out;
+  snprintf(args, sizeof args, "-top %s/debug/pprof/nosuch", demo.base);
+  int st = pprof_run(args, &out);
+  ck_assert_int_ne(st, 0);
+  ck_assert_msg(strstr(out, "server response: 404 Not Found - Unknown "
+                            "profile") != NULL,
+                "%s", out);
+  free(out);
+  snprintf(args, sizeof args, "-seconds 1 -top %s/debug/pprof/demo.sessions",
+           demo.base);
+  st = pprof_run(args, &out);
+  ck_assert_int_ne(st, 0);
+  ck_assert_msg(strstr(out, "400 Bad Request - \"seconds\" parameter is not "
+                            "supported") != NULL,
+                "%s", out);
+  free(out);
+}
+END_TEST
+
+/* The unsymbolized daemon: addresses only, symbolized by clients. */
+START_TEST(test_unsymbolized) {
+  h_stop(&demo);
+  char *env[] = {"PPROFD_ADDR=127.0.0.1:0", "PPROFD_SYMBOLIZE=0", NULL};
+  start_demo_env(env);
+  usleep(300 * 1000);
+  Perftools__Profiles__Profile *p = fetch_sessions("");
+  ck_assert_uint_eq(p->n_function, 0);
+  ck_assert(!p->mapping[0]->has_functions);
+  ck_assert_uint_gt(p->n_location, 0);
+  perftools__profiles__profile__free_unpacked(p, NULL);
+  if (!h_have_go())
+    return;
+  char args[512], *out;
+  snprintf(args, sizeof args,
+           "-symbolize=remote -top %s/debug/pprof/demo.sessions", demo.base);
+  int st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof failed: %s", out);
+  ck_assert_msg(strstr(out, "open_session_from_accept") != NULL, "%s", out);
+  free(out);
+}
+END_TEST
+
+/* Opens a TCP connection to the daemon. */
+static int connect_demo(void) {
+  char host[64];
+  int port;
+  ck_assert_int_eq(sscanf(demo.addr, "%63[^:]:%d", host, &port), 2);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)port)};
+  inet_pton(AF_INET, host, &sa.sin_addr);
+  ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  return fd;
+}
+
+START_TEST(test_limits) {
+  h_stop(&demo);
+  char *env[] = {"PPROFD_ADDR=127.0.0.1:0", "PPROFD_MAX_CONNECTIONS=1",
+                 "PPROFD_MAX_BODY=1024", "PPROFD_REQUEST_TIMEOUT=1", NULL};
+  start_demo_env(env);
+  h_resp r;
+  /* URI length. */
+  char *path = malloc(10000);
+  strcpy(path, "/debug/pprof/cmdline?x=");
+  memset(path + strlen(path), 'a', 9000);
+  path[9023] = '\0';
+  get(path, &r);
+  ck_assert_int_eq(r.status, 414);
+  assert_header(&r, "X-Go-Pprof", "1");
+  h_resp_free(&r);
+  free(path);
+  /* Body size. */
+  char url[512];
+  snprintf(url, sizeof url, "%s/debug/pprof/symbol", demo.base);
+  char *big = malloc(4096);
+  memset(big, '1', 4096);
+  ck_assert_int_eq(h_http("POST", url, big, 4096, &r), 0);
+  assert_go_error(&r, 413, "request body too large (limit 1024 bytes)\n");
+  h_resp_free(&r);
+  free(big);
+  /* A request holding the only slot makes the next one wait its turn. */
+  int fd = connect_demo();
+  const char *hold = "POST /debug/pprof/symbol HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Length: 100\r\n\r\n0x1";
+  ck_assert_int_eq(write(fd, hold, strlen(hold)), (ssize_t)strlen(hold));
+  usleep(200 * 1000);
+  get("/debug/pprof/cmdline", &r);
+  assert_go_error(&r, 503,
+                  "too many concurrent requests to pprofd "
+                  "(limit 1)\n");
+  h_resp_free(&r);
+  /* The stalled client is dropped after the request timeout. */
+  struct pollfd pfd = {fd, POLLIN, 0};
+  ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+  char buf[256];
+  ck_assert_int_le(read(fd, buf, sizeof buf), 0);
+  close(fd);
+  /* An idle connection is closed too, and the server stays up. */
+  fd = connect_demo();
+  pfd.fd = fd;
+  ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+  ck_assert_int_le(read(fd, buf, sizeof buf), 0);
+  close(fd);
+  get("/debug/pprof/cmdline", &r);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+}
+END_TEST
+
+/* LD_PRELOAD into a program that knows nothing of pprofd. */
+START_TEST(test_preload) {
+  char pre[1100],
+      *argv[] = {(char *)h_build_path("tests/integration/preload_target"), "3",
+                 NULL};
+  snprintf(pre, sizeof pre, "LD_PRELOAD=%s",
+           h_build_path(".libs/libpprofd.so"));
+  char *env[] = {pre, "PPROFD_ADDR=127.0.0.1:0", NULL};
+  h_daemon d;
+  ck_assert_int_eq(h_start(&d, argv, env), 0);
+  h_resp r;
+  char url[512];
+  snprintf(url, sizeof url, "%s/debug/pprof/cmdline", d.base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(memmem(r.body, r.len,
+                   "preload_target\0"
+                   "3",
+                   16) != NULL);
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "%s/debug/pprof/", d.base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  int st = h_stop(&d);
+  ck_assert(WIFSIGNALED(st) || WIFEXITED(st));
+}
+END_TEST
+
+/* A failure to start is reported once and the host runs on. */
+START_TEST(test_preload_bad_addr) {
+  char cmd[2048], *out;
+  snprintf(cmd, sizeof cmd,
+           "LD_PRELOAD=%s PPROFD_ADDR=nonsense %s 1; echo exit=$?",
+           h_build_path(".libs/libpprofd.so"),
+           h_build_path("tests/integration/preload_target"));
+  ck_assert_int_eq(h_run(cmd, 30, &out), 0);
+  ck_assert_msg(strstr(out, "pprofd: ignoring an invalid PPROFD_* variable") !=
+                    NULL,
+                "%s", out);
+  ck_assert_msg(strstr(out, "exit=0") != NULL, "%s", out);
+  free(out);
+  /* A taken port: the host still runs to completion. */
+  snprintf(cmd, sizeof cmd, "LD_PRELOAD=%s PPROFD_ADDR=%s %s 1; echo exit=$?",
+           h_build_path(".libs/libpprofd.so"), demo.addr,
+           h_build_path("tests/integration/preload_target"));
+  ck_assert_int_eq(h_run(cmd, 30, &out), 0);
+  ck_assert_msg(strstr(out, "pprofd: not started on") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "exit=0") != NULL, "%s", out);
+  free(out);
+}
+END_TEST
+
+/* The application's own libmicrohttpd daemon with pprofd mounted. */
+static enum MHD_Result app_access(void *cls, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **req_cls) {
+  int rc;
+  if (pprofd_mhd_dispatch(c, url, method, upload, upload_size, req_cls, &rc))
+    return (enum MHD_Result)rc;
+  static char hello[] = "hello from the app\n";
+  struct MHD_Response *resp = MHD_create_response_from_buffer(
+      strlen(hello), hello, MHD_RESPMEM_PERSISTENT);
+  enum MHD_Result r = MHD_queue_response(c, 200, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
+
+static void app_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                          enum MHD_RequestTerminationCode toe) {
+  pprofd_mhd_completed(req_cls);
+}
+
+START_TEST(test_mounted) {
+  pprofd_profile *p = pprofd_profile_new("mounted.things", NULL);
+  ck_assert_ptr_nonnull(p);
+  static int thing;
+  ck_assert_int_eq(pprofd_profile_add(p, &thing, 0), 0);
+  struct MHD_Daemon *d = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
+      NULL, app_access, NULL, MHD_OPTION_NOTIFY_COMPLETED, app_completed, NULL,
+      MHD_OPTION_END);
+  ck_assert_ptr_nonnull(d);
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  char base[128], url[256];
+  snprintf(base, sizeof base, "http://127.0.0.1:%u", info->port);
+  h_resp r;
+  snprintf(url, sizeof url, "%s/app", base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_str_eq(r.body, "hello from the app\n");
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "%s/debug/pprof/", base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(strstr(r.body, "mounted.things?debug=1") != NULL);
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "%s/debug/pprof/mounted.things?debug=1", base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(strstr(r.body, "mounted.things profile: total 1\n") != NULL);
+  ck_assert(strstr(r.body, "test_mounted") != NULL);
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "%s/debug/pprof/symbol", base);
+  ck_assert_int_eq(h_http("POST", url, "0x1", 3, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "%s/debug/pprof/nosuch", base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 404);
+  h_resp_free(&r);
+  MHD_stop_daemon(d);
+}
+END_TEST
+
+/* In-process start/stop, port 0 and restarts. */
+START_TEST(test_start_stop) {
+  pprofd_config *c = pprofd_config_new();
+  ck_assert_int_eq(pprofd_config_set_addr(c, "127.0.0.1:0"), 0);
+  char addr[64];
+  ck_assert_int_eq(pprofd_get_addr(addr, sizeof addr), PPROFD_ENOTRUNNING);
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(pprofd_start(c), 0);
+    ck_assert_int_eq(pprofd_start(c), PPROFD_EALREADY);
+    ck_assert_int_eq(pprofd_get_addr(addr, sizeof addr), 0);
+    ck_assert(strncmp(addr, "127.0.0.1:", 10) == 0 && atoi(addr + 10) > 0);
+    ck_assert_int_eq(pprofd_get_addr(addr, 4), PPROFD_EINVAL);
+    h_resp r;
+    char url[128];
+    snprintf(url, sizeof url, "http://%s/debug/pprof/cmdline", addr);
+    ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+    ck_assert_int_eq(r.status, 200);
+    h_resp_free(&r);
+    ck_assert_int_eq(pprofd_stop(), 0);
+  }
+  ck_assert_int_eq(pprofd_stop(), PPROFD_ENOTRUNNING);
+  /* A taken port is a clear error, and nothing is left running. */
+  ck_assert_int_eq(pprofd_config_set_addr(c, demo.addr), 0);
+  ck_assert_int_eq(pprofd_start(c), PPROFD_ELISTEN);
+  ck_assert_int_eq(pprofd_stop(), PPROFD_ENOTRUNNING);
+  pprofd_config_free(c);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("http");
+  TCase *tc = tcase_create("demo");
+  tcase_set_timeout(tc, 120);
+  tcase_add_unchecked_fixture(tc, start_demo, stop_demo);
+  tcase_add_test(tc, test_redirect);
+  tcase_add_test(tc, test_index);
+  tcase_add_test(tc, test_unknown_profile);
+  tcase_add_test(tc, test_cmdline);
+  tcase_add_test(tc, test_methods);
+  tcase_add_test(tc, test_custom_proto);
+  tcase_add_test(tc, test_custom_text);
+  tcase_add_test(tc, test_delta_errors);
+  tcase_add_test(tc, test_unavailable);
+  tcase_add_test(tc, test_symbol);
+  tcase_add_test(tc, test_go_pprof_proto);
+  tcase_add_test(tc, test_go_pprof_text_symbolz);
+  tcase_add_test(tc, test_go_pprof_errors);
+  tcase_add_test(tc, test_preload);
+  tcase_add_test(tc, test_preload_bad_addr);
+  tcase_add_test(tc, test_mounted);
+  tcase_add_test(tc, test_start_stop);
+  suite_add_tcase(s, tc);
+  /* These restart the daemon inside the (forked) test: own test cases. */
+  TCase *tu = tcase_create("unsymbolized");
+  tcase_set_timeout(tu, 120);
+  tcase_add_checked_fixture(tu, start_demo, stop_demo);
+  tcase_add_test(tu, test_unsymbolized);
+  suite_add_tcase(s, tu);
+  TCase *tl = tcase_create("limits");
+  tcase_set_timeout(tl, 60);
+  tcase_add_checked_fixture(tl, start_demo, stop_demo);
+  tcase_add_test(tl, test_limits);
+  suite_add_tcase(s, tl);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,67 @@
+/*
+ * harness.h - what the end-to-end tests share: starting a daemon and
+ * reading its address, requests through the real curl binary, decoding
+ * profiles with the generated protobuf-c code, and running go tool pprof.
+ */
+#ifndef PPROFD_TESTS_HARNESS_H
+#define PPROFD_TESTS_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "encode/profile.pb-c.h"
+
+typedef struct h_daemon {
+  pid_t pid;
+  int err_fd;     /* the daemon's stderr */
+  char addr[128]; /* HOST:PORT it listens on */
+  char base[192]; /* http://HOST:PORT */
+} h_daemon;
+
+/* Starts argv with extra environment entries ("K=V", NULL-terminated) and
+ * waits up to 10 s for "pprofd: listening on http://ADDR/debug/pprof/" on
+ * its stderr. Returns 0 or -1 (the process is then reaped). */
+int h_start(h_daemon *d, char *const argv[], char *const env[]);
+/* Reads the daemon's stderr until `needle` appears or timeout_ms passes;
+ * returns 1 if found. The text read is appended to out (if not NULL). */
+int h_wait_stderr(h_daemon *d, const char *needle, int timeout_ms, char *out,
+                  size_t outlen);
+/* Sends SIGTERM, waits up to 5 s (then SIGKILL); returns the exit status
+ * as waitpid reports it. */
+int h_stop(h_daemon *d);
+
+typedef struct h_resp {
+  int status;
+  char *headers; /* raw header block of the last response */
+  char *body;
+  size_t len;
+} h_resp;
+
+/* Runs curl: method ("GET", "HEAD", "POST", ...), full URL, optional body
+ * (POSTed as application/octet-stream). Returns 0 if curl ran and a
+ * status was read. */
+int h_http(const char *method, const char *url, const char *body,
+           size_t bodylen, h_resp *r);
+void h_resp_free(h_resp *r);
+/* The value of header `name` (case-insensitive) in a copy, or NULL. */
+char *h_header(const h_resp *r, const char *name);
+
+/* Gunzips and unpacks a profile body; NULL if it does not decode. */
+Perftools__Profiles__Profile *h_profile(const char *data, size_t len);
+/* Checks the Parca/pprof invariants every profile must meet; returns NULL
+ * or a static message saying what is wrong. */
+const char *h_profile_invariants(const Perftools__Profiles__Profile *p);
+/* String table lookup with bounds checking ("<bad>" if out of range). */
+const char *h_str(const Perftools__Profiles__Profile *p, int64_t i);
+/* Whether any Function in p is named `name`. */
+int h_has_function(const Perftools__Profiles__Profile *p, const char *name);
+
+/* Runs a shell command with a timeout; returns its exit status and its
+ * combined output in *out (malloc'ed). */
+int h_run(const char *cmd, int timeout_s, char **out);
+/* Whether go is on PATH. */
+int h_have_go(void);
+/* Path of a built file: $PPROFD_TOP_BUILDDIR/rel. */
+const char *h_build_path(const char *rel);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * check_conf.c - the configuration: defaults, setter ranges, address
+ * parsing and the PPROFD_* environment variables.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/conf.h"
+#include "pprofd.h"
+
+START_TEST(test_defaults) {
+  pprofd_config *c = pprofd_config_new();
+  ck_assert_ptr_nonnull(c);
+  ck_assert_str_eq(c->addr, "127.0.0.1:6060");
+  ck_assert_int_eq(c->http, 1);
+  ck_assert_uint_eq(c->max_connections, 16);
+  ck_assert_uint_eq(c->max_seconds, 3600);
+  ck_assert_int_eq(c->symbolize, 1);
+  pprofd_config_free(c);
+  pprofd_config_free(NULL);
+}
+END_TEST
+
+START_TEST(test_addresses) {
+  char host[64];
+  unsigned port;
+  ck_assert_int_eq(
+      pprofd__config_split_addr("127.0.0.1:6060", host, sizeof host, &port), 0);
+  ck_assert_str_eq(host, "127.0.0.1");
+  ck_assert_uint_eq(port, 6060);
+  ck_assert_int_eq(
+      pprofd__config_split_addr("[::1]:0", host, sizeof host, &port), 0);
+  ck_assert_str_eq(host, "::1");
+  ck_assert_uint_eq(port, 0);
+  ck_assert_int_eq(
+      pprofd__config_split_addr("localhost:80", host, sizeof host, &port), 0);
+  const char *bad[] = {"",        "6060",   ":6060",   "host:",    "host:65536",
+                       "host:-1", "::1:80", "[::1:80", "host:12a", "host:+5"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    ck_assert_msg(pprofd__config_split_addr(bad[i], host, sizeof host, &port) ==
+                      PPROFD_EADDR,
+                  "accepted %s", bad[i]);
+}
+END_TEST
+
+START_TEST(test_setter_ranges) {
+  pprofd_config *c = pprofd_config_new();
+  ck_assert_int_eq(pprofd_config_set_addr(c, "bad"), PPROFD_EADDR);
+  ck_assert_str_eq(c->addr, "127.0.0.1:6060");
+  ck_assert_int_eq(pprofd_config_set_max_connections(c, 0), PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_config_set_max_connections(c, 1025), PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_config_set_max_connections(c, 4), 0);
+  ck_assert_uint_eq(c->max_connections, 4);
+  ck_assert_int_eq(pprofd_config_set_request_timeout(c, 0), PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_config_set_max_seconds(c, 86401), PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_config_set_max_body(c, 100), PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_config_set_max_body(c, 4096), 0);
+  ck_assert_int_eq(pprofd_config_set_symbolize(c, 0), 0);
+  ck_assert_int_eq(c->symbolize, 0);
+  ck_assert_int_eq(pprofd_config_set_http(NULL, 1), PPROFD_EINVAL);
+  pprofd_config_free(c);
+}
+END_TEST
+
+START_TEST(test_env) {
+  setenv("PPROFD_ADDR", "[::1]:7000", 1);
+  setenv("PPROFD_MAX_CONNECTIONS", "3", 1);
+  setenv("PPROFD_SYMBOLIZE", "off", 1);
+  setenv("PPROFD_HTTP", "yes", 1);
+  setenv("PPROFD_MAX_BODY", "2048", 1);
+  pprofd_config *c = pprofd_config_new();
+  ck_assert_int_eq(pprofd_config_from_env(c), 0);
+  ck_assert_str_eq(c->addr, "[::1]:7000");
+  ck_assert_uint_eq(c->max_connections, 3);
+  ck_assert_int_eq(c->symbolize, 0);
+  ck_assert_uint_eq(c->max_body, 2048);
+  /* A bad value is an error and leaves that knob alone; others apply. */
+  setenv("PPROFD_MAX_CONNECTIONS", "3x", 1);
+  setenv("PPROFD_REQUEST_TIMEOUT", "9", 1);
+  setenv("PPROFD_SYMBOLIZE", "maybe", 1);
+  ck_assert_int_eq(pprofd_config_from_env(c), PPROFD_EINVAL);
+  ck_assert_uint_eq(c->max_connections, 3);
+  ck_assert_uint_eq(c->request_timeout, 9);
+  ck_assert_int_eq(c->symbolize, 0);
+  pprofd_config_free(c);
+}
+END_TEST
+
+START_TEST(test_errors_and_version) {
+  ck_assert_str_eq(pprofd_strerror(PPROFD_EINVAL), "invalid argument");
+  ck_assert_str_eq(pprofd_err_name(PPROFD_ELISTEN), "PPROFD_ELISTEN");
+  ck_assert_str_eq(pprofd_strerror(-999), "unknown error");
+  ck_assert_str_eq(pprofd_err_name(-999), "PPROFD_UNKNOWN");
+  ck_assert_str_eq(pprofd_strerror(0), "success");
+  for (int e = -1; e > PPROFD_ERRNO_LAST; e--)
+    ck_assert_str_ne(pprofd_strerror(e), "unknown error");
+  ck_assert_str_eq(pprofd_version(), PPROFD_VERSION_STRING);
+  ck_assert_uint_eq(pprofd_version_hex(), PPROFD_VERSION_HEX);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("conf");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, test_defaults);
+  tcase_add_test(tc, test_addresses);
+  tcase_add_test(tc, test_setter_ranges);
+  tcase_add_test(tc, test_env);
+  tcase_add_test(tc, test_errors_and_version);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? 0 : 1;
+}
