@@ -50,17 +50,18 @@ static inline __attribute__((always_inline)) int bench_mix(int x, int k) {
   }
 #define BENCH_ADDR(id) bench_fn_##id,
 
-#define D10(M, p)                                                              \
-  M(p##0)                                                                      \
-  M(p##1) M(p##2) M(p##3) M(p##4) M(p##5) M(p##6) M(p##7) M(p##8) M(p##9)
-#define D100(M, p)                                                             \
-  D10(M, p##0)                                                                 \
-  D10(M, p##1) D10(M, p##2) D10(M, p##3) D10(M, p##4) D10(M, p##5)             \
-      D10(M, p##6) D10(M, p##7) D10(M, p##8) D10(M, p##9)
-#define D1000(M)                                                               \
-  D100(M, 0)                                                                   \
-  D100(M, 1) D100(M, 2) D100(M, 3) D100(M, 4) D100(M, 5) D100(M, 6) D100(M, 7) \
-      D100(M, 8) D100(M, 9)
+/* clang-format off: it does not settle on one layout for these. */
+// clang-format off
+#define D10(M, p) \
+  M(p##0) M(p##1) M(p##2) M(p##3) M(p##4) \
+  M(p##5) M(p##6) M(p##7) M(p##8) M(p##9)
+#define D100(M, p) \
+  D10(M, p##0) D10(M, p##1) D10(M, p##2) D10(M, p##3) D10(M, p##4) \
+  D10(M, p##5) D10(M, p##6) D10(M, p##7) D10(M, p##8) D10(M, p##9)
+#define D1000(M) \
+  D100(M, 0) D100(M, 1) D100(M, 2) D100(M, 3) D100(M, 4) \
+  D100(M, 5) D100(M, 6) D100(M, 7) D100(M, 8) D100(M, 9)
+// clang-format on
 
 D1000(BENCH_FN)
 

@@ -4,8 +4,8 @@
  * Captures the current thread's call stack as location addresses (return
  * address - 1 for every frame, which points inside the call instruction,
  * as pprof wants). DWARF unwinding through libunwind's unw_backtrace,
- * which keeps a per-thread cache and costs well under a microsecond for
- * typical depths.
+ * loaded privately at run time (see unwind.c), which keeps a per-thread
+ * cache and costs well under a microsecond for typical depths.
  *
  * Threads: any thread, outside signal context (the signal-context
  * variant belongs to the CPU sampler).
@@ -16,6 +16,10 @@
 #include <stdint.h>
 
 #include "core/common.h"
+
+/* Loads the unwinder if needed; returns NULL when stacks can be captured,
+ * else why not (a static sentence). Call before any signal-context use. */
+const char *pprofd__unwind_init(void);
 
 /* Writes up to max location addresses of the caller's stack into locs,
  * leaf first, starting at the caller of the function that calls this and

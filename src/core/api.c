@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture/unwind.h"
 #include "core/conf.h"
 #include "core/ialloc.h"
 #include "core/profiles.h"
@@ -22,6 +23,9 @@
 #include "http/server.h"
 #include "pprofd.h"
 #include "sample/cmdline.h"
+#include "sample/custom.h"
+#include "symbol/maps.h"
+#include "symbol/symbolize.h"
 
 struct pprofd__runtime pprofd__rt = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -86,6 +90,9 @@ int pprofd_start(const pprofd_config *cfg) {
     err = PPROFD_EALREADY;
     goto out;
   }
+  /* Load the unwinder now, outside any signal handler or hot path; a
+   * failure only turns the profiles that need stacks off. */
+  (void)pprofd__unwind_init();
   char addr[PPROFD__ADDR_MAX] = "";
   if (c.http) {
     err = pprofd__http_start(&c, &pprofd__rt.http, addr, sizeof addr);
@@ -170,6 +177,40 @@ int pprofd_write_profile(const char *name, int fd, int debug) {
   return err;
 }
 
+/* Before fork(): every lock, in rank order (core/runtime.h). */
+static void prefork(void) {
+  pthread_mutex_lock(&pprofd__rt.lock);
+  pthread_mutex_lock(&pprofd__rt.custom.lock);
+  pprofd__custom_prefork();
+  pprofd__sym_prefork();
+  pprofd__maps_prefork();
+  pprofd__http_prefork();
+}
+
+/* After fork() in the parent: release in reverse order. */
+static void postfork_parent(void) {
+  pprofd__http_postfork_parent();
+  pprofd__maps_postfork();
+  pprofd__sym_postfork();
+  pprofd__custom_postfork();
+  pthread_mutex_unlock(&pprofd__rt.custom.lock);
+  pthread_mutex_unlock(&pprofd__rt.lock);
+}
+
+/* After fork() in the child: the same, and the parent's server is
+ * forgotten (only the forking thread exists here). */
+static void postfork_child(void) {
+  pprofd__http_postfork_child(pprofd__rt.http);
+  pprofd__rt.http = NULL;
+  pprofd__rt.running = 0;
+  bound_addr[0] = '\0';
+  pprofd__maps_postfork();
+  pprofd__sym_postfork();
+  pprofd__custom_postfork();
+  pthread_mutex_unlock(&pprofd__rt.custom.lock);
+  pthread_mutex_unlock(&pprofd__rt.lock);
+}
+
 /* Whether this library was named in LD_PRELOAD. */
 static int preloaded(void) {
   const char *p = getenv("LD_PRELOAD");
@@ -177,11 +218,13 @@ static int preloaded(void) {
 }
 
 /*
- * Under LD_PRELOAD with PPROFD_ADDR set (or with PPROFD_AUTOSTART=1 in any
- * program), start pprofd before main() with the environment's config. A
- * failure is reported once on stderr and the host runs on without it.
+ * At load: install the fork hooks; then, under LD_PRELOAD with PPROFD_ADDR
+ * set (or with PPROFD_AUTOSTART=1 in any program), start pprofd before
+ * main() with the environment's config. A failure is reported once on
+ * stderr and the host runs on without it.
  */
 __attribute__((constructor)) static void pprofd_autostart(void) {
+  pthread_atfork(prefork, postfork_parent, postfork_child);
   const char *addr = getenv("PPROFD_ADDR");
   const char *force = getenv("PPROFD_AUTOSTART");
   int want = (addr != NULL && *addr && preloaded()) ||

@@ -11,8 +11,13 @@
  *   3. pprofd_profile.lock  one custom profile's keys
  *   4. the symbolizer lock (symbol/symbolize.c)
  *   5. the build-id cache lock (symbol/maps.c)
- * The HTTP server's request-set lock (http/server.c) is a leaf: nothing is
- * taken while holding it.
+ *   6. the HTTP server's request-set lock (http/server.c), a leaf
+ *
+ * Fork: a pthread_atfork handler installed when the library loads takes
+ * every lock above in this order before fork() and releases them after,
+ * in parent and child, so a child never inherits a lock held by a thread
+ * it does not have. The child forgets the parent's server (its threads
+ * are gone) and does not serve; it may call pprofd_start() again.
  */
 #ifndef PPROFD_CORE_RUNTIME_H
 #define PPROFD_CORE_RUNTIME_H

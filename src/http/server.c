@@ -863,3 +863,24 @@ void pprofd_mhd_completed(void **req_cls) {
   req_free(*req_cls);
   *req_cls = NULL;
 }
+
+void pprofd__http_prefork(void) { pthread_mutex_lock(&live_lock); }
+
+void pprofd__http_postfork_parent(void) { pthread_mutex_unlock(&live_lock); }
+
+void pprofd__http_postfork_child(struct pprofd__http *h) {
+  /* The requests in the set belong to threads that only the parent has. */
+  live_head = NULL;
+  atomic_store_explicit(&in_flight, 0, memory_order_relaxed);
+  pthread_mutex_unlock(&live_lock);
+  if (h == NULL)
+    return;
+  const union MHD_DaemonInfo *di =
+      MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+  if (di != NULL)
+    close(di->listen_fd);
+  close(h->stop_pipe[0]);
+  close(h->stop_pipe[1]);
+  /* h itself and the daemon's memory are left alone: freeing them would
+   * run code that assumes the daemon's threads exist. */
+}

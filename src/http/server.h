@@ -31,4 +31,12 @@ int pprofd__http_start(const struct pprofd_config *cfg,
  * daemon, waits for its threads and frees h. */
 void pprofd__http_stop(struct pprofd__http *h);
 
+/* Fork hooks (see core/runtime.h). In the child, h (the parent's server,
+ * whose threads did not survive fork) is abandoned: its listening socket
+ * and pipe are closed, nothing else is touched, and the child does not
+ * serve. */
+void pprofd__http_prefork(void);
+void pprofd__http_postfork_parent(void);
+void pprofd__http_postfork_child(struct pprofd__http *h);
+
 #endif

@@ -240,6 +240,11 @@ static int row_text(const pprofd__kind *k, pprofd__snapshot *s, int debug,
   return pprofd__text_count_profile(s, k->name, out);
 }
 
+/* A custom profile needs stack capture; without it, it is off. */
+static const char *row_unavailable(const pprofd__kind *k) {
+  return pprofd__unwind_init();
+}
+
 /* Fills a row for profile p. */
 static void fill_row(struct pprofd_profile *p, pprofd__kind *row) {
   memset(row, 0, sizeof *row);
@@ -248,6 +253,7 @@ static void fill_row(struct pprofd_profile *p, pprofd__kind *row) {
   row->flags = PPROFD__KIND_NAMED;
   row->text_rule = PPROFD__TEXT_POSITIVE;
   row->count = row_count;
+  row->unavailable = row_unavailable;
   row->collect = row_collect;
   row->write_text = row_text;
   row->data = p;
@@ -272,4 +278,14 @@ int pprofd__custom_row(const char *name, pprofd__kind *row) {
     fill_row(p, row);
   pthread_mutex_unlock(&pprofd__rt.custom.lock);
   return p != NULL ? 0 : PPROFD_ENOPROFILE;
+}
+
+void pprofd__custom_prefork(void) {
+  for (struct pprofd_profile *p = pprofd__rt.custom.head; p; p = p->next)
+    pthread_mutex_lock(&p->lock);
+}
+
+void pprofd__custom_postfork(void) {
+  for (struct pprofd_profile *p = pprofd__rt.custom.head; p; p = p->next)
+    pthread_mutex_unlock(&p->lock);
 }

@@ -20,4 +20,9 @@ size_t pprofd__custom_rows(pprofd__kind *rows, size_t max);
 /* Fills *row for the custom profile `name`; 0 or PPROFD_ENOPROFILE. */
 int pprofd__custom_row(const char *name, pprofd__kind *row);
 
+/* Fork hooks (see core/runtime.h): every profile's lock is held across
+ * fork(); the caller holds rt.custom.lock, which keeps the list fixed. */
+void pprofd__custom_prefork(void);
+void pprofd__custom_postfork(void);
+
 #endif

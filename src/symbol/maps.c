@@ -749,3 +749,7 @@ void pprofd__maps_free(pprofd__maps *m) {
   pprofd__ifree(m->v);
   memset(m, 0, sizeof *m);
 }
+
+void pprofd__maps_prefork(void) { pthread_mutex_lock(&bid_cache.lock); }
+
+void pprofd__maps_postfork(void) { pthread_mutex_unlock(&bid_cache.lock); }

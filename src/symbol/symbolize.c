@@ -1066,3 +1066,7 @@ void pprofd__sym_stats(size_t *entries, size_t *bytes) {
              sym.nstrs * sizeof *sym.strs + sym.nidxs * sizeof *sym.idxs;
   pthread_mutex_unlock(&sym.lock);
 }
+
+void pprofd__sym_prefork(void) { pthread_mutex_lock(&sym.lock); }
+
+void pprofd__sym_postfork(void) { pthread_mutex_unlock(&sym.lock); }

@@ -58,6 +58,11 @@ void pprofd__sym_shutdown(void);
 /* Cache statistics for the index page: entries held and bytes used. */
 void pprofd__sym_stats(size_t *entries, size_t *bytes);
 
+/* Fork hooks (see core/runtime.h): the symbolizer lock is held across
+ * fork(), so a fork waits for a batch in progress to end. */
+void pprofd__sym_prefork(void);
+void pprofd__sym_postfork(void);
+
 /* Demangles an Itanium C++ name into buf (NUL-terminated, truncated to
  * len). Returns 1 if demangled, 0 if `mangled` was copied as it is. */
 int pprofd__sym_demangle(const char *mangled, char *buf, size_t len);

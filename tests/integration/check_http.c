@@ -712,6 +712,43 @@ START_TEST(test_start_stop) {
 }
 END_TEST
 
+/* fork(): the child inherits no held lock and no server, and can start
+ * its own; the parent keeps serving. */
+START_TEST(test_fork) {
+  pprofd_config *c = pprofd_config_new();
+  ck_assert_int_eq(pprofd_config_set_addr(c, "127.0.0.1:0"), 0);
+  ck_assert_int_eq(pprofd_start(c), 0);
+  char addr[64];
+  ck_assert_int_eq(pprofd_get_addr(addr, sizeof addr), 0);
+  pprofd_profile *p = pprofd_profile_new("forked.keys", NULL);
+  static char keys[2];
+  ck_assert_int_eq(pprofd_profile_add(p, &keys[0], 0), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    char a[64];
+    int ok = pprofd_get_addr(a, sizeof a) == PPROFD_ENOTRUNNING &&
+             pprofd_profile_add(p, &keys[1], 0) == 0 &&
+             pprofd_profile_count(p) == 2 && pprofd_start(c) == 0 &&
+             pprofd_get_addr(a, sizeof a) == 0 && strcmp(a, addr) != 0 &&
+             pprofd_write_profile("forked.keys", 2, 1) == 0 &&
+             pprofd_stop() == 0;
+    _exit(ok ? 0 : 1);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  h_resp r;
+  char url[128];
+  snprintf(url, sizeof url, "http://%s/debug/pprof/forked.keys?debug=1", addr);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(strncmp(r.body, "forked.keys profile: total 1\n", 29) == 0);
+  h_resp_free(&r);
+  ck_assert_int_eq(pprofd_stop(), 0);
+  pprofd_config_free(c);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("http");
   TCase *tc = tcase_create("demo");
@@ -734,6 +771,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_preload_bad_addr);
   tcase_add_test(tc, test_mounted);
   tcase_add_test(tc, test_start_stop);
+  tcase_add_test(tc, test_fork);
   suite_add_tcase(s, tc);
   /* These restart the daemon inside the (forked) test: own test cases. */
   TCase *tu = tcase_create("unsymbolized");
