@@ -26,6 +26,8 @@
 #include "harness.h"
 #include "pprofd.h"
 
+#include "../check_run.h"
+
 static h_daemon demo;
 
 /* Starts the demo daemon with extra environment. */
@@ -787,10 +789,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
-}
+int main(void) { return pprofd_check_run(suite()); }

@@ -18,6 +18,8 @@
 #include "encode/buf.h"
 #include "pprofd.h"
 
+#include "../check_run.h"
+
 const char *__asan_default_options(void)
     __attribute__((visibility("default"), used));
 
@@ -392,10 +394,4 @@ static Suite *buf_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(buf_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return pprofd_check_run(buf_suite()); }

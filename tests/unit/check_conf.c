@@ -9,6 +9,8 @@
 #include "core/conf.h"
 #include "pprofd.h"
 
+#include "../check_run.h"
+
 START_TEST(test_defaults) {
   pprofd_config *c = pprofd_config_new();
   ck_assert_ptr_nonnull(c);
@@ -109,9 +111,5 @@ int main(void) {
   tcase_add_test(tc, test_env);
   tcase_add_test(tc, test_errors_and_version);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return pprofd_check_run(s);
 }

@@ -10,6 +10,8 @@
 
 #include "pprofd.h"
 
+#include "../check_run.h"
+
 START_TEST(test_names) {
   int err;
   ck_assert_ptr_null(pprofd_profile_new("heap", &err));
@@ -111,9 +113,5 @@ int main(void) {
   tcase_add_test(tc, test_add_remove);
   tcase_add_test(tc, test_write_profile);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return pprofd_check_run(s);
 }

@@ -31,6 +31,8 @@
 #include "pprofd.h"
 #include "symbol/maps.h"
 
+#include "../check_run.h"
+
 static char tmpdir[PATH_MAX];
 static char maps_file[PATH_MAX + 16];
 static char exe_link[PATH_MAX + 16];
@@ -544,10 +546,4 @@ static Suite *maps_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(maps_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return pprofd_check_run(maps_suite()); }

@@ -25,6 +25,8 @@
 #include "core/ialloc.h"
 #include "http/params.h"
 
+#include "../check_run.h"
+
 #define SYNTAX (-1)
 #define RANGE (-2)
 
@@ -2082,10 +2084,4 @@ static Suite *params_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(params_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return pprofd_check_run(params_suite()); }

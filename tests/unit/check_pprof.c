@@ -14,6 +14,8 @@
 #include "encode/profile.pb-c.h"
 #include "pprofd.h"
 
+#include "../check_run.h"
+
 typedef Perftools__Profiles__Profile PP;
 
 static int leaf_line, mid_line;
@@ -216,9 +218,5 @@ int main(void) {
   tcase_add_test(tc, test_unknown_address);
   tcase_add_test(tc, test_many_samples_and_cap);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return pprofd_check_run(s);
 }

@@ -8,6 +8,8 @@
 
 #include "encode/snapshot.h"
 
+#include "../check_run.h"
+
 static const pprofd__vtype two[] = {{"contentions", "count"},
                                     {"delay", "nanoseconds"}};
 
@@ -120,9 +122,5 @@ int main(void) {
   tcase_add_test(tc, test_merge_by_stack_and_labels);
   tcase_add_test(tc, test_delta);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return pprofd_check_run(s);
 }

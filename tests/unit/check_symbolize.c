@@ -28,6 +28,8 @@
 #include "symbol/maps.h"
 #include "symbol/symbolize.h"
 
+#include "../check_run.h"
+
 /* From symtest_lib.c and symtest_cxx.cc. */
 void *symtest_asm_local_addr(void);
 void *symtest_static_fn_addr(void);
@@ -420,10 +422,4 @@ static Suite *symbolize_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(symbolize_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return pprofd_check_run(symbolize_suite()); }

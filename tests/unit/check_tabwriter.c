@@ -21,6 +21,8 @@
 #include "encode/tabwriter.h"
 #include "pprofd.h"
 
+#include "../check_run.h"
+
 /* A Go-generated case; sizeof gives lengths since inputs contain no
  * NUL. */
 #define CASE(src, want)                                                        \
@@ -795,10 +797,4 @@ static Suite *tabwriter_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(tabwriter_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return pprofd_check_run(tabwriter_suite()); }

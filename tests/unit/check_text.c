@@ -12,6 +12,8 @@
 #include "encode/text.h"
 #include "pprofd.h"
 
+#include "../check_run.h"
+
 static char *render(pprofd__snapshot *s, const char *name) {
   pprofd__buf b;
   pprofd__buf_init(&b, 1 << 20);
@@ -118,9 +120,5 @@ int main(void) {
   tcase_add_test(tc, test_count_layout);
   tcase_add_test(tc, test_frames_symbolized);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? 0 : 1;
+  return pprofd_check_run(s);
 }

@@ -1,0 +1,61 @@
+/*
+ * cpu.h - the CPU profiler: per-thread CPU-time timers, SIGPROF, sessions.
+ *
+ * While at least one session is open, every thread of the process has a
+ * timer on its own CPU-time clock (timer_create, SIGEV_THREAD_ID) that
+ * fires SIGPROF every 1/hz seconds of that thread's CPU time, with a
+ * random first expiry. Threads that existed before are found in
+ * /proc/self/task; threads created later get theirs from the
+ * pthread_create wrapper (interpose/thread.c). The SIGPROF handler
+ * (async-signal-safe: no locks, no allocation, errno preserved) unwinds
+ * the interrupted context and pushes (stack, weight = 1 + si_overrun,
+ * thread id, label set) into a bounded lock-free ring that drops and
+ * counts on overflow. A collector drains the ring into every open
+ * session, so overlapping requests (a scraper and a person) each get the
+ * samples of their own window.
+ *
+ * Threads: sessions are opened and closed from any thread outside signal
+ * context; the handler runs on any thread.
+ */
+#ifndef PPROFD_SAMPLE_CPU_H
+#define PPROFD_SAMPLE_CPU_H
+
+#include <stdint.h>
+
+#include "core/common.h"
+#include "encode/snapshot.h"
+
+#define PPROFD__CPU_HZ_DEFAULT 100
+#define PPROFD__CPU_HZ_MAX 1000
+
+typedef struct pprofd__cpu_session pprofd__cpu_session;
+
+/* NULL when CPU profiling can work in this process, else why not (e.g.
+ * the application installed its own SIGPROF handler), one sentence. */
+const char *pprofd__cpu_unavailable(void);
+
+/* Opens a session sampling at hz (1..PPROFD__CPU_HZ_MAX; all open
+ * sessions share the rate of the first: a later session asking another
+ * rate gets PPROFD_EBUSY). Starts the timers if this is the first.
+ * PPROFD_EBUSY when max_sessions are open, PPROFD_EUNAVAILABLE,
+ * PPROFD_ENOMEM. */
+int pprofd__cpu_open(int hz, int max_sessions, pprofd__cpu_session **out)
+    PPROFD__WARN_UNUSED;
+/* Closes the session and fills out (freshly initialized) with its
+ * profile: sample types [samples/count, cpu/nanoseconds], period type
+ * cpu/nanoseconds, period 1e9/hz, time_nanos = start, duration_nanos =
+ * window, one sample per (stack, labels) with a `thread` string label
+ * (thread name, or tid), and lost samples as one synthetic frame. Stops
+ * the timers when it was the last. */
+int pprofd__cpu_close(pprofd__cpu_session *s, pprofd__snapshot *out)
+    PPROFD__WARN_UNUSED;
+/* The rate in force, 0 when no session is open. */
+int pprofd__cpu_hz(void);
+
+/* Called by the pthread_create wrapper on the new thread before its start
+ * routine runs: arms the thread's timer if sampling is on. */
+void pprofd__cpu_thread_start(void);
+/* Called on thread exit (the wrapper's cleanup): deletes its timer. */
+void pprofd__cpu_thread_exit(void);
+
+#endif
