@@ -91,7 +91,7 @@ PPROFD_EXTERN void pprofd_config_free(pprofd_config *cfg);
  * returns PPROFD_EINVAL naming nothing; the config keeps the values that
  * parsed. Variables: PPROFD_ADDR, PPROFD_HTTP, PPROFD_MAX_CONNECTIONS,
  * PPROFD_REQUEST_TIMEOUT, PPROFD_MAX_SECONDS, PPROFD_MAX_BODY,
- * PPROFD_SYMBOLIZE. Since 0.1.0. */
+ * PPROFD_SYMBOLIZE, PPROFD_MAX_CPU_PROFILES. Since 0.1.0. */
 PPROFD_EXTERN int pprofd_config_from_env(pprofd_config *cfg);
 
 /* The listen address as "HOST:PORT" (IPv4 literal, "[IPv6]" literal or
@@ -125,6 +125,13 @@ PPROFD_EXTERN int pprofd_config_set_max_body(pprofd_config *cfg, size_t bytes);
  * Since 0.1.0. */
 PPROFD_EXTERN int pprofd_config_set_symbolize(pprofd_config *cfg, int enabled);
 
+/* How many CPU profile requests may run at once, each getting the samples
+ * of its own window (1..64, default 4): a scraper and a person overlap.
+ * One more gets Go's 500 "cpu profiling already in use".
+ * PPROFD_MAX_CPU_PROFILES. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_max_cpu_profiles(pprofd_config *cfg,
+                                                     unsigned n);
+
 /*
  * Starts pprofd with `cfg` (copied; NULL means the defaults plus the
  * environment). Returns PPROFD_EALREADY when running, PPROFD_EADDR for a
@@ -148,6 +155,52 @@ PPROFD_EXTERN int pprofd_get_addr(char *buf, size_t len);
  * PPROFD_EIO. Since 0.1.0.
  */
 PPROFD_EXTERN int pprofd_write_profile(const char *name, int fd, int debug);
+
+/*
+ * CPU profiling without HTTP, and labels on CPU samples.
+ */
+
+/* Starts a CPU profile at 100 Hz that pprofd_cpu_stop() writes to fd as
+ * a gzipped pprof profile (runtime/pprof.StartCPUProfile). It counts as
+ * one of the concurrent CPU profiles. PPROFD_EINVAL for fd < 0,
+ * PPROFD_EALREADY when a file profile is running, PPROFD_EBUSY when the
+ * limit is reached, PPROFD_EUNAVAILABLE when the application owns SIGPROF
+ * (the index page says why), PPROFD_ENOMEM. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_cpu_start(int fd);
+/* Stops it and writes the profile (symbolized). PPROFD_ENOTRUNNING when
+ * no file profile is running, PPROFD_EIO when the write fails,
+ * PPROFD_ENOMEM / PPROFD_ELIMIT from encoding. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_cpu_stop(void);
+/* Replaces the calling thread's profiler labels (Go's pprof.Do /
+ * SetGoroutineLabels): kv holds npairs key/value strings, copied; npairs
+ * 0 clears them. CPU samples of this thread carry them next to `thread`,
+ * so `go tool pprof -tagfocus` works on them. PPROFD_EINVAL (NULL or empty
+ * key, NULL value, more than 8 pairs or 256 bytes, the reserved key
+ * "thread"), PPROFD_ELIMIT after 4096 distinct label sets (they are
+ * interned and never freed), PPROFD_ENOMEM. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_set_labels(const char *const *kv, size_t npairs);
+
+/*
+ * Heap profiling. Every allocation through the malloc family is counted
+ * against a per-thread byte countdown; on average one allocation per
+ * `rate` bytes is sampled with its stack (Go's runtime.MemProfileRate).
+ * /debug/pprof/heap and /allocs serve the result, unsampled as Go does.
+ */
+
+/* Sets the heap sampling rate in bytes: on average one sample per `rate`
+ * bytes allocated; 1 records every allocation, 0 turns heap sampling off.
+ * Takes effect at once for the calling thread and at each other thread's
+ * next sample (within 64 MiB of its allocations when the rate was 0).
+ * PPROFD_MEM_PROFILE_RATE sets it at load. Returns 0 or PPROFD_EINVAL
+ * (rate < 0). Since 0.1.0. */
+PPROFD_EXTERN int pprofd_set_mem_profile_rate(long rate);
+/* The heap sampling rate in force (default 524288). Since 0.1.0. */
+PPROFD_EXTERN long pprofd_mem_profile_rate(void);
+/* Registers fn(arg), run by /debug/pprof/heap?gc=1 before malloc_trim(0):
+ * the application's chance to drop its caches, the C equivalent of
+ * runtime.GC(). Up to 16 hooks. PPROFD_EINVAL (fn NULL), PPROFD_ELIMIT
+ * (full). Since 0.1.0. */
+PPROFD_EXTERN int pprofd_register_gc_hook(void (*fn)(void *), void *arg);
 
 /*
  * Custom profiles: the equivalent of Go's pprof.NewProfile. A custom

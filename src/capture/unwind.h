@@ -7,8 +7,9 @@
  * loaded privately at run time (see unwind.c), which keeps a per-thread
  * cache and costs well under a microsecond for typical depths.
  *
- * Threads: any thread, outside signal context (the signal-context
- * variant belongs to the CPU sampler).
+ * Threads: pprofd__unwind_here from any thread outside signal context;
+ * pprofd__unwind_sigsafe from a signal handler (after pprofd__unwind_init
+ * has returned on some thread).
  */
 #ifndef PPROFD_CAPTURE_UNWIND_H
 #define PPROFD_CAPTURE_UNWIND_H
@@ -23,9 +24,32 @@ const char *pprofd__unwind_init(void);
 
 /* Writes up to max location addresses of the caller's stack into locs,
  * leaf first, starting at the caller of the function that calls this and
- * skipping `skip` more frames. Returns the number written (0 if the stack
- * cannot be unwound). */
+ * skipping `skip` more frames. Returns the number written: 0 if the stack
+ * cannot be unwound, or if the unwinder stayed busy (another thread's
+ * walk, or a fork in progress) for a couple of hundred yields. */
 int pprofd__unwind_here(uint64_t *locs, int max, int skip);
+
+/* Captures the stack of the context a signal handler interrupted
+ * (ucontext is the handler's third argument): locs[0] is the interrupted
+ * PC exactly, every caller is its return address - 1. Writes at most max
+ * (>= 1) addresses and returns how many; sets *truncated when the stack
+ * was deeper than max. Records the leaf alone when max is 1 (callers
+ * pass 1 when the interrupted thread is inside the dynamic loader, where
+ * unwinding could take the loader lock), when the unwinder is not
+ * loaded, when the interrupted code was itself inside pprofd__unwind_here
+ * (libunwind is not reentrant on one thread), when another thread's
+ * handler is unwinding (a try-lock, never a wait: see unwind.c), or when
+ * the unwinder cannot find the interrupted frame. 0 only for a NULL
+ * ucontext or an unsupported architecture. Async-signal-safe. */
+int pprofd__unwind_sigsafe(const void *ucontext, uint64_t *locs, int max,
+                           int *truncated) PPROFD__SIGSAFE;
+
+/* Fork hooks (see core/runtime.h): fork() waits (boundedly) until no
+ * thread is inside libunwind, so the child never inherits one of its
+ * mutexes locked. */
+void pprofd__unwind_prefork(void);
+void pprofd__unwind_postfork_parent(void);
+void pprofd__unwind_postfork_child(void);
 
 /* Test seam: a replacement for unw_backtrace (NULL: use unw_backtrace).
  * It must fill return addresses with frame 0 inside its caller. */

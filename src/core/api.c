@@ -23,7 +23,9 @@
 #include "http/server.h"
 #include "pprofd.h"
 #include "sample/cmdline.h"
+#include "sample/cpu.h"
 #include "sample/custom.h"
+#include "sample/labels.h"
 #include "symbol/maps.h"
 #include "symbol/symbolize.h"
 
@@ -182,16 +184,22 @@ static void prefork(void) {
   pthread_mutex_lock(&pprofd__rt.lock);
   pthread_mutex_lock(&pprofd__rt.custom.lock);
   pprofd__custom_prefork();
+  pprofd__cpu_prefork();
+  pprofd__labels_prefork();
   pprofd__sym_prefork();
   pprofd__maps_prefork();
   pprofd__http_prefork();
+  pprofd__unwind_prefork();
 }
 
 /* After fork() in the parent: release in reverse order. */
 static void postfork_parent(void) {
+  pprofd__unwind_postfork_parent();
   pprofd__http_postfork_parent();
   pprofd__maps_postfork();
   pprofd__sym_postfork();
+  pprofd__labels_postfork();
+  pprofd__cpu_postfork_parent();
   pprofd__custom_postfork();
   pthread_mutex_unlock(&pprofd__rt.custom.lock);
   pthread_mutex_unlock(&pprofd__rt.lock);
@@ -200,12 +208,15 @@ static void postfork_parent(void) {
 /* After fork() in the child: the same, and the parent's server is
  * forgotten (only the forking thread exists here). */
 static void postfork_child(void) {
+  pprofd__unwind_postfork_child();
   pprofd__http_postfork_child(pprofd__rt.http);
   pprofd__rt.http = NULL;
   pprofd__rt.running = 0;
   bound_addr[0] = '\0';
   pprofd__maps_postfork();
   pprofd__sym_postfork();
+  pprofd__labels_postfork();
+  pprofd__cpu_postfork_child();
   pprofd__custom_postfork();
   pthread_mutex_unlock(&pprofd__rt.custom.lock);
   pthread_mutex_unlock(&pprofd__rt.lock);

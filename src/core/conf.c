@@ -24,6 +24,7 @@ void pprofd__config_defaults(struct pprofd_config *cfg) {
   cfg->max_seconds = 3600;
   cfg->max_body = (size_t)1 << 20;
   cfg->symbolize = 1;
+  cfg->max_cpu_profiles = 4;
 }
 
 pprofd_config *pprofd_config_new(void) {
@@ -119,6 +120,13 @@ int pprofd_config_set_symbolize(pprofd_config *cfg, int enabled) {
   return 0;
 }
 
+int pprofd_config_set_max_cpu_profiles(pprofd_config *cfg, unsigned n) {
+  if (cfg == NULL || n < 1 || n > 64)
+    return PPROFD_EINVAL;
+  cfg->max_cpu_profiles = n;
+  return 0;
+}
+
 /* Parses a whole unsigned decimal environment value. */
 static int env_uint(const char *v, unsigned long long *out) {
   char *end;
@@ -170,6 +178,10 @@ int pprofd_config_from_env(pprofd_config *cfg) {
   if ((v = getenv("PPROFD_MAX_BODY")) != NULL && *v &&
       (env_uint(v, &n) != 0 || n > ((size_t)64 << 20) ||
        pprofd_config_set_max_body(cfg, (size_t)n) != 0))
+    err = PPROFD_EINVAL;
+  if ((v = getenv("PPROFD_MAX_CPU_PROFILES")) != NULL && *v &&
+      (env_uint(v, &n) != 0 || n > 64 ||
+       pprofd_config_set_max_cpu_profiles(cfg, (unsigned)n) != 0))
     err = PPROFD_EINVAL;
   if ((v = getenv("PPROFD_SYMBOLIZE")) != NULL && *v &&
       (env_bool(v, &b) != 0 || pprofd_config_set_symbolize(cfg, b) != 0))

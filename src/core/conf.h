@@ -25,6 +25,7 @@ struct pprofd_config {
   unsigned max_seconds;
   size_t max_body;
   int symbolize;
+  unsigned max_cpu_profiles;
 };
 
 /* Fills cfg with the defaults. */

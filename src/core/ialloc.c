@@ -4,6 +4,11 @@
  * Each block carries a 16-byte header with its size so the in-use figure
  * stays exact without asking the allocator; the counter is a relaxed
  * atomic because it is a statistic that no other memory depends on.
+ *
+ * Every call into the C library's allocator runs under the heap
+ * sampler's reentrancy guard (sample/heap.h): the interposed malloc then
+ * forwards straight to the real one, so pprofd's own memory is never
+ * sampled and never recurses into the sampler.
  */
 #include "config.h"
 
@@ -13,14 +18,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sample/heap.h"
+
 #define HDR 16 /* keeps the payload 16-byte aligned like malloc's */
+
+/* malloc, realloc and free with sampling off for this thread. */
+static void *raw_malloc(size_t n) {
+  pprofd__heap_guard_enter();
+  void *p = malloc(n);
+  pprofd__heap_guard_exit();
+  return p;
+}
+
+static void *raw_realloc(void *p, size_t n) {
+  pprofd__heap_guard_enter();
+  void *q = realloc(p, n);
+  pprofd__heap_guard_exit();
+  return q;
+}
+
+static void raw_free(void *p) {
+  pprofd__heap_guard_enter();
+  free(p);
+  pprofd__heap_guard_exit();
+}
 
 static atomic_size_t in_use;
 
 void *pprofd__ialloc(size_t size) {
   if (size > (size_t)-1 - HDR)
     return NULL;
-  unsigned char *p = malloc(size + HDR);
+  unsigned char *p = raw_malloc(size + HDR);
   if (p == NULL)
     return NULL;
   memcpy(p, &size, sizeof size);
@@ -45,7 +73,7 @@ void *pprofd__irealloc(void *p, size_t size) {
   unsigned char *base = (unsigned char *)p - HDR;
   size_t old;
   memcpy(&old, base, sizeof old);
-  unsigned char *n = realloc(base, size + HDR);
+  unsigned char *n = raw_realloc(base, size + HDR);
   if (n == NULL)
     return NULL;
   memcpy(n, &size, sizeof size);
@@ -61,7 +89,7 @@ void pprofd__ifree(void *p) {
   size_t old;
   memcpy(&old, base, sizeof old);
   atomic_fetch_sub_explicit(&in_use, old, memory_order_relaxed);
-  free(base);
+  raw_free(base);
 }
 
 char *pprofd__istrndup(const char *s, size_t n) {

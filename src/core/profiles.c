@@ -14,23 +14,69 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/unwind.h"
 #include "core/ialloc.h"
 #include "core/runtime.h"
 #include "encode/pprof.h"
 #include "pprofd.h"
+#include "sample/cpu.h"
 #include "sample/custom.h"
+#include "sample/heap.h"
+#include "sample/threads.h"
 
 /* Count of a row that has nothing to count. */
 static int64_t zero_count(const pprofd__kind *k) { return 0; }
 
-/* Why allocation profiles are unavailable in this version. */
-static const char *no_alloc_sampler(const pprofd__kind *k) {
-  return "this version of pprofd has no allocation sampler";
+/* heap, allocs: the number of sampled allocation stacks. */
+static int64_t heap_count(const pprofd__kind *k) {
+  return pprofd__heap_count();
 }
 
-/* Why thread profiles are unavailable in this version. */
+/* heap, allocs: why allocations cannot be sampled here, or NULL. */
+static const char *heap_unavailable(const pprofd__kind *k) {
+  const char *why = pprofd__heap_unavailable();
+  return why != NULL ? why : pprofd__unwind_init();
+}
+
+/* heap: the sampled heap; allocs: the same with alloc_space default. */
+static int heap_collect(const pprofd__kind *k, pprofd__snapshot *s) {
+  return pprofd__heap_collect(s, strcmp(k->name, "allocs") == 0);
+}
+
+/* heap?debug=1 and allocs?debug=1 (the same text, as in Go). */
+static int heap_text(const pprofd__kind *k, pprofd__snapshot *s, int debug,
+                     pprofd__buf *out) {
+  return pprofd__heap_write_text(out);
+}
+
+/* heap?gc=1: the application's hooks, then malloc_trim. */
+static void heap_gc(const pprofd__kind *k) { pprofd__heap_gc(); }
+
+/* Why threadcreate is unavailable in this version. */
 static const char *no_thread_registry(const pprofd__kind *k) {
   return "this version of pprofd has no thread registry";
+}
+
+/* goroutine: the number of threads. */
+static int64_t threads_count(const pprofd__kind *k) {
+  return pprofd__threads_count();
+}
+
+/* goroutine: why thread dumps cannot work here, or NULL. */
+static const char *threads_unavailable(const pprofd__kind *k) {
+  const char *why = pprofd__threads_unavailable();
+  return why != NULL ? why : pprofd__unwind_init();
+}
+
+/* goroutine: a dump grouped into a count profile. */
+static int threads_collect(const pprofd__kind *k, pprofd__snapshot *s) {
+  return pprofd__threads_collect(s);
+}
+
+/* goroutine?debug=1 and debug=2. */
+static int threads_text(const pprofd__kind *k, pprofd__snapshot *s, int debug,
+                        pprofd__buf *out) {
+  return pprofd__threads_write_text(s, debug, out);
 }
 
 /* Why contention profiles are unavailable in this version. */
@@ -38,9 +84,10 @@ static const char *no_contention(const pprofd__kind *k) {
   return "this version of pprofd has no contention sampler";
 }
 
-/* Why CPU profiling is unavailable in this version. */
-static const char *no_cpu_sampler(const pprofd__kind *k) {
-  return "this version of pprofd has no CPU sampler";
+/* profile: why CPU profiling cannot work here, or NULL. */
+static const char *cpu_unavailable(const pprofd__kind *k) {
+  const char *why = pprofd__cpu_unavailable();
+  return why != NULL ? why : pprofd__unwind_init();
 }
 
 /* Why tracing is unavailable in this version. */
@@ -52,8 +99,8 @@ static const char *no_tracer(const pprofd__kind *k) {
 
 static const pprofd__kind builtin[] = {
     {"allocs", "A sampling of all past memory allocations", NAMED,
-     PPROFD__TEXT_NONZERO, zero_count, no_alloc_sampler, NULL, NULL, NULL,
-     NULL},
+     PPROFD__TEXT_NONZERO, heap_count, heap_unavailable, heap_collect,
+     heap_text, NULL, NULL},
     {"block", "Stack traces that led to blocking on synchronization primitives",
      NAMED, PPROFD__TEXT_POSITIVE, zero_count, no_contention, NULL, NULL, NULL,
      NULL},
@@ -63,21 +110,22 @@ static const pprofd__kind builtin[] = {
     {"goroutine",
      "Stack traces of all current threads. Use debug=2 as a query parameter "
      "to export every thread's stack, state and creator in a readable dump.",
-     NAMED, PPROFD__TEXT_ONE, zero_count, no_thread_registry, NULL, NULL, NULL,
-     NULL},
+     NAMED, PPROFD__TEXT_ONE, threads_count, threads_unavailable,
+     threads_collect, threads_text, NULL, NULL},
     {"heap",
      "A sampling of memory allocations of live objects. You can specify the "
      "gc GET parameter to run the application's collection hooks and "
      "malloc_trim before taking the heap sample.",
-     NAMED, PPROFD__TEXT_NONZERO, zero_count, no_alloc_sampler, NULL, NULL,
-     NULL, NULL},
+     NAMED, PPROFD__TEXT_NONZERO, heap_count, heap_unavailable, heap_collect,
+     heap_text, heap_gc, NULL},
     {"mutex", "Stack traces of holders of contended mutexes", NAMED,
      PPROFD__TEXT_POSITIVE, zero_count, no_contention, NULL, NULL, NULL, NULL},
     {"profile",
      "CPU profile. You can specify the duration in the seconds GET "
-     "parameter. After you get the profile file, use the go tool pprof "
-     "command to investigate the profile.",
-     PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, no_cpu_sampler,
+     "parameter (and the sampling rate in hz, default 100). After you get "
+     "the profile file, use the go tool pprof command to investigate the "
+     "profile.",
+     PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, cpu_unavailable,
      NULL, NULL, NULL, NULL},
     {"threadcreate", "Stack traces that led to the creation of new OS threads",
      NAMED, PPROFD__TEXT_POSITIVE, zero_count, no_thread_registry, NULL, NULL,

@@ -9,9 +9,16 @@
  *   1. rt.lock            start/stop and the config in force
  *   2. rt.custom.lock     the list of custom profiles
  *   3. pprofd_profile.lock  one custom profile's keys
+ *   3a. the CPU profiler's locks: cpu.file_lock, cpu.life, cpu.lock
+ *      (sample/cpu.c), then the label-set table (sample/labels.c)
  *   4. the symbolizer lock (symbol/symbolize.c)
  *   5. the build-id cache lock (symbol/maps.c)
  *   6. the HTTP server's request-set lock (http/server.c), a leaf
+ *   6a. the unwinder's busy flag (capture/unwind.c): fork() waits for it,
+ *      so no thread is inside libunwind when the child is made
+ *   7. the heap sampler's lock (sample/heap.c), a leaf taken on sampled
+ *      malloc/free paths; heap.c registers its own fork handlers from an
+ *      earlier constructor, so its prepare handler runs last
  *
  * Fork: a pthread_atfork handler installed when the library loads takes
  * every lock above in this order before fork() and releases them after,

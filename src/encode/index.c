@@ -54,8 +54,8 @@ static void conf_row(pprofd__buf *b, const char *key, const char *fmt, ...) {
 }
 
 int pprofd__index_html(const pprofd__kind *rows, size_t n,
-                       const struct pprofd_config *cfg, const char *addr,
-                       pprofd__buf *b) {
+                       const struct pprofd_config *cfg,
+                       const pprofd__index_info *info, pprofd__buf *b) {
   pprofd__buf_puts(b, head);
   for (size_t i = 0; i < n; i++) {
     const pprofd__kind *k = &rows[i];
@@ -86,7 +86,7 @@ int pprofd__index_html(const pprofd__kind *rows, size_t n,
   pprofd__sym_stats(&sym_entries, &sym_bytes);
   pprofd__buf_printf(b, "<p>\npprofd %s configuration:\n<table>\n",
                      pprofd_version());
-  conf_row(b, "address", "%s", addr[0] ? addr : "(no HTTP server)");
+  conf_row(b, "address", "%s", info->addr[0] ? info->addr : "(no HTTP server)");
   conf_row(b, "symbolize", "%s",
            cfg->symbolize ? "on: profiles carry functions, files and lines"
                           : "off: profiles carry addresses only");
@@ -96,8 +96,20 @@ int pprofd__index_html(const pprofd__kind *rows, size_t n,
   conf_row(b, "max_seconds", "%u s (longest profile, delta or trace)",
            cfg->max_seconds);
   conf_row(b, "max_body", "%zu bytes", cfg->max_body);
+  conf_row(b, "max_cpu_profiles", "%u concurrent CPU profiles",
+           cfg->max_cpu_profiles);
+  if (info->cpu_hz > 0)
+    conf_row(b, "cpu_profile_rate",
+             "%d Hz now (per-thread CPU-time timers: %d armed; %lld samples "
+             "lost so far)",
+             info->cpu_hz, info->cpu_timers, (long long)info->cpu_lost);
+  else
+    conf_row(b, "cpu_profile_rate",
+             "100 Hz by default (profile?hz=N for 1..1000), idle now");
+  conf_row(b, "mem_profile_rate", "%lld bytes (heap sampling%s)",
+           (long long)info->mem_rate, info->mem_rate == 0 ? " off" : "");
   conf_row(b, "own_memory", "%zu bytes (symbol cache: %zu entries)",
-           pprofd__ialloc_in_use(), sym_entries);
+           info->own_bytes, sym_entries);
   for (size_t i = 0; i < n; i++) {
     const pprofd__kind *k = &rows[i];
     const char *why = k->unavailable != NULL ? k->unavailable(k) : NULL;

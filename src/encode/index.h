@@ -15,10 +15,20 @@
 #include "core/profiles.h"
 #include "encode/buf.h"
 
-/* Writes the page for rows (sorted) under configuration cfg, whose server
- * listens on addr ("" when there is none). */
+/* What the index reports besides the configuration. */
+typedef struct pprofd__index_info {
+  const char *addr; /* where the server listens, "" when none */
+  size_t own_bytes; /* memory pprofd holds for itself */
+  int64_t mem_rate; /* heap sampling rate in force */
+  int cpu_hz;       /* CPU sampling rate in force, 0 when idle */
+  int cpu_timers;   /* per-thread CPU timers armed */
+  int64_t cpu_lost; /* CPU samples dropped since start */
+} pprofd__index_info;
+
+/* Writes the page for rows (sorted) under configuration cfg. */
 int pprofd__index_html(const pprofd__kind *rows, size_t n,
-                       const struct pprofd_config *cfg, const char *addr,
+                       const struct pprofd_config *cfg,
+                       const pprofd__index_info *info,
                        pprofd__buf *out) PPROFD__WARN_UNUSED;
 
 #endif

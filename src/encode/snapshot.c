@@ -141,8 +141,9 @@ pprofd__sample *pprofd__snap_add(pprofd__snapshot *s, const uint64_t *locs,
   return smp;
 }
 
-/* FNV-1a over a sample's stack and labels: its identity for merging. */
-static uint64_t sample_hash(const pprofd__sample *smp) {
+/* FNV-1a over a sample's stack and labels: its identity for merging.
+ * With strings_only, numeric labels are left out. */
+static uint64_t sample_hash(const pprofd__sample *smp, int strings_only) {
   uint64_t h = 1469598103934665603ull;
 #define MIX(v)                                                                 \
   do {                                                                         \
@@ -153,6 +154,8 @@ static uint64_t sample_hash(const pprofd__sample *smp) {
   for (uint32_t i = 0; i < smp->nlocs; i++)
     MIX(smp->locs[i]);
   for (uint32_t i = 0; i < smp->nlabels; i++) {
+    if (strings_only && smp->labels[i].str == NULL)
+      continue;
     for (const char *p = smp->labels[i].key; *p; p++)
       MIX((unsigned char)*p);
     MIX(0xff);
@@ -167,14 +170,34 @@ static uint64_t sample_hash(const pprofd__sample *smp) {
   return h;
 }
 
-/* Whether two samples have the same stack and the same labels in order. */
-static int sample_same(const pprofd__sample *a, const pprofd__sample *b) {
-  if (a->nlocs != b->nlocs || a->nlabels != b->nlabels)
+/* The i-th label of smp that counts for identity, or NULL past the end. */
+static const pprofd__label *nth_label(const pprofd__sample *smp, uint32_t i,
+                                      int strings_only) {
+  for (uint32_t j = 0; j < smp->nlabels; j++) {
+    if (strings_only && smp->labels[j].str == NULL)
+      continue;
+    if (i-- == 0)
+      return &smp->labels[j];
+  }
+  return NULL;
+}
+
+/* Whether two samples have the same stack and the same labels in order
+ * (string labels only, with strings_only). */
+static int sample_same(const pprofd__sample *a, const pprofd__sample *b,
+                       int strings_only) {
+  if (a->nlocs != b->nlocs)
     return 0;
   if (a->nlocs && memcmp(a->locs, b->locs, a->nlocs * sizeof *a->locs) != 0)
     return 0;
-  for (uint32_t i = 0; i < a->nlabels; i++) {
-    const pprofd__label *x = &a->labels[i], *y = &b->labels[i];
+  for (uint32_t i = 0;; i++) {
+    const pprofd__label *x = nth_label(a, i, strings_only);
+    const pprofd__label *y = nth_label(b, i, strings_only);
+    if (x == NULL || y == NULL) {
+      if (x != y)
+        return 0;
+      break;
+    }
     if (strcmp(x->key, y->key) != 0)
       return 0;
     if ((x->str == NULL) != (y->str == NULL))
@@ -185,7 +208,8 @@ static int sample_same(const pprofd__sample *a, const pprofd__sample *b) {
   return 1;
 }
 
-int pprofd__snap_merge(pprofd__snapshot *s, int drop_zero) {
+/* Merges identical samples (see pprofd__snap_merge). */
+static int merge(pprofd__snapshot *s, int drop_zero, int strings_only) {
   if (s->failed)
     return s->failed;
   size_t n = s->nsamples, tcap = 16;
@@ -198,7 +222,7 @@ int pprofd__snap_merge(pprofd__snapshot *s, int drop_zero) {
   size_t out = 0;
   for (size_t i = 0; i < n; i++) {
     pprofd__sample *smp = &s->samples[i];
-    size_t slot = (size_t)sample_hash(smp) & (tcap - 1);
+    size_t slot = (size_t)sample_hash(smp, strings_only) & (tcap - 1);
     for (;;) {
       size_t j = table[slot];
       if (j == (size_t)-1) {
@@ -208,7 +232,7 @@ int pprofd__snap_merge(pprofd__snapshot *s, int drop_zero) {
         out++;
         break;
       }
-      if (sample_same(&s->samples[j], smp)) {
+      if (sample_same(&s->samples[j], smp, strings_only)) {
         for (int k = 0; k < s->ntypes; k++)
           s->samples[j].values[k] += smp->values[k];
         break;
@@ -230,6 +254,14 @@ int pprofd__snap_merge(pprofd__snapshot *s, int drop_zero) {
     s->nsamples = w;
   }
   return 0;
+}
+
+int pprofd__snap_merge(pprofd__snapshot *s, int drop_zero) {
+  return merge(s, drop_zero, 0);
+}
+
+int pprofd__snap_merge_by_strings(pprofd__snapshot *s, int drop_zero) {
+  return merge(s, drop_zero, 1);
 }
 
 /* Appends every sample of src to dst, multiplying values by sign. */
@@ -260,6 +292,6 @@ int pprofd__snap_delta(pprofd__snapshot *out, const pprofd__snapshot *p0,
   if (err == 0)
     err = append_all(out, p0, -1);
   if (err == 0)
-    err = pprofd__snap_merge(out, 1);
+    err = pprofd__snap_merge_by_strings(out, 1);
   return err;
 }

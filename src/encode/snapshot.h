@@ -88,8 +88,15 @@ char *pprofd__snap_strdup(pprofd__snapshot *s, const char *str);
  * and drops samples whose values are all zero when drop_zero is set.
  * Order of the remaining samples is the order of first appearance. */
 int pprofd__snap_merge(pprofd__snapshot *s, int drop_zero) PPROFD__WARN_UNUSED;
+/* The same, but numeric labels do not tell samples apart: a merged
+ * sample keeps the numeric labels of its first appearance. Deltas use
+ * this, since a numeric label such as heap's average `bytes` drifts
+ * between two collections of the same stack. */
+int pprofd__snap_merge_by_strings(pprofd__snapshot *s,
+                                  int drop_zero) PPROFD__WARN_UNUSED;
 /* Go's delta: out = p1 - p0 (p0's values negated and merged into a copy of
- * p1, all-zero samples dropped), time_nanos = p1's, duration = p1 - p0's
+ * p1 by stack and string labels, numeric labels taken from p1, all-zero
+ * samples dropped), time_nanos = p1's, duration = p1 - p0's
  * time. out must be freshly initialized. */
 int pprofd__snap_delta(pprofd__snapshot *out, const pprofd__snapshot *p0,
                        const pprofd__snapshot *p1) PPROFD__WARN_UNUSED;

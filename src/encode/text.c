@@ -152,6 +152,10 @@ int pprofd__text_count_profile(pprofd__snapshot *s, const char *name,
     pprofd__buf_putc(&k, '@');
     for (uint32_t j = 0; j < smp->nlocs; j++)
       pprofd__buf_printf(&k, " %#llx", (unsigned long long)smp->locs[j] + 1);
+    /* pprof's legacy parser rejects a record with no address at all; Go
+     * 1.23 pads such stacks with 0x0, and so do we. */
+    if (smp->nlocs == 0)
+      pprofd__buf_puts(&k, " 0x0");
     int has_str = 0;
     for (uint32_t j = 0; j < smp->nlabels; j++)
       has_str |= smp->labels[j].str != NULL;

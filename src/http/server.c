@@ -53,8 +53,11 @@
 #include "encode/index.h"
 #include "encode/pprof.h"
 #include "http/params.h"
+#include "interpose/malloc.h"
 #include "pprofd.h"
 #include "sample/cmdline.h"
+#include "sample/cpu.h"
+#include "sample/heap.h"
 #include "symbol/symbolize.h"
 
 #define URI_MAX 8192
@@ -333,10 +336,17 @@ static enum MHD_Result serve_index(ctx *c) {
     return go_error(c, 500, "out of memory");
   pprofd__buf b;
   pprofd__buf_init(&b, PPROFD__BUF_MAX_DEFAULT);
-  const char *addr = c->h != NULL ? c->h->addr
-                                  : "(mounted in the host's "
-                                    "server)";
-  int err = pprofd__index_html(rows, n, &c->cfg, addr, &b);
+  pprofd__index_info info;
+  info.addr = c->h != NULL ? c->h->addr : "(mounted in the host's server)";
+  info.own_bytes = pprofd__ialloc_in_use() + pprofd__heap_own_bytes() +
+                   pprofd__malloc_boot_bytes();
+  info.mem_rate = pprofd__heap_rate();
+  pprofd__cpu_stats cs;
+  pprofd__cpu_get_stats(&cs);
+  info.cpu_hz = pprofd__cpu_hz();
+  info.cpu_timers = (int)cs.timers;
+  info.cpu_lost = (int64_t)cs.lost;
+  int err = pprofd__index_html(rows, n, &c->cfg, &info, &b);
   pprofd__ifree(rows);
   if (err != 0) {
     pprofd__buf_free(&b);
@@ -400,12 +410,58 @@ static enum MHD_Result serve_symbol(ctx *c) {
   return respond_buf(c, 200, "text/plain; charset=utf-8", &b, F_NOSNIFF, NULL);
 }
 
-/* /debug/pprof/profile: the CPU profile. */
+/* /debug/pprof/profile: a CPU profile of this request's own window. */
 static enum MHD_Result serve_cpu(ctx *c) {
-  const pprofd__kind *k = pprofd__kind_builtin("profile");
-  const char *why = k->unavailable != NULL ? k->unavailable(k) : NULL;
-  return go_error(c, 500, "Could not enable CPU profiling: %s",
-                  why != NULL ? why : "unknown error");
+  /* Go: a missing, malformed, zero or negative seconds silently means 30. */
+  const char *v = pprofd__query_get(c->q, "seconds");
+  int64_t sec = 0;
+  if (v == NULL || pprofd__parse_int64(v, &sec) != 0 || sec <= 0)
+    sec = 30;
+  if (sec > (int64_t)c->cfg.max_seconds)
+    return go_error(c, 400,
+                    "profile duration exceeds the server's limit of %u "
+                    "seconds",
+                    c->cfg.max_seconds);
+  int64_t hz = PPROFD__CPU_HZ_DEFAULT;
+  v = pprofd__query_get(c->q, "hz");
+  if (v != NULL && v[0] != '\0' &&
+      (pprofd__parse_int64(v, &hz) != 0 || hz < 1 || hz > PPROFD__CPU_HZ_MAX))
+    return go_error(c, 400,
+                    "invalid value for \"hz\" - must be an integer from 1 "
+                    "to %d",
+                    PPROFD__CPU_HZ_MAX);
+  const char *why = pprofd__cpu_unavailable();
+  if (why != NULL)
+    return go_error(c, 500, "Could not enable CPU profiling: %s", why);
+  pprofd__cpu_session *s;
+  int err = pprofd__cpu_open((int)hz, (int)c->cfg.max_cpu_profiles, &s);
+  if (err == PPROFD_EBUSY)
+    return go_error(c, 500,
+                    "Could not enable CPU profiling: cpu profiling "
+                    "already in use");
+  if (err != 0)
+    return go_error(c, 500, "Could not enable CPU profiling: %s",
+                    pprofd_strerror(err));
+  int w = wait_window(c, (double)sec);
+  pprofd__snapshot snap;
+  pprofd__snap_init(&snap);
+  err = pprofd__cpu_close(s, &snap);
+  if (w == 1) { /* the client is gone: its window ends, nobody reads */
+    pprofd__snap_free(&snap);
+    return MHD_NO;
+  }
+  pprofd__buf b;
+  pprofd__buf_init(&b, PPROFD__BUF_MAX_DEFAULT);
+  if (err == 0)
+    err = pprofd__pprof_encode(&snap, c->cfg.symbolize, &b);
+  pprofd__snap_free(&snap);
+  if (err != 0) {
+    pprofd__buf_free(&b);
+    return go_error(c, 500, "could not write CPU profile: %s",
+                    pprofd_strerror(err));
+  }
+  return respond_buf(c, 200, "application/octet-stream", &b, F_NOSNIFF,
+                     "profile");
 }
 
 /* /debug/pprof/trace: the execution trace. */
@@ -444,7 +500,11 @@ static enum MHD_Result serve_delta(ctx *c, const pprofd__kind *k,
   pprofd__snap_init(&p1);
   pprofd__snap_init(&d);
   enum MHD_Result rc;
+  /* The window is measured from the collections themselves (a collector
+   * may or may not stamp the snapshot it fills). */
+  int64_t t0 = pprofd__now_nanos();
   int err = k->collect(k, &p0);
+  p0.time_nanos = t0;
   if (err == 0) {
     int w = wait_window(c, (double)sec);
     if (w == 1) {
@@ -455,7 +515,9 @@ static enum MHD_Result serve_delta(ctx *c, const pprofd__kind *k,
       rc = go_error(c, 500, "context canceled");
       goto done;
     }
+    int64_t t1 = pprofd__now_nanos();
     err = k->collect(k, &p1);
+    p1.time_nanos = t1;
   }
   if (err == 0)
     err = pprofd__snap_delta(&d, &p0, &p1);
@@ -578,11 +640,17 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
  * Called by libmicrohttpd once when the headers are in, again for each
  * piece of body, and once more with no data when the body is complete.
  */
-static enum MHD_Result handle(struct pprofd__http *h,
-                              struct MHD_Connection *conn, req *r,
-                              const char *url, const char *method,
-                              const char *upload, size_t *upload_size) {
-  ctx c = {h, conn, {{0}, 0, 0, 0, 0, 0, 0}, r, method, "", NULL};
+static enum MHD_Result handle_guarded(struct pprofd__http *h,
+                                      struct MHD_Connection *conn, req *r,
+                                      const char *url, const char *method,
+                                      const char *upload, size_t *upload_size) {
+  ctx c;
+  memset(&c, 0, sizeof c);
+  c.h = h;
+  c.conn = conn;
+  c.r = r;
+  c.method = method;
+  c.raw_query = "";
   if (h != NULL)
     c.cfg = h->cfg;
   else
@@ -696,6 +764,20 @@ out:
   pprofd__ifree(path);
   pprofd__ifree(clean);
   pprofd__buf_free(&rawq);
+  return rc;
+}
+
+/* Handles a request with the heap sampler's guard held, so that what
+ * pprofd and its libraries (libdw, zlib, libmicrohttpd) allocate while
+ * serving never appears in the heap profile it serves. */
+static enum MHD_Result handle(struct pprofd__http *h,
+                              struct MHD_Connection *conn, req *r,
+                              const char *url, const char *method,
+                              const char *upload, size_t *upload_size) {
+  pprofd__heap_guard_enter();
+  enum MHD_Result rc =
+      handle_guarded(h, conn, r, url, method, upload, upload_size);
+  pprofd__heap_guard_exit();
   return rc;
 }
 

@@ -39,16 +39,16 @@ const char *pprofd__cpu_unavailable(void);
  * rate gets PPROFD_EBUSY). Starts the timers if this is the first.
  * PPROFD_EBUSY when max_sessions are open, PPROFD_EUNAVAILABLE,
  * PPROFD_ENOMEM. */
-int pprofd__cpu_open(int hz, int max_sessions, pprofd__cpu_session **out)
-    PPROFD__WARN_UNUSED;
+int pprofd__cpu_open(int hz, int max_sessions,
+                     pprofd__cpu_session **out) PPROFD__WARN_UNUSED;
 /* Closes the session and fills out (freshly initialized) with its
  * profile: sample types [samples/count, cpu/nanoseconds], period type
  * cpu/nanoseconds, period 1e9/hz, time_nanos = start, duration_nanos =
  * window, one sample per (stack, labels) with a `thread` string label
  * (thread name, or tid), and lost samples as one synthetic frame. Stops
  * the timers when it was the last. */
-int pprofd__cpu_close(pprofd__cpu_session *s, pprofd__snapshot *out)
-    PPROFD__WARN_UNUSED;
+int pprofd__cpu_close(pprofd__cpu_session *s,
+                      pprofd__snapshot *out) PPROFD__WARN_UNUSED;
 /* The rate in force, 0 when no session is open. */
 int pprofd__cpu_hz(void);
 
@@ -57,5 +57,24 @@ int pprofd__cpu_hz(void);
 void pprofd__cpu_thread_start(void);
 /* Called on thread exit (the wrapper's cleanup): deletes its timer. */
 void pprofd__cpu_thread_exit(void);
+
+/* Counters for the index page, tests and benchmarks. Thread-safe. */
+typedef struct pprofd__cpu_stats {
+  uint64_t signals;        /* SIGPROFs recorded since the library loaded */
+  uint64_t lost;           /* samples dropped because the ring was full */
+  unsigned timers;         /* per-thread timers armed right now */
+  unsigned timer_failures; /* threads whose timer could not be created */
+  int handler_installed;   /* our SIGPROF handler is (still) installed */
+} pprofd__cpu_stats;
+void pprofd__cpu_get_stats(pprofd__cpu_stats *out);
+
+/* Fork hooks, to be called by core's pthread_atfork handlers in lock
+ * order (the CPU sampler's two locks rank after rt.lock and
+ * rt.custom.lock, before the symbolizer's). In the child no timer
+ * survives: open sessions are detached (closing one returns what it had
+ * collected before the fork) and sampling is off until the next open. */
+void pprofd__cpu_prefork(void);
+void pprofd__cpu_postfork_parent(void);
+void pprofd__cpu_postfork_child(void);
 
 #endif

@@ -138,7 +138,9 @@ START_TEST(test_index) {
   ck_assert(strstr(r.body, "Stack traces of all current threads") != NULL);
   /* The configuration in force, and why things are off. */
   ck_assert(strstr(r.body, demo.addr) != NULL);
-  ck_assert(strstr(r.body, "<td>heap</td><td>off: ") != NULL);
+  ck_assert(strstr(r.body, "<td>block</td><td>off: ") != NULL);
+  ck_assert(strstr(r.body, "<td>heap</td><td>on</td>") != NULL);
+  ck_assert(strstr(r.body, "<td>goroutine</td><td>on</td>") != NULL);
   ck_assert(strstr(r.body, "<td>demo.sessions</td><td>on</td>") != NULL);
   h_resp_free(&r);
 }
@@ -334,9 +336,8 @@ START_TEST(test_delta_errors) {
 END_TEST
 
 START_TEST(test_unavailable) {
-  const char *names[] = {"heap",         "allocs", "goroutine",
-                         "threadcreate", "block",  "mutex"};
-  for (int i = 0; i < 6; i++) {
+  const char *names[] = {"threadcreate", "block", "mutex"};
+  for (int i = 0; i < 3; i++) {
     h_resp r;
     char path[128];
     snprintf(path, sizeof path, "/debug/pprof/%s", names[i]);
@@ -349,10 +350,6 @@ START_TEST(test_unavailable) {
     h_resp_free(&r);
   }
   h_resp r;
-  get("/debug/pprof/profile?seconds=1", &r);
-  ck_assert_int_eq(r.status, 500);
-  ck_assert(strncmp(r.body, "Could not enable CPU profiling: ", 32) == 0);
-  h_resp_free(&r);
   get("/debug/pprof/trace", &r);
   ck_assert_int_eq(r.status, 500);
   ck_assert(strncmp(r.body, "Could not enable tracing: ", 26) == 0);
@@ -409,6 +406,265 @@ START_TEST(test_symbol) {
 }
 END_TEST
 
+/* The index of the sample type named t, or -1. */
+static int type_index(const Perftools__Profiles__Profile *p, const char *t) {
+  for (size_t i = 0; i < p->n_sample_type; i++)
+    if (strcmp(h_str(p, p->sample_type[i]->type), t) == 0)
+      return (int)i;
+  return -1;
+}
+
+/* Fetches path, asserts a binary profile named filename, decodes it. */
+static Perftools__Profiles__Profile *fetch_profile(const char *path,
+                                                   const char *filename) {
+  h_resp r;
+  get(path, &r);
+  ck_assert_msg(r.status == 200, "%s: %d %s", path, r.status, r.body);
+  assert_header(&r, "Content-Type", "application/octet-stream");
+  char cd[128];
+  snprintf(cd, sizeof cd, "attachment; filename=\"%s\"", filename);
+  assert_header(&r, "Content-Disposition", cd);
+  Perftools__Profiles__Profile *p = h_profile(r.body, r.len);
+  ck_assert_msg(p != NULL, "%s: body is not one gzipped profile", path);
+  h_resp_free(&r);
+  const char *bad = h_profile_invariants(p);
+  ck_assert_msg(bad == NULL, "%s: invariant: %s", path, bad);
+  return p;
+}
+
+START_TEST(test_heap_proto) {
+  usleep(300 * 1000);
+  Perftools__Profiles__Profile *p =
+      fetch_profile("/debug/pprof/heap?gc=1", "heap");
+  const char *types[] = {"alloc_objects", "alloc_space", "inuse_objects",
+                         "inuse_space"};
+  const char *units[] = {"count", "bytes", "count", "bytes"};
+  ck_assert_uint_eq(p->n_sample_type, 4);
+  for (int i = 0; i < 4; i++) {
+    ck_assert_str_eq(h_str(p, p->sample_type[i]->type), types[i]);
+    ck_assert_str_eq(h_str(p, p->sample_type[i]->unit), units[i]);
+  }
+  ck_assert_str_eq(h_str(p, p->period_type->type), "space");
+  ck_assert_str_eq(h_str(p, p->period_type->unit), "bytes");
+  ck_assert_int_eq(p->period, 524288);
+  ck_assert_int_eq(p->default_sample_type, 0);
+  ck_assert_int_eq(p->duration_nanos, 0);
+  ck_assert_uint_gt(p->n_sample, 0);
+  ck_assert(h_has_function(p, "alloc_worker"));
+  for (size_t i = 0; i < p->n_sample; i++) {
+    const Perftools__Profiles__Sample *s = p->sample[i];
+    ck_assert_int_ge(s->value[1], s->value[3]);
+    for (size_t j = 0; j < s->n_label; j++) {
+      ck_assert_str_eq(h_str(p, s->label[j]->key), "bytes");
+      ck_assert_int_gt(s->label[j]->num, 0);
+    }
+  }
+  perftools__profiles__profile__free_unpacked(p, NULL);
+  p = fetch_profile("/debug/pprof/allocs", "allocs");
+  ck_assert_str_eq(h_str(p, p->default_sample_type), "alloc_space");
+  perftools__profiles__profile__free_unpacked(p, NULL);
+}
+END_TEST
+
+START_TEST(test_heap_text_and_delta) {
+  usleep(300 * 1000);
+  h_resp r;
+  get("/debug/pprof/heap?debug=1", &r);
+  ck_assert_int_eq(r.status, 200);
+  assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
+  ck_assert_msg(matches(r.body, "^heap profile: [0-9]+: [0-9]+ \\[[0-9]+: "
+                                "[0-9]+\\] @ heap/1048576$"),
+                "%.300s", r.body);
+  ck_assert(matches(r.body, "^[0-9]+: [0-9]+ \\[[0-9]+: [0-9]+\\] @( "
+                            "0x[0-9a-f]+)+$"));
+  ck_assert(matches(r.body, "^#\t0x[0-9a-f]+\talloc_worker\\+0x"));
+  ck_assert(strstr(r.body, "\n\n# ") != NULL);
+  h_resp_free(&r);
+  get("/debug/pprof/allocs?debug=1", &r);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(strncmp(r.body, "heap profile: ", 14) == 0);
+  h_resp_free(&r);
+  Perftools__Profiles__Profile *p =
+      fetch_profile("/debug/pprof/allocs?seconds=1", "allocs-delta");
+  ck_assert_int_ge(p->duration_nanos, 900000000LL);
+  ck_assert_int_le(p->duration_nanos, 2500000000LL);
+  int a = type_index(p, "alloc_space");
+  ck_assert_int_ge(a, 0);
+  for (size_t i = 0; i < p->n_sample; i++) {
+    int nonzero = 0;
+    for (size_t j = 0; j < p->sample[i]->n_value; j++)
+      nonzero |= p->sample[i]->value[j] != 0;
+    ck_assert(nonzero);
+    ck_assert_int_ge(p->sample[i]->value[a], 0); /* allocs only grow */
+  }
+  perftools__profiles__profile__free_unpacked(p, NULL);
+}
+END_TEST
+
+START_TEST(test_goroutine) {
+  Perftools__Profiles__Profile *p =
+      fetch_profile("/debug/pprof/goroutine", "goroutine");
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->type), "goroutine");
+  ck_assert_str_eq(h_str(p, p->period_type->type), "goroutine");
+  ck_assert_int_eq(p->period, 1);
+  int64_t total = 0;
+  for (size_t i = 0; i < p->n_sample; i++)
+    total += p->sample[i]->value[0];
+  ck_assert_int_ge(total, 7); /* main, six workers, the server */
+  ck_assert(h_has_function(p, "cpu_worker"));
+  ck_assert(h_has_function(p, "session_manager"));
+  perftools__profiles__profile__free_unpacked(p, NULL);
+  h_resp r;
+  get("/debug/pprof/goroutine?debug=1", &r);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(matches(r.body, "^goroutine profile: total [0-9]+$"));
+  ck_assert(matches(r.body, "^[0-9]+ @( 0x[0-9a-f]+)+$"));
+  ck_assert_msg(matches(r.body, "^# labels: \\{.*\"threads\":\"cpu-\\*\""),
+                "%.500s", r.body);
+  h_resp_free(&r);
+  get("/debug/pprof/goroutine?debug=2", &r);
+  ck_assert_int_eq(r.status, 200);
+  assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
+  ck_assert_msg(matches(r.body, "^thread [0-9]+ \"lock-1\" \\["), "%.500s",
+                r.body);
+  ck_assert(matches(r.body, "^cpu_worker\\+0x[0-9a-f]+$"));
+  ck_assert(matches(r.body, "^\t/.*examples/demo.c:[0-9]+$"));
+  h_resp_free(&r);
+}
+END_TEST
+
+/* Runs go tool pprof with a private home so nothing leaks out. */
+static int pprof_run(const char *args, char **out);
+
+/* Sums a CPU profile's samples whose stack contains function fn. */
+static int64_t cpu_in(const Perftools__Profiles__Profile *p, const char *fn) {
+  int64_t total = 0;
+  for (size_t i = 0; i < p->n_sample; i++) {
+    const Perftools__Profiles__Sample *s = p->sample[i];
+    int hit = 0;
+    for (size_t j = 0; j < s->n_location_id && !hit; j++) {
+      const Perftools__Profiles__Location *l =
+          p->location[s->location_id[j] - 1];
+      for (size_t k = 0; k < l->n_line; k++)
+        if (strcmp(h_str(p, p->function[l->line[k]->function_id - 1]->name),
+                   fn) == 0)
+          hit = 1;
+    }
+    if (hit)
+      total += s->value[0];
+  }
+  return total;
+}
+
+START_TEST(test_cpu_profile) {
+  h_resp r;
+  get("/debug/pprof/profile?seconds=2", &r);
+  ck_assert_int_eq(r.status, 200);
+  assert_header(&r, "Content-Type", "application/octet-stream");
+  assert_header(&r, "Content-Disposition", "attachment; filename=\"profile\"");
+  Perftools__Profiles__Profile *p = h_profile(r.body, r.len);
+  ck_assert_ptr_nonnull(p);
+  h_resp_free(&r);
+  const char *bad = h_profile_invariants(p);
+  ck_assert_msg(bad == NULL, "invariant: %s", bad);
+  ck_assert_uint_eq(p->n_sample_type, 2);
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->type), "samples");
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->unit), "count");
+  ck_assert_str_eq(h_str(p, p->sample_type[1]->type), "cpu");
+  ck_assert_str_eq(h_str(p, p->sample_type[1]->unit), "nanoseconds");
+  ck_assert_str_eq(h_str(p, p->period_type->type), "cpu");
+  ck_assert_str_eq(h_str(p, p->period_type->unit), "nanoseconds");
+  ck_assert_int_eq(p->period, 10000000);
+  ck_assert_int_ge(p->duration_nanos, 1900000000LL);
+  ck_assert_int_le(p->duration_nanos, 3000000000LL);
+  int threads = 0;
+  for (size_t i = 0; i < p->n_sample; i++) {
+    const Perftools__Profiles__Sample *s = p->sample[i];
+    ck_assert_int_eq(s->value[1], s->value[0] * p->period);
+    for (size_t j = 0; j < s->n_label; j++)
+      if (strcmp(h_str(p, s->label[j]->key), "thread") == 0 &&
+          strncmp(h_str(p, s->label[j]->str), "cpu-", 4) == 0)
+        threads++;
+  }
+  ck_assert_int_gt(threads, 0);
+  int64_t hot = cpu_in(p, "compute_hot"), cold = cpu_in(p, "compute_cold");
+  ck_assert_int_gt(hot, 0);
+  ck_assert_int_gt(cold, 0);
+  ck_assert_int_gt(hot, cold);
+  perftools__profiles__profile__free_unpacked(p, NULL);
+}
+END_TEST
+
+START_TEST(test_cpu_errors) {
+  h_resp r;
+  get("/debug/pprof/profile?seconds=1&hz=abc", &r);
+  assert_go_error(&r, 400,
+                  "invalid value for \"hz\" - must be an integer "
+                  "from 1 to 1000\n");
+  h_resp_free(&r);
+  get("/debug/pprof/profile?seconds=999999", &r);
+  ck_assert_int_eq(r.status, 400);
+  h_resp_free(&r);
+}
+END_TEST
+
+/* A client that goes away ends its window: the only slot is free again
+ * at once, and the server keeps serving. */
+START_TEST(test_cpu_disconnect_and_limit) {
+  h_stop(&demo);
+  char *env[] = {"PPROFD_ADDR=127.0.0.1:0", "PPROFD_MAX_CPU_PROFILES=1", NULL};
+  start_demo_env(env);
+  char cmd[512], *out;
+  snprintf(cmd, sizeof cmd,
+           "curl -s --max-time 1 %s/debug/pprof/profile?seconds=30 "
+           ">/dev/null; echo done",
+           demo.base);
+  ck_assert_int_eq(h_run(cmd, 10, &out), 0);
+  free(out);
+  /* Hold the one slot with a background request, then ask again. */
+  snprintf(cmd, sizeof cmd,
+           "curl -s -o /dev/null -w %%{http_code} "
+           "%s/debug/pprof/profile?seconds=3 & sleep 1; "
+           "curl -s %s/debug/pprof/profile?seconds=1; wait",
+           demo.base, demo.base);
+  ck_assert_int_eq(h_run(cmd, 30, &out), 0);
+  ck_assert_msg(strstr(out, "Could not enable CPU profiling: cpu profiling "
+                            "already in use\n") != NULL,
+                "%s", out);
+  ck_assert_msg(strstr(out, "200") != NULL, "%s", out);
+  free(out);
+}
+END_TEST
+
+/* Two overlapping windows (a scraper and a person) both succeed. */
+START_TEST(test_cpu_overlap) {
+  char cmd[1024], *out;
+  snprintf(cmd, sizeof cmd,
+           "curl -s -o /dev/null -w a=%%{http_code}, "
+           "%s/debug/pprof/profile?seconds=3 & sleep 1; "
+           "curl -s -o /dev/null -w b=%%{http_code}, "
+           "%s/debug/pprof/profile?seconds=1; wait",
+           demo.base, demo.base);
+  ck_assert_int_eq(h_run(cmd, 30, &out), 0);
+  ck_assert_msg(strstr(out, "a=200") && strstr(out, "b=200"), "%s", out);
+  free(out);
+}
+END_TEST
+
+START_TEST(test_go_pprof_cpu) {
+  if (!h_have_go())
+    return;
+  char args[512], *out;
+  /* No path: go tool pprof asks for /debug/pprof/profile. */
+  snprintf(args, sizeof args, "-seconds 2 -top %s", demo.addr);
+  int st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof failed: %s", out);
+  ck_assert_msg(strstr(out, "compute_hot") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "Type: cpu") != NULL, "%s", out);
+  free(out);
+}
+END_TEST
+
 /* Runs go tool pprof with a private home so nothing leaks out. */
 static int pprof_run(const char *args, char **out) {
   char cmd[2048];
@@ -453,6 +709,40 @@ START_TEST(test_go_pprof_text_symbolz) {
   ck_assert_msg(st == 0, "pprof failed: %s", out);
   ck_assert_msg(strstr(out, "open_session_from_accept") != NULL, "%s", out);
   ck_assert_msg(strstr(out, "session_manager") != NULL, "%s", out);
+  free(out);
+}
+END_TEST
+
+START_TEST(test_go_pprof_heap_goroutine) {
+  if (!h_have_go())
+    return;
+  usleep(300 * 1000);
+  char args[512], *out;
+  snprintf(args, sizeof args,
+           "-symbolize=none -sample_index=inuse_space -top "
+           "%s/debug/pprof/heap",
+           demo.base);
+  int st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof failed: %s", out);
+  ck_assert_msg(strstr(out, "Type: inuse_space") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "alloc_worker") != NULL, "%s", out);
+  free(out);
+  /* Text heap profile: pprof's legacy parser plus symbolz. */
+  snprintf(args, sizeof args, "-top '%s/debug/pprof/heap?debug=1'", demo.base);
+  st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof failed: %s", out);
+  ck_assert_msg(strstr(out, "alloc_worker") != NULL, "%s", out);
+  free(out);
+  snprintf(args, sizeof args, "-seconds 1 -top %s/debug/pprof/allocs",
+           demo.base);
+  st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof -seconds failed: %s", out);
+  free(out);
+  snprintf(args, sizeof args, "-raw '%s/debug/pprof/goroutine?debug=1'",
+           demo.base);
+  st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof failed: %s", out);
+  ck_assert_msg(strstr(out, "cpu_worker") != NULL, "%s", out);
   free(out);
 }
 END_TEST
@@ -766,6 +1056,14 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_delta_errors);
   tcase_add_test(tc, test_unavailable);
   tcase_add_test(tc, test_symbol);
+  tcase_add_test(tc, test_cpu_profile);
+  tcase_add_test(tc, test_cpu_errors);
+  tcase_add_test(tc, test_cpu_overlap);
+  tcase_add_test(tc, test_go_pprof_cpu);
+  tcase_add_test(tc, test_heap_proto);
+  tcase_add_test(tc, test_heap_text_and_delta);
+  tcase_add_test(tc, test_goroutine);
+  tcase_add_test(tc, test_go_pprof_heap_goroutine);
   tcase_add_test(tc, test_go_pprof_proto);
   tcase_add_test(tc, test_go_pprof_text_symbolz);
   tcase_add_test(tc, test_go_pprof_errors);
@@ -781,6 +1079,11 @@ static Suite *suite(void) {
   tcase_add_checked_fixture(tu, start_demo, stop_demo);
   tcase_add_test(tu, test_unsymbolized);
   suite_add_tcase(s, tu);
+  TCase *tcpu = tcase_create("cpu_limit");
+  tcase_set_timeout(tcpu, 60);
+  tcase_add_checked_fixture(tcpu, start_demo, stop_demo);
+  tcase_add_test(tcpu, test_cpu_disconnect_and_limit);
+  suite_add_tcase(s, tcpu);
   TCase *tl = tcase_create("limits");
   tcase_set_timeout(tl, 60);
   tcase_add_checked_fixture(tl, start_demo, stop_demo);

@@ -58,6 +58,10 @@ START_TEST(test_setter_ranges) {
   ck_assert_int_eq(pprofd_config_set_max_seconds(c, 86401), PPROFD_EINVAL);
   ck_assert_int_eq(pprofd_config_set_max_body(c, 100), PPROFD_EINVAL);
   ck_assert_int_eq(pprofd_config_set_max_body(c, 4096), 0);
+  ck_assert_int_eq(pprofd_config_set_max_cpu_profiles(c, 0), PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_config_set_max_cpu_profiles(c, 65), PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_config_set_max_cpu_profiles(c, 2), 0);
+  ck_assert_uint_eq(c->max_cpu_profiles, 2);
   ck_assert_int_eq(pprofd_config_set_symbolize(c, 0), 0);
   ck_assert_int_eq(c->symbolize, 0);
   ck_assert_int_eq(pprofd_config_set_http(NULL, 1), PPROFD_EINVAL);

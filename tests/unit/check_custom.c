@@ -93,7 +93,7 @@ START_TEST(test_write_profile) {
   ck_assert_int_eq(err, PPROFD_ENOPROFILE);
   ck_assert_uint_eq(len, 0);
   free(t);
-  t = write_to_string("heap", 0, &err, &len);
+  t = write_to_string("block", 0, &err, &len);
   ck_assert_int_eq(err, PPROFD_EUNAVAILABLE);
   free(t);
   t = write_to_string("cmdline", 0, &err, &len);

@@ -108,6 +108,23 @@ START_TEST(test_delta) {
   ck_assert_int_eq(d.samples[0].values[1], 20);
   ck_assert_int_eq(d.samples[1].values[0], -1);
   ck_assert_int_eq(d.samples[1].values[1], -10);
+  pprofd__snap_free(&d);
+  /* A numeric label that drifted between the collections (heap's average
+   * size) does not split a stack in two: p1's label is kept. */
+  pprofd__snap_init(&d);
+  pprofd__snap_free(&p0);
+  pprofd__snap_free(&p1);
+  pprofd__snap_init(&p0);
+  pprofd__snap_init(&p1);
+  pprofd__snap_set_types(&p0, two, 2);
+  pprofd__snap_set_types(&p1, two, 2);
+  pprofd__label b0 = {"bytes", NULL, 100}, b1 = {"bytes", NULL, 120};
+  pprofd__snap_add(&p0, a, 2, v5, &b0, 1);
+  pprofd__snap_add(&p1, a, 2, v7, &b1, 1);
+  ck_assert_int_eq(pprofd__snap_delta(&d, &p0, &p1), 0);
+  ck_assert_uint_eq(d.nsamples, 1);
+  ck_assert_int_eq(d.samples[0].values[0], 2);
+  ck_assert_int_eq(d.samples[0].labels[0].num, 120);
   pprofd__snap_free(&p0);
   pprofd__snap_free(&p1);
   pprofd__snap_free(&d);

@@ -55,14 +55,17 @@ START_TEST(test_count_layout) {
   pprofd__snap_add(&s, a, 2, &one, NULL, 0);
   pprofd__snap_add(&s, a, 2, &one, NULL, 0);
   pprofd__snap_add(&s, b, 1, &one, &lb, 1);
+  pprofd__snap_add(&s, NULL, 0, &one, NULL, 0);
   char *t = render(&s, "things");
   /* Count descending, then key ascending ("@ 0x3001" before "@ 0x3001\n#
    * labels"); return addresses are one more than the locations; frames
    * without symbols print their address only. */
-  ck_assert_str_eq(t, "things profile: total 4\n"
+  ck_assert_str_eq(t, "things profile: total 5\n"
                       "2 @ 0x1001 0x2001\n"
                       "#\t0x1000\n"
                       "#\t0x2000\n"
+                      "\n"
+                      "1 @ 0x0\n"
                       "\n"
                       "1 @ 0x3001\n"
                       "#\t0x3000\n"

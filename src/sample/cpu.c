@@ -1,0 +1,991 @@
+/*
+ * cpu.c - the CPU profiler (see cpu.h).
+ *
+ * Write side (signal context). Every thread has a POSIX timer on its own
+ * CPU-time clock (clock id ((~tid) << 3) | 6, i.e. CPUCLOCK_SCHED of that
+ * thread) that sends SIGPROF to that very thread (SIGEV_THREAD_ID) with
+ * TIMER_TAG in si_value. The handler ignores every SIGPROF that is not a
+ * timer signal carrying the tag, and every signal that arrives while no
+ * session is open. A counted signal reserves a slot in a bounded MPSC
+ * ring, unwinds the interrupted context straight into the slot and
+ * publishes it. The weight of a sample is 1 + si_overrun: the kernel
+ * checks CPU timers at its tick, so at rates above the tick one signal
+ * stands for several periods (DESIGN pitfall 5).
+ *
+ * The ring is Vyukov's bounded MPMC queue used with one consumer: each
+ * slot has a sequence number; a producer owns slot pos once it finds
+ * seq == pos and wins the compare-and-swap on tail, publishes with
+ * seq = pos + 1, and the consumer recycles it with seq = pos + RING_SLOTS.
+ * When the slot at tail is still unconsumed the ring is full: the sample
+ * is dropped and counted (weight included) so that the profile reports
+ * it as lost_profile_event, as Go does. The ring is allocated on the first
+ * open and never freed, so a late signal can never write freed memory.
+ *
+ * Read side (the collector thread, and open/close). Under cpu.lock the
+ * collector drains the ring every DRAIN_NS into each open session whose
+ * window contains the sample's CLOCK_MONOTONIC timestamp, and rescans
+ * /proc/self/task every RESCAN_EVERY drains: new threads get a timer
+ * (threads not created through the pthread_create wrapper, or created
+ * before the first open), exited ones lose theirs, and a tid that was
+ * reused (its /proc start time changed) gets a fresh one. Opening and
+ * closing drain first, so every window is exact up to signal latency.
+ * Each session aggregates (stack, label set, thread name) -> (signals,
+ * periods) in its own hash table, so a session costs memory proportional
+ * to the distinct stacks it saw, not to its duration.
+ *
+ * Stopping (the last close): every timer is deleted first, then the
+ * handler is made inert (cpu.active = 0); the handler itself stays
+ * installed for the life of the process. Restoring the previous
+ * disposition would be unsafe: timer_delete does not withdraw a timer
+ * signal that is already queued (the kernel keeps the queued entry and
+ * delivers it), and SIGPROF's default action terminates the process. An
+ * inert handler returns at once, so a late signal is harmless, and a
+ * second start finds its own handler and reuses it.
+ *
+ * Locks: cpu.life (open/close/fork, held while joining the collector) ranks
+ * above cpu.lock (the thread table, sessions, the ring's consumer side),
+ * and both rank after rt.lock and rt.custom.lock. Neither is ever taken in
+ * signal context. cpu.file_lock (pprofd_cpu_start/stop) ranks above both.
+ */
+#include "config.h"
+
+#include "sample/cpu.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/unwind.h"
+#include "core/ialloc.h"
+#include "core/runtime.h"
+#include "encode/buf.h"
+#include "encode/pprof.h"
+#include "interpose/real.h"
+#include "interpose/thread.h"
+#include "pprofd.h"
+#include "sample/labels.h"
+
+#define RING_SLOTS 4096u /* a power of two; ~2.2 MiB */
+#define STACK_MAX 64
+#define DRAIN_NS 50000000ll
+#define RESCAN_EVERY 5     /* drains: /proc/self/task every 250 ms */
+#define NAMES_EVERY 4      /* rescans: thread names every second */
+#define AGG_MAX (1u << 20) /* distinct (stack, labels, thread) per session */
+#define NAME_LEN 16        /* TASK_COMM_LEN */
+#define TIMER_TAG ((void *)(uintptr_t)0x7070726f66644370ull) /* "pprofdCp" */
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+/* Declared here until include/pprofd.h declares them (CPU_BUILD.txt). */
+__attribute__((visibility("default"))) int pprofd_cpu_start(int fd);
+__attribute__((visibility("default"))) int pprofd_cpu_stop(void);
+__attribute__((visibility("default"))) int
+pprofd_set_labels(const char *const *kv, size_t npairs);
+
+/* One ring slot: written by one handler between reservation and
+ * publication, read by the collector after publication. */
+typedef struct slot {
+  _Atomic uint64_t seq;
+  int64_t mono; /* CLOCK_MONOTONIC at the signal */
+  const pprofd__labelset *labels;
+  int32_t tid;
+  uint32_t weight; /* 1 + si_overrun */
+  uint16_t nlocs;
+  uint16_t truncated;
+  uint64_t locs[STACK_MAX];
+} slot;
+
+/* A known thread: its timer, its /proc identity and its name. */
+typedef struct thr {
+  pid_t tid;
+  int armed;
+  timer_t timer;
+  int64_t start; /* /proc starttime, -1 until read */
+  unsigned seen; /* the rescan generation that last saw it */
+  char name[NAME_LEN];
+} thr;
+
+/* One aggregated sample of a session. */
+typedef struct agg {
+  uint64_t hash; /* 0: empty slot */
+  const pprofd__labelset *labels;
+  uint64_t *locs;
+  uint32_t nlocs;
+  uint32_t truncated;
+  int64_t count;  /* signals */
+  int64_t weight; /* periods */
+  char name[NAME_LEN];
+} agg;
+
+struct pprofd__cpu_session {
+  struct pprofd__cpu_session *next;
+  int64_t start_mono, end_mono, start_wall;
+  uint64_t lost0; /* cpu.lost_weight at open */
+  int64_t lost;   /* periods lost to ring or table overflow */
+  agg *tab;
+  size_t cap, n;
+  int detached; /* the process forked: no longer fed */
+};
+
+static struct {
+  pthread_mutex_t file_lock;
+  pthread_mutex_t life;
+  pthread_mutex_t lock;
+  pthread_cond_t wake; /* CLOCK_MONOTONIC */
+  /* Written under life, before active is first set; read by handlers. */
+  slot *ring;
+  int handler_installed;
+  /* Producers: handlers on any thread. */
+  _Atomic uint64_t tail;
+  _Atomic int active;
+  _Atomic uint64_t signals, lost_count, lost_weight;
+  /* Under lock. */
+  uint64_t head;
+  int hz;
+  int64_t period;
+  struct pprofd__cpu_session *sessions;
+  int nsessions;
+  thr *thr;
+  size_t nthr, capthr;
+  unsigned gen;
+  unsigned timers, timer_failures;
+  uint64_t rng;
+  /* Under life (collector_stop also under lock). */
+  pthread_t collector;
+  int collector_running, collector_stop;
+  /* Under file_lock. */
+  struct pprofd__cpu_session *file_session;
+  int file_fd;
+} cpu = {
+    .file_lock = PTHREAD_MUTEX_INITIALIZER,
+    .life = PTHREAD_MUTEX_INITIALIZER,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .file_fd = -1,
+};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+/* Guards the handler against itself on one thread. */
+static __thread _Atomic int tls_in_handler
+    __attribute__((tls_model("initial-exec")));
+
+/* The synthetic frames. Their addresses symbolize to their names, the way
+ * Go's lost samples point at runtime/pprof.lostProfileEvent; the distinct
+ * asm bodies keep identical-code folding from merging them. */
+__attribute__((noinline, noclone, used)) static void lost_profile_event(void) {
+  __asm__ volatile("nop" ::: "memory");
+}
+__attribute__((noinline, noclone, used)) static void stack_truncated(void) {
+  __asm__ volatile("nop\n\tnop" ::: "memory");
+}
+
+/* CLOCK_MONOTONIC in nanoseconds (vDSO; async-signal-safe). */
+static int64_t mono_now_sigsafe(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static pid_t gettid_sigsafe(void) { return (pid_t)syscall(SYS_gettid); }
+
+/* Records one sample into the ring, or counts it as lost. */
+static void record_sigsafe(const siginfo_t *si, void *uc) {
+  uint32_t weight = 1;
+  if (si->si_overrun > 0)
+    weight += (uint32_t)si->si_overrun;
+  /* Relaxed: the count is statistics only. */
+  atomic_fetch_add_explicit(&cpu.signals, 1, memory_order_relaxed);
+  slot *ring = cpu.ring; /* set before active, see on_sigprof_sigsafe */
+  /* Relaxed: tail only hands out positions; the slot's seq (acquire)
+   * says whether the position is free. */
+  uint64_t pos = atomic_load_explicit(&cpu.tail, memory_order_relaxed);
+  slot *s;
+  for (;;) {
+    s = &ring[pos & (RING_SLOTS - 1)];
+    /* Acquire pairs with the consumer's release of the slot: its reads
+     * of the previous sample are done before we overwrite it. */
+    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+    int64_t d = (int64_t)(seq - pos);
+    if (d == 0) {
+      /* Relaxed: winning the position is all the CAS decides. */
+      if (atomic_compare_exchange_weak_explicit(&cpu.tail, &pos, pos + 1,
+                                                memory_order_relaxed,
+                                                memory_order_relaxed))
+        break;
+    } else if (d < 0) {
+      /* Full. Relaxed: counters read by the collector under its lock,
+       * approximate by nature. */
+      atomic_fetch_add_explicit(&cpu.lost_count, 1, memory_order_relaxed);
+      atomic_fetch_add_explicit(&cpu.lost_weight, weight, memory_order_relaxed);
+      return;
+    } else {
+      pos = atomic_load_explicit(&cpu.tail, memory_order_relaxed);
+    }
+  }
+  int truncated = 0;
+  s->mono = mono_now_sigsafe();
+  s->tid = gettid_sigsafe();
+  s->weight = weight;
+  s->labels = pprofd__labels_current_sigsafe();
+  /* Inside the loader the leaf alone: unwinding calls dl_iterate_phdr,
+   * whose lock this thread may hold mid-update (pitfall 1). */
+  int max = pprofd__thread_in_loader_sigsafe() ? 1 : STACK_MAX;
+  s->nlocs = (uint16_t)pprofd__unwind_sigsafe(uc, s->locs, max, &truncated);
+  s->truncated = (uint16_t)truncated;
+  /* Release: the sample's fields are visible before the consumer sees
+   * the slot as published. */
+  atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
+}
+
+/* The SIGPROF handler: counts only our own timers' signals. */
+static void on_sigprof_sigsafe(int sig, siginfo_t *si, void *uc) {
+  int saved = errno;
+  /* Acquire pairs with the release that sets active after the ring was
+   * allocated. */
+  if (si != NULL && si->si_code == SI_TIMER &&
+      si->si_value.sival_ptr == TIMER_TAG &&
+      atomic_load_explicit(&cpu.active, memory_order_acquire)) {
+    /* Relaxed: only this thread's handlers touch the flag; SIGPROF is
+     * masked while it runs, so this only matters if someone raises it
+     * with SA_NODEFER semantics. */
+    if (!atomic_exchange_explicit(&tls_in_handler, 1, memory_order_relaxed)) {
+      record_sigsafe(si, uc);
+      atomic_store_explicit(&tls_in_handler, 0, memory_order_relaxed);
+    }
+  }
+  errno = saved;
+}
+
+/* NULL when no foreign SIGPROF handler is installed, else the reason. */
+static const char *foreign_handler(void) {
+  struct sigaction old;
+  if (sigaction(SIGPROF, NULL, &old) != 0)
+    return "the SIGPROF disposition cannot be read";
+  if (old.sa_handler == SIG_DFL || old.sa_handler == SIG_IGN)
+    return NULL;
+  if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == on_sigprof_sigsafe)
+    return NULL;
+  return "the application installed its own SIGPROF handler";
+}
+
+const char *pprofd__cpu_unavailable(void) { return foreign_handler(); }
+
+/* One-time setup: the collector's condition variable and the real
+ * functions (resolved before any handler could need them). */
+static void init(void) {
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&cpu.wake, &ca);
+  pthread_condattr_destroy(&ca);
+  (void)pprofd__real_init();
+  (void)pprofd__unwind_init();
+  cpu.rng = (uint64_t)pprofd__now_nanos() ^ ((uint64_t)getpid() << 32);
+}
+
+/* xorshift64*, under lock. */
+static uint64_t rng_next_locked(void) {
+  uint64_t x = cpu.rng ? cpu.rng : 0x9e3779b97f4a7c15ull;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  cpu.rng = x;
+  return x * 0x2545f4914f6cdd1dull;
+}
+
+/* Reads a small file into buf (NUL-terminated); length or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n;
+  do
+    n = read(fd, buf, cap - 1);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n < 0)
+    return -1;
+  buf[n] = '\0';
+  return n;
+}
+
+/* The thread's start time from /proc (field 22 of stat), or -1. */
+static int64_t task_starttime(pid_t tid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+  if (read_small(path, buf, sizeof buf) <= 0)
+    return -1;
+  char *p = strrchr(buf, ')');
+  if (p == NULL)
+    return -1;
+  /* After ") " come fields 3 (state) onwards; starttime is the 20th. */
+  for (int field = 3; field < 22; field++) {
+    p = strchr(p + 1, ' ');
+    if (p == NULL)
+      return -1;
+  }
+  return strtoll(p + 1, NULL, 10);
+}
+
+/* The thread's name from /proc into name; empty when unknown. */
+static void task_name(pid_t tid, char name[NAME_LEN]) {
+  char path[64], buf[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
+  name[0] = '\0';
+  ssize_t n = read_small(path, buf, sizeof buf);
+  if (n <= 0)
+    return;
+  if (buf[n - 1] == '\n')
+    buf[--n] = '\0';
+  if (n >= NAME_LEN)
+    n = NAME_LEN - 1;
+  memcpy(name, buf, (size_t)n);
+  name[n] = '\0';
+}
+
+/* Index of tid in the sorted thread table, or where it would go. */
+static size_t thr_index_locked(pid_t tid) {
+  size_t lo = 0, hi = cpu.nthr;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (cpu.thr[mid].tid < tid)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static thr *thr_find_locked(pid_t tid) {
+  size_t i = thr_index_locked(tid);
+  return i < cpu.nthr && cpu.thr[i].tid == tid ? &cpu.thr[i] : NULL;
+}
+
+/* The entry of tid, added (unarmed, unnamed) if new; NULL on ENOMEM. */
+static thr *thr_get_locked(pid_t tid) {
+  size_t i = thr_index_locked(tid);
+  if (i < cpu.nthr && cpu.thr[i].tid == tid)
+    return &cpu.thr[i];
+  if (cpu.nthr == cpu.capthr) {
+    size_t ncap = cpu.capthr ? 2 * cpu.capthr : 64;
+    thr *nt = pprofd__irealloc(cpu.thr, ncap * sizeof *nt);
+    if (nt == NULL)
+      return NULL;
+    cpu.thr = nt;
+    cpu.capthr = ncap;
+  }
+  memmove(&cpu.thr[i + 1], &cpu.thr[i], (cpu.nthr - i) * sizeof *cpu.thr);
+  cpu.nthr++;
+  thr *t = &cpu.thr[i];
+  memset(t, 0, sizeof *t);
+  t->tid = tid;
+  t->start = -1;
+  t->seen = cpu.gen;
+  return t;
+}
+
+static void thr_disarm_locked(thr *t) {
+  if (t->armed) {
+    timer_delete(t->timer);
+    t->armed = 0;
+    cpu.timers--;
+  }
+}
+
+/* Creates and starts t's timer: SIGPROF to t every period of its CPU
+ * time, the first after a random fraction of a period. */
+static void thr_arm_locked(thr *t) {
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = SIGPROF;
+  sev.sigev_value.sival_ptr = TIMER_TAG;
+  sev.sigev_notify_thread_id = t->tid;
+  /* The kernel's per-thread CPUCLOCK_SCHED id: what
+   * pthread_getcpuclockid returns, computable for any of our tids. */
+  clockid_t clk = (clockid_t)((~(uint32_t)t->tid << 3) | 6u);
+  if (timer_create(clk, &sev, &t->timer) != 0) {
+    if (errno != EINVAL && errno != ESRCH) /* not: the thread is gone */
+      cpu.timer_failures++;
+    return;
+  }
+  int64_t first = 1 + (int64_t)(rng_next_locked() % (uint64_t)cpu.period);
+  struct itimerspec its;
+  its.it_interval.tv_sec = cpu.period / 1000000000;
+  its.it_interval.tv_nsec = cpu.period % 1000000000;
+  its.it_value.tv_sec = first / 1000000000;
+  its.it_value.tv_nsec = first % 1000000000;
+  if (timer_settime(t->timer, 0, &its, NULL) != 0) {
+    timer_delete(t->timer);
+    cpu.timer_failures++;
+    return;
+  }
+  t->armed = 1;
+  cpu.timers++;
+}
+
+/* Brings the thread table in line with /proc/self/task: arms new
+ * threads, re-arms reused tids, forgets exited threads. */
+static void rescan_locked(int names) {
+  char buf[4096];
+  int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  unsigned gen = ++cpu.gen;
+  int complete = 1;
+  for (;;) {
+    ssize_t n = getdents64(fd, buf, sizeof buf);
+    if (n < 0) {
+      complete = 0;
+      break;
+    }
+    if (n == 0)
+      break;
+    for (ssize_t off = 0; off < n;) {
+      struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
+      off += d->d_reclen;
+      char *end;
+      long tid = strtol(d->d_name, &end, 10);
+      if (*end != '\0' || tid <= 0)
+        continue;
+      thr *t = thr_get_locked((pid_t)tid);
+      if (t == NULL) {
+        complete = 0;
+        continue;
+      }
+      t->seen = gen;
+      int64_t st = task_starttime(t->tid);
+      if (st < 0)
+        continue; /* exited meanwhile; dropped at the next rescan */
+      if (t->start >= 0 && t->start != st) {
+        thr_disarm_locked(t); /* a new thread with an old tid */
+        t->name[0] = '\0';
+      }
+      t->start = st;
+      if (names || t->name[0] == '\0')
+        task_name(t->tid, t->name);
+      if (!t->armed && atomic_load_explicit(&cpu.active, memory_order_relaxed))
+        thr_arm_locked(t);
+    }
+  }
+  close(fd);
+  if (!complete)
+    return; /* keep entries we could not confirm */
+  size_t w = 0;
+  for (size_t i = 0; i < cpu.nthr; i++) {
+    if (cpu.thr[i].seen != gen) {
+      thr_disarm_locked(&cpu.thr[i]);
+      continue;
+    }
+    cpu.thr[w++] = cpu.thr[i];
+  }
+  cpu.nthr = w;
+}
+
+/* FNV-1a over an aggregation key. */
+static uint64_t agg_hash(const slot *s, const char *name) {
+  uint64_t h = 1469598103934665603ull;
+  for (uint16_t i = 0; i < s->nlocs; i++)
+    h = (h ^ s->locs[i]) * 1099511628211ull;
+  h = (h ^ (uint64_t)(uintptr_t)s->labels) * 1099511628211ull;
+  h = (h ^ s->truncated) * 1099511628211ull;
+  for (const char *p = name; *p; p++)
+    h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  return h ? h : 1;
+}
+
+/* Grows a session's table; 0 or PPROFD_ENOMEM. */
+static int agg_grow(struct pprofd__cpu_session *ss) {
+  size_t ncap = ss->cap ? 2 * ss->cap : 256;
+  agg *nt = pprofd__icalloc(ncap, sizeof *nt);
+  if (nt == NULL)
+    return PPROFD_ENOMEM;
+  for (size_t i = 0; i < ss->cap; i++) {
+    if (ss->tab[i].hash == 0)
+      continue;
+    size_t j = (size_t)ss->tab[i].hash & (ncap - 1);
+    while (nt[j].hash != 0)
+      j = (j + 1) & (ncap - 1);
+    nt[j] = ss->tab[i];
+  }
+  pprofd__ifree(ss->tab);
+  ss->tab = nt;
+  ss->cap = ncap;
+  return 0;
+}
+
+/* Adds one drained sample to a session. When the table cannot grow (the
+ * AGG_MAX cap, or memory) known stacks still count and new ones are
+ * counted as lost. */
+static void agg_add(struct pprofd__cpu_session *ss, const slot *s,
+                    const char *name) {
+  uint64_t h = agg_hash(s, name);
+  if ((ss->n + 1) * 2 > ss->cap && ss->n < AGG_MAX)
+    (void)agg_grow(ss); /* on failure, go on with the table we have */
+  if (ss->cap == 0) {
+    ss->lost += s->weight;
+    return;
+  }
+  size_t j = (size_t)h & (ss->cap - 1);
+  for (;;) { /* terminates: the table always has an empty slot */
+    agg *a = &ss->tab[j];
+    if (a->hash == 0)
+      break;
+    if (a->hash == h && a->nlocs == s->nlocs && a->labels == s->labels &&
+        a->truncated == s->truncated && strcmp(a->name, name) == 0 &&
+        memcmp(a->locs, s->locs, s->nlocs * sizeof *s->locs) == 0) {
+      a->count++;
+      a->weight += s->weight;
+      return;
+    }
+    j = (j + 1) & (ss->cap - 1);
+  }
+  agg *a = &ss->tab[j];
+  if (ss->n + 2 > ss->cap ||
+      (a->locs = pprofd__ialloc(s->nlocs ? s->nlocs * sizeof *a->locs : 1)) ==
+          NULL) {
+    ss->lost += s->weight;
+    return;
+  }
+  memcpy(a->locs, s->locs, s->nlocs * sizeof *a->locs);
+  a->hash = h;
+  a->nlocs = s->nlocs;
+  a->labels = s->labels;
+  a->truncated = s->truncated;
+  a->count = 1;
+  a->weight = s->weight;
+  snprintf(a->name, sizeof a->name, "%s", name);
+  ss->n++;
+}
+
+/* Hands one published slot to every session whose window holds it. */
+static void deliver_locked(const slot *s) {
+  char name[NAME_LEN];
+  thr *t = thr_get_locked(s->tid);
+  if (t != NULL && t->name[0] == '\0')
+    task_name(s->tid, t->name);
+  if (t != NULL && t->name[0] != '\0')
+    memcpy(name, t->name, sizeof name);
+  else
+    snprintf(name, sizeof name, "%d", (int)s->tid);
+  for (struct pprofd__cpu_session *ss = cpu.sessions; ss; ss = ss->next)
+    if (s->mono >= ss->start_mono && s->mono <= ss->end_mono)
+      agg_add(ss, s, name);
+}
+
+/* Moves every published sample out of the ring. */
+static void drain_locked(void) {
+  if (cpu.ring == NULL)
+    return;
+  for (;;) {
+    slot *s = &cpu.ring[cpu.head & (RING_SLOTS - 1)];
+    /* Acquire pairs with the producer's release: the fields are
+     * complete. */
+    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+    if (seq != cpu.head + 1)
+      break; /* empty, or the next producer has not published yet */
+    if (cpu.nsessions > 0)
+      deliver_locked(s);
+    /* Release: our reads of the slot happen before a producer reuses
+     * it. */
+    atomic_store_explicit(&s->seq, cpu.head + RING_SLOTS, memory_order_release);
+    cpu.head++;
+  }
+}
+
+/* The collector: drains every DRAIN_NS, rescans every RESCAN_EVERY. */
+static void *collector_main(void *unused) {
+#ifdef HAVE_PTHREAD_SETNAME_NP
+  pthread_setname_np(pthread_self(), "pprofd-cpu");
+#endif
+  unsigned ticks = 0;
+  pthread_mutex_lock(&cpu.lock);
+  while (!cpu.collector_stop) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += DRAIN_NS;
+    if (ts.tv_nsec >= 1000000000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&cpu.wake, &cpu.lock, &ts);
+    if (cpu.collector_stop)
+      break;
+    drain_locked();
+    if (++ticks % RESCAN_EVERY == 0)
+      rescan_locked(ticks % (RESCAN_EVERY * NAMES_EVERY) == 0);
+  }
+  pthread_mutex_unlock(&cpu.lock);
+  return NULL;
+}
+
+/* Starts the collector with every signal but SIGPROF blocked, so that it
+ * never takes a process-directed signal the host meant for its own
+ * threads. Caller holds life. */
+static int collector_start(void) {
+  sigset_t all, old;
+  sigfillset(&all);
+  sigdelset(&all, SIGPROF);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pprofd__pthread_create_fn create = pprofd__real_pthread_create();
+  int r = create ? create(&cpu.collector, NULL, collector_main, NULL) : ENOSYS;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (r != 0)
+    return PPROFD_ENOMEM;
+  cpu.collector_running = 1;
+  return 0;
+}
+
+/* Installs the handler once; it then stays (see the file comment). */
+static int install_handler(void) {
+  if (cpu.handler_installed)
+    return 0;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_sigprof_sigsafe;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGPROF, &sa, NULL) != 0)
+    return PPROFD_EUNAVAILABLE;
+  cpu.handler_installed = 1;
+  return 0;
+}
+
+/* Deletes every timer and forgets every thread. Caller holds lock. */
+static void disarm_all_locked(void) {
+  for (size_t i = 0; i < cpu.nthr; i++)
+    thr_disarm_locked(&cpu.thr[i]);
+  cpu.nthr = 0;
+}
+
+/* Allocates the ring on first use; caller holds life. */
+static int ring_alloc(void) {
+  if (cpu.ring != NULL)
+    return 0;
+  slot *r = pprofd__icalloc(RING_SLOTS, sizeof *r);
+  if (r == NULL)
+    return PPROFD_ENOMEM;
+  for (uint64_t i = 0; i < RING_SLOTS; i++)
+    atomic_init(&r[i].seq, i);
+  cpu.ring = r; /* published to handlers by the release on active */
+  return 0;
+}
+
+int pprofd__cpu_open(int hz, int max_sessions,
+                     struct pprofd__cpu_session **out) {
+  *out = NULL;
+  if (hz < 1 || hz > PPROFD__CPU_HZ_MAX || max_sessions < 1)
+    return PPROFD_EINVAL;
+  pthread_once(&init_once, init);
+  struct pprofd__cpu_session *ss = pprofd__icalloc(1, sizeof *ss);
+  if (ss == NULL)
+    return PPROFD_ENOMEM;
+  int err = 0;
+  pthread_mutex_lock(&cpu.life);
+  if (foreign_handler() != NULL) {
+    err = PPROFD_EUNAVAILABLE;
+    goto fail_life;
+  }
+  if ((err = ring_alloc()) != 0)
+    goto fail_life;
+  pthread_mutex_lock(&cpu.lock);
+  if (cpu.nsessions >= max_sessions || (cpu.nsessions > 0 && cpu.hz != hz)) {
+    err = PPROFD_EBUSY;
+    goto fail_lock;
+  }
+  if (cpu.nsessions == 0) {
+    if ((err = install_handler()) != 0)
+      goto fail_lock;
+    cpu.hz = hz;
+    cpu.period = 1000000000ll / hz;
+    drain_locked(); /* leftovers of an earlier run: discarded */
+    /* Release: the ring (and everything above) is visible to a handler
+     * that sees active. */
+    atomic_store_explicit(&cpu.active, 1, memory_order_release);
+    cpu.collector_stop = 0;
+    rescan_locked(1);
+    if (!cpu.collector_running && (err = collector_start()) != 0) {
+      disarm_all_locked();
+      atomic_store_explicit(&cpu.active, 0, memory_order_release);
+      goto fail_lock;
+    }
+  } else {
+    drain_locked(); /* earlier samples belong to earlier sessions */
+  }
+  ss->start_mono = mono_now_sigsafe();
+  ss->end_mono = INT64_MAX;
+  ss->start_wall = pprofd__now_nanos();
+  /* Relaxed: an approximate window for lost samples is enough. */
+  ss->lost0 = atomic_load_explicit(&cpu.lost_weight, memory_order_relaxed);
+  ss->next = cpu.sessions;
+  cpu.sessions = ss;
+  cpu.nsessions++;
+  pthread_mutex_unlock(&cpu.lock);
+  pthread_mutex_unlock(&cpu.life);
+  *out = ss;
+  return 0;
+fail_lock:
+  pthread_mutex_unlock(&cpu.lock);
+fail_life:
+  pthread_mutex_unlock(&cpu.life);
+  pprofd__ifree(ss);
+  return err;
+}
+
+/* Fills out with the session's profile. */
+static int build_snapshot(const struct pprofd__cpu_session *ss, int64_t hz,
+                          pprofd__snapshot *out) {
+  static const pprofd__vtype types[] = {{"samples", "count"},
+                                        {"cpu", "nanoseconds"}};
+  int64_t period = 1000000000ll / (hz > 0 ? hz : PPROFD__CPU_HZ_DEFAULT);
+  pprofd__snap_set_types(out, types, 2);
+  out->period_type = (pprofd__vtype){"cpu", "nanoseconds"};
+  out->period = period;
+  out->default_type = -1;
+  out->time_nanos = ss->start_wall;
+  int64_t end = ss->end_mono == INT64_MAX ? ss->start_mono : ss->end_mono;
+  out->duration_nanos = end - ss->start_mono;
+  uint64_t locs[STACK_MAX + 1];
+  pprofd__label lb[PPROFD__LABELS_MAX_PAIRS + 1];
+  for (size_t i = 0; i < ss->cap; i++) {
+    const agg *a = &ss->tab[i];
+    if (a->hash == 0)
+      continue;
+    size_t n = a->nlocs;
+    memcpy(locs, a->locs, n * sizeof *locs);
+    if (a->truncated)
+      locs[n++] = (uint64_t)(uintptr_t)stack_truncated;
+    size_t nl = 0;
+    lb[nl++] = (pprofd__label){"thread", a->name, 0};
+    if (a->labels != NULL)
+      for (size_t k = 0; k < a->labels->n; k++)
+        lb[nl++] =
+            (pprofd__label){a->labels->kv[2 * k], a->labels->kv[2 * k + 1], 0};
+    int64_t v[2] = {a->weight, a->weight * period};
+    if (pprofd__snap_add(out, locs, n, v, lb, nl) == NULL)
+      return PPROFD_ENOMEM;
+  }
+  if (ss->lost > 0) {
+    locs[0] = (uint64_t)(uintptr_t)lost_profile_event;
+    lb[0] = (pprofd__label){"pprofd", "lost samples", 0};
+    int64_t v[2] = {ss->lost, ss->lost * period};
+    if (pprofd__snap_add(out, locs, 1, v, lb, 1) == NULL)
+      return PPROFD_ENOMEM;
+  }
+  return 0;
+}
+
+static void session_free(struct pprofd__cpu_session *ss) {
+  for (size_t i = 0; i < ss->cap; i++)
+    if (ss->tab[i].hash != 0)
+      pprofd__ifree(ss->tab[i].locs);
+  pprofd__ifree(ss->tab);
+  pprofd__ifree(ss);
+}
+
+int pprofd__cpu_close(struct pprofd__cpu_session *ss, pprofd__snapshot *out) {
+  pprofd__snap_init(out);
+  if (ss == NULL)
+    return PPROFD_EINVAL;
+  int last = 0, hz = 0;
+  pthread_mutex_lock(&cpu.life);
+  pthread_mutex_lock(&cpu.lock);
+  hz = cpu.hz;
+  if (!ss->detached) {
+    ss->end_mono = mono_now_sigsafe();
+    drain_locked();
+    struct pprofd__cpu_session **pp = &cpu.sessions;
+    while (*pp != ss)
+      pp = &(*pp)->next;
+    *pp = ss->next;
+    cpu.nsessions--;
+    /* Relaxed: see lost0. */
+    uint64_t lw = atomic_load_explicit(&cpu.lost_weight, memory_order_relaxed);
+    ss->lost += (int64_t)(lw - ss->lost0);
+    if (cpu.nsessions == 0) {
+      last = 1;
+      /* Timers first, so no new signal is generated; then the handler
+       * goes inert; then whatever was in flight is discarded. */
+      disarm_all_locked();
+      /* Release: pairs with the handler's acquire (nothing to publish,
+       * but keeps the order with the timer deletions readable). */
+      atomic_store_explicit(&cpu.active, 0, memory_order_release);
+      drain_locked();
+      cpu.hz = 0;
+      cpu.collector_stop = 1;
+      pthread_cond_signal(&cpu.wake);
+    }
+  }
+  pthread_mutex_unlock(&cpu.lock);
+  if (last && cpu.collector_running) {
+    pthread_join(cpu.collector, NULL);
+    cpu.collector_running = 0;
+  }
+  pthread_mutex_unlock(&cpu.life);
+  int err = build_snapshot(ss, hz, out);
+  session_free(ss);
+  return err;
+}
+
+int pprofd__cpu_hz(void) {
+  pthread_mutex_lock(&cpu.lock);
+  int hz = cpu.nsessions > 0 ? cpu.hz : 0;
+  pthread_mutex_unlock(&cpu.lock);
+  return hz;
+}
+
+void pprofd__cpu_thread_start(void) {
+  /* Relaxed: a stale 0 only means the next rescan arms the thread. */
+  if (!atomic_load_explicit(&cpu.active, memory_order_relaxed))
+    return;
+  pid_t tid = gettid_sigsafe();
+  pthread_mutex_lock(&cpu.lock);
+  if (atomic_load_explicit(&cpu.active, memory_order_relaxed)) {
+    thr *t = thr_get_locked(tid);
+    if (t != NULL) {
+      thr_disarm_locked(t); /* a stale timer of an exited namesake */
+      t->start = -1;
+      t->name[0] = '\0';
+      thr_arm_locked(t);
+    }
+  }
+  pthread_mutex_unlock(&cpu.lock);
+}
+
+void pprofd__cpu_thread_exit(void) {
+  /* Relaxed: when off, no timer of ours can exist for long (the last
+   * close deleted them; a rescan drops any that raced). */
+  if (!atomic_load_explicit(&cpu.active, memory_order_relaxed))
+    return;
+  pid_t tid = gettid_sigsafe();
+  pthread_mutex_lock(&cpu.lock);
+  thr *t = thr_find_locked(tid);
+  if (t != NULL) {
+    /* Attribute this thread's queued samples while its name is known. */
+    drain_locked();
+    t = thr_find_locked(tid);
+    if (t != NULL) {
+      thr_disarm_locked(t);
+      size_t i = (size_t)(t - cpu.thr);
+      memmove(t, t + 1, (cpu.nthr - i - 1) * sizeof *t);
+      cpu.nthr--;
+    }
+  }
+  pthread_mutex_unlock(&cpu.lock);
+}
+
+void pprofd__cpu_get_stats(pprofd__cpu_stats *out) {
+  memset(out, 0, sizeof *out);
+  /* Relaxed: statistics. */
+  out->signals = atomic_load_explicit(&cpu.signals, memory_order_relaxed);
+  out->lost = atomic_load_explicit(&cpu.lost_count, memory_order_relaxed);
+  pthread_mutex_lock(&cpu.lock);
+  out->timers = cpu.timers;
+  out->timer_failures = cpu.timer_failures;
+  pthread_mutex_unlock(&cpu.lock);
+  struct sigaction old;
+  out->handler_installed = sigaction(SIGPROF, NULL, &old) == 0 &&
+                           (old.sa_flags & SA_SIGINFO) &&
+                           old.sa_sigaction == on_sigprof_sigsafe;
+}
+
+void pprofd__cpu_prefork(void) {
+  pthread_mutex_lock(&cpu.file_lock);
+  pthread_mutex_lock(&cpu.life);
+  pthread_mutex_lock(&cpu.lock);
+}
+
+void pprofd__cpu_postfork_parent(void) {
+  pthread_mutex_unlock(&cpu.lock);
+  pthread_mutex_unlock(&cpu.life);
+  pthread_mutex_unlock(&cpu.file_lock);
+}
+
+void pprofd__cpu_postfork_child(void) {
+  /* Timers are not inherited and the collector thread is gone. */
+  for (struct pprofd__cpu_session *ss = cpu.sessions; ss; ss = ss->next) {
+    ss->detached = 1;
+    ss->end_mono = mono_now_sigsafe();
+  }
+  cpu.sessions = NULL;
+  cpu.nsessions = 0;
+  cpu.nthr = 0;
+  cpu.timers = 0;
+  cpu.hz = 0;
+  cpu.collector_running = 0;
+  cpu.collector_stop = 0;
+  /* Relaxed: the child has one thread. */
+  atomic_store_explicit(&cpu.active, 0, memory_order_relaxed);
+  pthread_mutex_init(&cpu.lock, NULL);
+  pthread_mutex_init(&cpu.life, NULL);
+  pthread_mutex_init(&cpu.file_lock, NULL);
+}
+
+/* Writes all of buf to fd. */
+static int write_all(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return PPROFD_EIO;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+int pprofd_cpu_start(int fd) {
+  if (fd < 0)
+    return PPROFD_EINVAL;
+  struct pprofd_config cfg;
+  pprofd__runtime_config(&cfg); /* rt.lock ranks before ours */
+  pthread_mutex_lock(&cpu.file_lock);
+  int err = PPROFD_EALREADY;
+  if (cpu.file_session == NULL) {
+    int max = cfg.max_cpu_profiles > 0 ? (int)cfg.max_cpu_profiles : 1;
+    err = pprofd__cpu_open(PPROFD__CPU_HZ_DEFAULT, max, &cpu.file_session);
+    if (err == 0)
+      cpu.file_fd = fd;
+  }
+  pthread_mutex_unlock(&cpu.file_lock);
+  return err;
+}
+
+int pprofd_cpu_stop(void) {
+  pthread_mutex_lock(&cpu.file_lock);
+  struct pprofd__cpu_session *ss = cpu.file_session;
+  int fd = cpu.file_fd;
+  cpu.file_session = NULL;
+  cpu.file_fd = -1;
+  pthread_mutex_unlock(&cpu.file_lock);
+  if (ss == NULL)
+    return PPROFD_ENOTRUNNING;
+  pprofd__snapshot snap;
+  pprofd__buf buf;
+  int err = pprofd__cpu_close(ss, &snap);
+  pprofd__buf_init(&buf, PPROFD__BUF_MAX_DEFAULT);
+  if (err == 0)
+    err = pprofd__pprof_encode(&snap, 1, &buf);
+  if (err == 0)
+    err = write_all(fd, buf.data, buf.len);
+  pprofd__buf_free(&buf);
+  pprofd__snap_free(&snap);
+  return err;
+}
+
+int pprofd_set_labels(const char *const *kv, size_t npairs) {
+  return pprofd__labels_set(kv, npairs);
+}

@@ -1,0 +1,957 @@
+/*
+ * heap.c - the heap sampler and its profiles (see heap.h).
+ *
+ * Sampling. Each thread's countdown (pprofd__tls_heap.left) is the byte
+ * distance to its next sample, drawn from an exponential distribution
+ * with mean `rate` by a per-thread xorshift64* generator (seeded from
+ * PPROFD_MEM_PROFILE_SEED when set, so tests are reproducible). As in Go,
+ * an allocation of n bytes is sampled when n >= the remaining distance,
+ * and the distance is then drawn afresh; by memorylessness every
+ * allocation is sampled with probability 1 - exp(-n/rate), which is what
+ * Go's unsampling formula assumes. Rate 1 keeps the countdown at 0 so
+ * every allocation goes to the slow path; rate 0 parks it at PARK bytes,
+ * so a later rate change reaches every thread within PARK bytes of its
+ * allocations (and the calling thread at once).
+ *
+ * Tables, all mmap'd so the sampler never calls malloc:
+ *  - stack records: chunked (stable addresses), each with the interned
+ *    stack and Go's four counters as relaxed atomics (statistics only);
+ *    an open-addressing index of record numbers, rebuilt under the lock;
+ *  - the frames, bump-allocated in 1 MiB chunks that are never freed, so
+ *    a collector may read a stack after dropping the lock;
+ *  - the sampled-pointer table: open addressing from block address to
+ *    (record, size). Writers hold the heap lock; readers (the free of an
+ *    aligned pointer) probe it lock-free. A table outgrown is kept, not
+ *    unmapped (a reader may still probe it); it keeps every key it had,
+ *    and the key a free looks for was inserted before the block was
+ *    handed out, so a reader holding any table of its era finds it.
+ * Bounds: MAX_STACKS records of 64 bytes, LOC_MAX bytes of frames, and
+ * PTAB_MAX slots of 16 bytes (plus the retired tables, less than that
+ * again). 100,000 distinct stacks of 20 frames take 100000 * (64 + 160)
+ * bytes of records and frames plus a 1 MiB index: about 23.4 MiB. Past
+ * a bound, new stacks are charged to one "table full" stack and new
+ * sampled pointers are counted but not tracked.
+ *
+ * Fork: the heap lock is taken before fork and released after, in parent
+ * and child. It must be the last lock taken in prepare (a thread holding
+ * another pprofd lock may malloc and be sampled), and pthread_atfork
+ * runs prepare handlers in reverse order of registration, so this file
+ * registers its handlers from a constructor of the highest priority,
+ * before api.c registers core's.
+ */
+#include "config.h"
+
+#include "sample/heap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/unwind.h"
+#include "core/ialloc.h"
+#include "encode/tabwriter.h"
+#include "encode/text.h"
+#include "interpose/malloc.h"
+#include "symbol/symbolize.h"
+
+#define DEFAULT_RATE 524288
+#define PARK ((int64_t)64 << 20)
+#define MAX_DEPTH 64
+#define MAX_STACKS (1u << 18)
+#define REC_CHUNK 4096u
+#define LOC_CHUNK ((size_t)1 << 20)
+#define LOC_MAX ((size_t)64 << 20)
+#define PTAB_MAX ((size_t)1 << 23)
+#define MAX_HOOKS 16
+#define TOMB ((uintptr_t)1)
+#define IDX_BITS 20
+#define IDX_MASK ((1ull << IDX_BITS) - 1)
+
+__thread struct pprofd__heap_tls pprofd__tls_heap
+    __attribute__((tls_model("initial-exec")));
+
+typedef struct srec {
+  uint64_t hash;
+  const uint64_t *locs;
+  uint32_t nlocs;
+  uint32_t pad_;
+  /* Relaxed atomics: statistics that no other memory depends on. */
+  _Atomic int64_t ao, ab, fo, fb;
+} srec;
+
+typedef struct ptab {
+  size_t cap; /* a power of two */
+  size_t bytes;
+  struct ptab *retired; /* the table this one replaced */
+  _Atomic uintptr_t *keys;
+  uint64_t *vals; /* record index | size << IDX_BITS */
+} ptab;
+
+typedef struct hook {
+  void (*fn)(void *);
+  void *arg;
+} hook;
+
+/* The sampler's process-wide state. */
+static struct {
+  pthread_mutex_t lock; /* the heap lock: tables below, hooks */
+  _Atomic int64_t rate;
+  _Atomic int unwind_ok; /* stacks can be captured (constructor ran) */
+  uint64_t seed;         /* from PPROFD_MEM_PROFILE_SEED; 0: none */
+  _Atomic uint64_t thread_seq;
+  /* stack records */
+  srec *chunks[MAX_STACKS / REC_CHUNK];
+  _Atomic uint32_t nrec;
+  uint32_t *index; /* record + 1; 0 empty */
+  size_t index_cap;
+  uint32_t full_rec; /* record of the "table full" stack, + 1 */
+  uint64_t *loc_cur;
+  size_t loc_left, loc_total;
+  /* sampled pointers */
+  _Atomic(ptab *) ptab;
+  size_t ptab_n, ptab_used;
+  /* statistics (relaxed: read only for display) */
+  _Atomic int64_t bytes, samples, frees, dropped, untracked, lost;
+  _Atomic size_t own;
+  hook hooks[MAX_HOOKS];
+  _Atomic int nhooks;
+} heap = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .rate = DEFAULT_RATE,
+};
+
+/* Stands for the stacks recorded after the stack table filled up. */
+__attribute__((noinline)) static void pprofd_heap_stack_table_full(void) {
+  __asm__ volatile("");
+}
+/* Stands for a sampled allocation whose stack could not be captured. */
+__attribute__((noinline)) static void pprofd_heap_no_stack(void) {
+  __asm__ volatile("");
+}
+
+/* ---- memory for the tables ---- */
+
+/* n bytes of zeroed memory from the kernel, counted; NULL on failure. */
+static void *map(size_t n) {
+  void *p =
+      mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return NULL;
+  atomic_fetch_add_explicit(&heap.own, n, memory_order_relaxed);
+  return p;
+}
+
+static void unmap(void *p, size_t n) {
+  if (p == NULL)
+    return;
+  munmap(p, n);
+  atomic_fetch_sub_explicit(&heap.own, n, memory_order_relaxed);
+}
+
+/* ---- the generator ---- */
+
+static uint64_t splitmix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+static uint64_t next_rand(struct pprofd__heap_tls *t) {
+  uint64_t x = t->rng;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  t->rng = x;
+  return x * 0x2545f4914f6cdd1dull;
+}
+
+/* Seeds the calling thread's generator. */
+static void seed_thread(struct pprofd__heap_tls *t) {
+  /* Relaxed: only uniqueness of the sequence number matters. */
+  uint64_t seq =
+      atomic_fetch_add_explicit(&heap.thread_seq, 1, memory_order_relaxed);
+  uint64_t s = heap.seed;
+  if (s == 0) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    s = (uint64_t)(uintptr_t)t ^ ((uint64_t)ts.tv_nsec << 20) ^
+        (uint64_t)ts.tv_sec;
+  }
+  uint64_t r = splitmix(s + seq);
+  t->rng = r ? r : 1;
+}
+
+/* A draw from the exponential distribution with mean rate, >= 1. */
+static int64_t draw(struct pprofd__heap_tls *t, int64_t rate) {
+  double u = (double)((next_rand(t) >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
+  double d = -log(u) * (double)rate;
+  if (d > 0x1.0p62)
+    d = 0x1.0p62;
+  return (int64_t)d + 1;
+}
+
+/* Sets the thread's countdown to v, under the guard or not. */
+static void set_left(struct pprofd__heap_tls *t, int64_t v) {
+  if (t->guard)
+    t->saved = v;
+  else
+    t->left = v;
+  t->start = v;
+}
+
+/* The countdown for a thread that is not about to sample. */
+static int64_t fresh_left(struct pprofd__heap_tls *t, int64_t rate) {
+  if (rate <= 0)
+    return PARK;
+  if (rate == 1)
+    return 0;
+  return draw(t, rate);
+}
+
+static int stacks_ok(void) {
+  /* Acquire pairs with the release in load_unwinder. */
+  return atomic_load_explicit(&heap.unwind_ok, memory_order_acquire) ||
+         pprofd__backtrace_fn != NULL;
+}
+
+int pprofd__heap_slow(size_t n) {
+  struct pprofd__heap_tls *t = &pprofd__tls_heap;
+  if (t->guard) {
+    t->left = INT64_MAX; /* wrapped under the guard; exit restores it */
+    return 0;
+  }
+  /* Relaxed: a statistic; the rate is a plain value with no dependents. */
+  atomic_fetch_add_explicit(&heap.bytes, t->start - t->left,
+                            memory_order_relaxed);
+  int64_t rate = atomic_load_explicit(&heap.rate, memory_order_relaxed);
+  int first = t->rng == 0;
+  if (first)
+    seed_thread(t);
+  int sample;
+  int64_t next;
+  if (rate <= 0) {
+    next = PARK;
+    sample = 0;
+  } else if (rate == 1) {
+    next = 0;
+    sample = n > 0;
+  } else if (first) {
+    int64_t d = draw(t, rate);
+    sample = (int64_t)n >= d;
+    next = sample ? draw(t, rate) : d - (int64_t)n;
+  } else {
+    sample = n > 0;
+    next = draw(t, rate);
+  }
+  t->left = t->start = next;
+  if (sample && !stacks_ok()) {
+    atomic_fetch_add_explicit(&heap.dropped, 1, memory_order_relaxed);
+    sample = 0;
+  }
+  return sample;
+}
+
+void pprofd__heap_reseed(uint64_t seed) {
+  struct pprofd__heap_tls *t = &pprofd__tls_heap;
+  t->rng = seed ? seed : 1;
+  set_left(t, fresh_left(t, pprofd__heap_rate()));
+}
+
+/* ---- the stack table (heap lock held) ---- */
+
+static uint64_t hash_stack(const uint64_t *locs, uint32_t n) {
+  uint64_t h = 0x84222325cbf29ce4ull ^ n;
+  for (uint32_t i = 0; i < n; i++) {
+    h = (h ^ locs[i]) * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 29;
+  }
+  return h;
+}
+
+static srec *rec_at(uint32_t i) {
+  return &heap.chunks[i / REC_CHUNK][i % REC_CHUNK];
+}
+
+/* Rebuilds the index with room for twice the records. */
+static int grow_index(void) {
+  size_t cap = heap.index_cap ? heap.index_cap * 2 : 1024;
+  uint32_t *ix = map(cap * sizeof *ix);
+  if (ix == NULL)
+    return -1;
+  uint32_t n = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
+  for (uint32_t i = 0; i < n; i++) {
+    size_t s = rec_at(i)->hash & (cap - 1);
+    while (ix[s] != 0)
+      s = (s + 1) & (cap - 1);
+    ix[s] = i + 1;
+  }
+  unmap(heap.index, heap.index_cap * sizeof *heap.index);
+  heap.index = ix;
+  heap.index_cap = cap;
+  return 0;
+}
+
+/* Copies a stack into the frame arena; NULL when the arena is full. */
+static uint64_t *store_locs(const uint64_t *locs, uint32_t n) {
+  size_t need = (size_t)n * sizeof *locs;
+  if (heap.loc_left < need) {
+    if (heap.loc_total + LOC_CHUNK > LOC_MAX)
+      return NULL;
+    uint64_t *c = map(LOC_CHUNK);
+    if (c == NULL)
+      return NULL;
+    heap.loc_cur = c;
+    heap.loc_left = LOC_CHUNK;
+    heap.loc_total += LOC_CHUNK;
+  }
+  uint64_t *d = heap.loc_cur;
+  memcpy(d, locs, need);
+  heap.loc_cur += n;
+  heap.loc_left -= need;
+  return d;
+}
+
+/* Adds a record for a stack whose frames are already stored. */
+static int add_rec(const uint64_t *stored, uint32_t n, uint64_t h,
+                   uint32_t *out) {
+  uint32_t i = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
+  if (i >= MAX_STACKS)
+    return -1;
+  if (heap.chunks[i / REC_CHUNK] == NULL &&
+      (heap.chunks[i / REC_CHUNK] = map(REC_CHUNK * sizeof(srec))) == NULL)
+    return -1;
+  if ((size_t)(i + 1) * 2 > heap.index_cap && grow_index() != 0)
+    return -1;
+  srec *r = rec_at(i);
+  r->hash = h;
+  r->locs = stored;
+  r->nlocs = n;
+  size_t s = h & (heap.index_cap - 1);
+  while (heap.index[s] != 0)
+    s = (s + 1) & (heap.index_cap - 1);
+  heap.index[s] = i + 1;
+  /* Release pairs with the acquire in pprofd__heap_count/collect readers
+   * that scan records without the lock. */
+  atomic_store_explicit(&heap.nrec, i + 1, memory_order_release);
+  *out = i;
+  return 0;
+}
+
+/* The record of the "table full" stack, created on first need. */
+static uint32_t full_record(void) {
+  static uint64_t full_loc[1];
+  if (heap.full_rec == 0) {
+    uint32_t i;
+    full_loc[0] = (uint64_t)(uintptr_t)pprofd_heap_stack_table_full;
+    /* intern() leaves the last record slot for this stack. */
+    if (add_rec(full_loc, 1, hash_stack(full_loc, 1), &i) != 0)
+      return 0;
+    heap.full_rec = i + 1;
+  }
+  return heap.full_rec - 1;
+}
+
+/* The record for the stack, interning it if new. */
+static uint32_t intern(const uint64_t *locs, uint32_t n, uint64_t h) {
+  if (heap.index_cap != 0) {
+    size_t s = h & (heap.index_cap - 1);
+    for (uint32_t v; (v = heap.index[s]) != 0;
+         s = (s + 1) & (heap.index_cap - 1)) {
+      srec *r = rec_at(v - 1);
+      if (r->hash == h && r->nlocs == n &&
+          memcmp(r->locs, locs, n * sizeof *locs) == 0)
+        return v - 1;
+    }
+  }
+  uint32_t i;
+  uint64_t *stored = NULL;
+  if (atomic_load_explicit(&heap.nrec, memory_order_relaxed) + 1 < MAX_STACKS &&
+      (stored = store_locs(locs, n)) != NULL && add_rec(stored, n, h, &i) == 0)
+    return i;
+  return full_record();
+}
+
+/* ---- the sampled-pointer table ---- */
+
+static size_t ptr_slot(uintptr_t p, size_t cap) {
+  return (size_t)(((p >> 12) * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
+}
+
+/* Replaces the table with one of cap slots holding the live entries. */
+static int ptab_rebuild(size_t cap) {
+  size_t bytes = sizeof(ptab) + cap * (sizeof(uintptr_t) + sizeof(uint64_t));
+  ptab *nt = map(bytes);
+  if (nt == NULL)
+    return -1;
+  nt->cap = cap;
+  nt->bytes = bytes;
+  nt->keys = (_Atomic uintptr_t *)(nt + 1);
+  nt->vals = (uint64_t *)(nt->keys + cap);
+  ptab *old = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
+  if (old != NULL) {
+    for (size_t i = 0; i < old->cap; i++) {
+      uintptr_t k = atomic_load_explicit(&old->keys[i], memory_order_relaxed);
+      if (k == 0 || k == TOMB)
+        continue;
+      size_t s = ptr_slot(k, cap);
+      while (atomic_load_explicit(&nt->keys[s], memory_order_relaxed) != 0)
+        s = (s + 1) & (cap - 1);
+      nt->vals[s] = old->vals[i];
+      atomic_store_explicit(&nt->keys[s], k, memory_order_relaxed);
+    }
+  }
+  nt->retired = old;
+  heap.ptab_used = heap.ptab_n;
+  /* Release: a reader that loads the new table sees its filled slots. */
+  atomic_store_explicit(&heap.ptab, nt, memory_order_release);
+  return 0;
+}
+
+/* Accounts the free of the block whose entry value is v. */
+static void account_free(uint64_t v) {
+  srec *r = rec_at((uint32_t)(v & IDX_MASK));
+  atomic_fetch_add_explicit(&r->fo, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&r->fb, (int64_t)(v >> IDX_BITS),
+                            memory_order_relaxed);
+  atomic_fetch_add_explicit(&heap.frees, 1, memory_order_relaxed);
+}
+
+/* Inserts p -> v. Returns -1 when the table cannot hold it. */
+static int ptab_insert(uintptr_t p, uint64_t v) {
+  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
+  if (t == NULL || (heap.ptab_used + 1) * 2 > t->cap) {
+    size_t cap = 1024;
+    while (cap < (heap.ptab_n + 1) * 4)
+      cap *= 2;
+    if (cap > PTAB_MAX || ptab_rebuild(cap) != 0)
+      return -1;
+    t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
+  }
+  size_t s = ptr_slot(p, t->cap), tomb = (size_t)-1;
+  for (;;) {
+    uintptr_t k = atomic_load_explicit(&t->keys[s], memory_order_relaxed);
+    if (k == p) {
+      /* A stale entry: its free bypassed us (e.g. glibc's internal
+       * __libc_free). The block is gone; count it freed. */
+      account_free(t->vals[s]);
+      t->vals[s] = v;
+      return 0;
+    }
+    if (k == TOMB && tomb == (size_t)-1)
+      tomb = s;
+    if (k == 0)
+      break;
+    s = (s + 1) & (t->cap - 1);
+  }
+  if (tomb != (size_t)-1)
+    s = tomb;
+  else
+    heap.ptab_used++;
+  heap.ptab_n++;
+  t->vals[s] = v;
+  /* Release: a lock-free reader that sees the key sees the value. */
+  atomic_store_explicit(&t->keys[s], p, memory_order_release);
+  return 0;
+}
+
+/* The slot of p in the current table, or -1. Heap lock held. */
+static ptrdiff_t ptab_find(ptab *t, uintptr_t p) {
+  if (t == NULL)
+    return -1;
+  size_t s = ptr_slot(p, t->cap);
+  for (size_t i = 0; i < t->cap; i++) {
+    uintptr_t k = atomic_load_explicit(&t->keys[s], memory_order_relaxed);
+    if (k == p)
+      return (ptrdiff_t)s;
+    if (k == 0)
+      return -1;
+    s = (s + 1) & (t->cap - 1);
+  }
+  return -1;
+}
+
+int pprofd__heap_is_sampled(const void *p) {
+  /* Acquire pairs with the release in ptab_rebuild. */
+  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_acquire);
+  if (t == NULL)
+    return 0;
+  uintptr_t key = (uintptr_t)p;
+  size_t s = ptr_slot(key, t->cap);
+  for (size_t i = 0; i < t->cap; i++) {
+    /* Relaxed: only the key is compared; a match is confirmed under the
+     * heap lock before anything is read from the entry. */
+    uintptr_t k = atomic_load_explicit(&t->keys[s], memory_order_relaxed);
+    if (k == key)
+      return 1;
+    if (k == 0)
+      return 0;
+    s = (s + 1) & (t->cap - 1);
+  }
+  return 0;
+}
+
+static void heap_lock(void) {
+  pthread_mutex_lock(&heap.lock);
+  pprofd__tls_heap.lockd = 1;
+}
+
+static void heap_unlock(void) {
+  pprofd__tls_heap.lockd = 0;
+  pthread_mutex_unlock(&heap.lock);
+}
+
+int pprofd__heap_forget(const void *p, pprofd__heap_cookie *c) {
+  if (c != NULL)
+    c->found = 0;
+  if (pprofd__tls_heap.lockd) {
+    /* A signal handler freeing inside our own critical section. */
+    atomic_fetch_add_explicit(&heap.lost, 1, memory_order_relaxed);
+    return 0;
+  }
+  heap_lock();
+  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
+  ptrdiff_t s = ptab_find(t, (uintptr_t)p);
+  uint64_t v = 0;
+  if (s >= 0) {
+    v = t->vals[s];
+    atomic_store_explicit(&t->keys[s], TOMB, memory_order_relaxed);
+    heap.ptab_n--;
+  }
+  heap_unlock();
+  if (s < 0)
+    return 0;
+  account_free(v);
+  if (c != NULL) {
+    c->val = v;
+    c->found = 1;
+  }
+  return 1;
+}
+
+void pprofd__heap_unforget(const void *p, const pprofd__heap_cookie *c) {
+  if (c == NULL || !c->found)
+    return;
+  srec *r = rec_at((uint32_t)(c->val & IDX_MASK));
+  atomic_fetch_sub_explicit(&r->fo, 1, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&r->fb, (int64_t)(c->val >> IDX_BITS),
+                            memory_order_relaxed);
+  atomic_fetch_sub_explicit(&heap.frees, 1, memory_order_relaxed);
+  heap_lock();
+  int e = ptab_insert((uintptr_t)p, c->val);
+  heap_unlock();
+  if (e != 0)
+    atomic_fetch_add_explicit(&heap.untracked, 1, memory_order_relaxed);
+}
+
+size_t pprofd__heap_sampled_size(const void *p) {
+  if (pprofd__tls_heap.lockd)
+    return 0;
+  heap_lock();
+  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
+  ptrdiff_t s = ptab_find(t, (uintptr_t)p);
+  size_t n = s >= 0 ? (size_t)(t->vals[s] >> IDX_BITS) : 0;
+  heap_unlock();
+  return n;
+}
+
+/* ---- recording a sample ---- */
+
+#ifdef PPROFD_ENABLE_INTERPOSE
+extern const char __start_pprofd_hook[] __attribute__((visibility("hidden")));
+extern const char __stop_pprofd_hook[] __attribute__((visibility("hidden")));
+
+/* Whether a location lies in a malloc wrapper or its slow paths. */
+static int in_hook(uint64_t pc) {
+  return pc >= (uintptr_t)__start_pprofd_hook &&
+         pc < (uintptr_t)__stop_pprofd_hook;
+}
+#else
+static int in_hook(uint64_t pc) { return 0; }
+#endif
+
+#ifdef PPROFD_ENABLE_INTERPOSE
+__attribute__((section("pprofd_hook"), noinline))
+#else
+__attribute__((noinline))
+#endif
+void pprofd__heap_record(void *p, size_t n) {
+  uint64_t raw[MAX_DEPTH + 8];
+  int nr = pprofd__unwind_here(raw, MAX_DEPTH + 8, 0);
+  int i = 0;
+  while (i < nr && in_hook(raw[i]))
+    i++;
+  const uint64_t *locs = raw + i;
+  uint32_t nl = (uint32_t)(nr - i > MAX_DEPTH ? MAX_DEPTH : nr - i);
+  uint64_t none[1];
+  if (nl == 0) {
+    none[0] = (uint64_t)(uintptr_t)pprofd_heap_no_stack;
+    locs = none;
+    nl = 1;
+  }
+  uint64_t h = hash_stack(locs, nl);
+  uint64_t sz = (uint64_t)n < (1ull << (64 - IDX_BITS)) ? (uint64_t)n : 0;
+  heap_lock();
+  uint32_t idx = intern(locs, nl, h);
+  int tracked = ptab_insert((uintptr_t)p, idx | sz << IDX_BITS) == 0;
+  heap_unlock();
+  srec *r = rec_at(idx);
+  atomic_fetch_add_explicit(&r->ao, 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&r->ab, (int64_t)sz, memory_order_relaxed);
+  atomic_fetch_add_explicit(&heap.samples, 1, memory_order_relaxed);
+  if (!tracked)
+    atomic_fetch_add_explicit(&heap.untracked, 1, memory_order_relaxed);
+}
+
+/* ---- rate, availability, hooks ---- */
+
+int64_t pprofd__heap_rate(void) {
+  return atomic_load_explicit(&heap.rate, memory_order_relaxed);
+}
+
+/* Loads the unwinder (outside any malloc) and says whether it works. */
+static void load_unwinder(void) {
+  if (atomic_load_explicit(&heap.unwind_ok, memory_order_acquire))
+    return;
+  pprofd__heap_guard_enter();
+  int ok = pprofd__unwind_init() == NULL;
+  pprofd__heap_guard_exit();
+  /* Release pairs with the acquire in stacks_ok. */
+  atomic_store_explicit(&heap.unwind_ok, ok, memory_order_release);
+}
+
+int pprofd__heap_set_rate(int64_t rate) {
+  if (rate < 0)
+    return PPROFD_EINVAL;
+  if (rate > 0)
+    load_unwinder();
+  atomic_store_explicit(&heap.rate, rate, memory_order_relaxed);
+  struct pprofd__heap_tls *t = &pprofd__tls_heap;
+  if (t->rng == 0)
+    seed_thread(t);
+  set_left(t, fresh_left(t, rate));
+  return 0;
+}
+
+int pprofd_set_mem_profile_rate(long rate) {
+  return pprofd__heap_set_rate(rate);
+}
+
+long pprofd_mem_profile_rate(void) { return (long)pprofd__heap_rate(); }
+
+int pprofd__heap_register_gc_hook(void (*fn)(void *), void *arg) {
+  if (fn == NULL)
+    return PPROFD_EINVAL;
+  int err = 0;
+  heap_lock();
+  int n = atomic_load_explicit(&heap.nhooks, memory_order_relaxed);
+  if (n >= MAX_HOOKS) {
+    err = PPROFD_ELIMIT;
+  } else {
+    heap.hooks[n] = (hook){fn, arg};
+    /* Release: pprofd__heap_gc sees the hook before the count. */
+    atomic_store_explicit(&heap.nhooks, n + 1, memory_order_release);
+  }
+  heap_unlock();
+  return err;
+}
+
+int pprofd_register_gc_hook(void (*fn)(void *), void *arg) {
+  return pprofd__heap_register_gc_hook(fn, arg);
+}
+
+void pprofd__heap_gc(void) {
+  int n = atomic_load_explicit(&heap.nhooks, memory_order_acquire);
+  for (int i = 0; i < n; i++)
+    heap.hooks[i].fn(heap.hooks[i].arg);
+  malloc_trim(0);
+}
+
+const char *pprofd__heap_unavailable(void) {
+#ifndef PPROFD_ENABLE_INTERPOSE
+  return "pprofd was built with --disable-interpose (as sanitizer builds "
+         "are), so it does not see allocations";
+#else
+  if (!pprofd__malloc_interposed())
+    return "this process does not call pprofd's malloc (libpprofd was "
+           "dlopen'ed, or the executable defines malloc itself): link "
+           "libpprofd or load it with LD_PRELOAD";
+  pprofd__heap_guard_enter();
+  const char *why = pprofd__unwind_init();
+  pprofd__heap_guard_exit();
+  return why;
+#endif
+}
+
+int64_t pprofd__heap_count(void) {
+  /* Acquire pairs with the release in add_rec. */
+  return atomic_load_explicit(&heap.nrec, memory_order_acquire);
+}
+
+size_t pprofd__heap_own_bytes(void) {
+  return atomic_load_explicit(&heap.own, memory_order_relaxed);
+}
+
+/* ---- collection ---- */
+
+typedef struct crec {
+  const uint64_t *locs;
+  uint32_t nlocs;
+  int64_t ao, ab, fo, fb;
+} crec;
+
+/* Copies every record's stack and counters; *n set. NULL and *n = 0 when
+ * there are none; NULL and *n = 1 when out of memory. */
+static crec *copy_records(size_t *n) {
+  size_t cap = pprofd__heap_count() + 1;
+  crec *c = pprofd__icalloc(cap, sizeof *c);
+  if (c == NULL) {
+    *n = 1;
+    return NULL;
+  }
+  heap_lock();
+  size_t m = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
+  if (m > cap)
+    m = cap;
+  for (size_t i = 0; i < m; i++) {
+    srec *r = rec_at((uint32_t)i);
+    c[i].locs = r->locs;
+    c[i].nlocs = r->nlocs;
+    c[i].ao = atomic_load_explicit(&r->ao, memory_order_relaxed);
+    c[i].ab = atomic_load_explicit(&r->ab, memory_order_relaxed);
+    c[i].fo = atomic_load_explicit(&r->fo, memory_order_relaxed);
+    c[i].fb = atomic_load_explicit(&r->fb, memory_order_relaxed);
+  }
+  heap_unlock();
+  *n = m;
+  return c;
+}
+
+/* Go's scaleHeapSample. */
+static void scale(int64_t count, int64_t size, int64_t rate, int64_t *oc,
+                  int64_t *os) {
+  if (count == 0 || size == 0) {
+    *oc = *os = 0;
+    return;
+  }
+  if (rate <= 1) {
+    *oc = count;
+    *os = size;
+    return;
+  }
+  double avg = (double)size / (double)count;
+  double sc = 1 / (1 - exp(-avg / (double)rate));
+  *oc = (int64_t)((double)count * sc);
+  *os = (int64_t)((double)size * sc);
+}
+
+int pprofd__heap_collect(pprofd__snapshot *s, int allocs) {
+  static const pprofd__vtype types[] = {{"alloc_objects", "count"},
+                                        {"alloc_space", "bytes"},
+                                        {"inuse_objects", "count"},
+                                        {"inuse_space", "bytes"}};
+  pprofd__heap_guard_enter();
+  int64_t rate = pprofd__heap_rate();
+  pprofd__snap_set_types(s, types, 4);
+  s->period_type = (pprofd__vtype){"space", "bytes"};
+  s->period = rate;
+  s->default_type = allocs ? 1 : -1;
+  size_t n;
+  crec *c = copy_records(&n);
+  int err = 0;
+  if (c == NULL && n != 0)
+    err = PPROFD_ENOMEM;
+  for (size_t i = 0; c != NULL && i < n && !s->failed; i++) {
+    int64_t v[4];
+    scale(c[i].ao, c[i].ab, rate, &v[0], &v[1]);
+    scale(c[i].ao - c[i].fo, c[i].ab - c[i].fb, rate, &v[2], &v[3]);
+    pprofd__label lb = {"bytes", NULL, 0};
+    size_t nl = 0;
+    if (c[i].ao > 0 && (lb.num = c[i].ab / c[i].ao) != 0)
+      nl = 1;
+    (void)pprofd__snap_add(s, c[i].locs, c[i].nlocs, v, &lb, nl);
+  }
+  pprofd__ifree(c);
+  pprofd__heap_guard_exit();
+  if (err == 0 && s->failed)
+    err = s->failed;
+  return err;
+}
+
+/* Orders records by in-use bytes, descending, as Go's text writer. */
+static int cmp_inuse(const void *a, const void *b) {
+  const crec *x = a, *y = b;
+  int64_t ix = x->ab - x->fb, iy = y->ab - y->fb;
+  if (ix != iy)
+    return ix > iy ? -1 : 1;
+  if (x->ab != y->ab)
+    return x->ab > y->ab ? -1 : 1;
+  return 0;
+}
+
+/* VmRSS and VmHWM from /proc/self/status, in bytes (0 if unknown). */
+static void read_rss(int64_t *rss, int64_t *hwm) {
+  char buf[4096];
+  *rss = *hwm = 0;
+  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return;
+  buf[n] = '\0';
+  const char *p = strstr(buf, "VmRSS:");
+  if (p != NULL)
+    *rss = strtoll(p + 6, NULL, 10) * 1024;
+  p = strstr(buf, "VmHWM:");
+  if (p != NULL)
+    *hwm = strtoll(p + 6, NULL, 10) * 1024;
+}
+
+/* The `#` trailer: the C program's runtime.MemStats. */
+static void write_trailer(pprofd__tabw *w, const crec *c, size_t n) {
+  int64_t rate = pprofd__heap_rate();
+  int64_t est_m = 0, est_f = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t o, b, fo, fb;
+    scale(c[i].ao, c[i].ab, rate, &o, &b);
+    est_m += o;
+    scale(c[i].fo, c[i].fb, rate, &fo, &fb);
+    est_f += fo;
+  }
+  pprofd__tabw_printf(w, "\n# runtime.MemStats\n");
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33)
+  struct mallinfo2 mi = mallinfo2();
+  pprofd__tabw_printf(w, "# Arena = %zu\n", mi.arena);
+  pprofd__tabw_printf(w, "# Ordblks = %zu\n", mi.ordblks);
+  pprofd__tabw_printf(w, "# Hblkhd = %zu\n", mi.hblkhd);
+  pprofd__tabw_printf(w, "# Uordblks = %zu\n", mi.uordblks);
+  pprofd__tabw_printf(w, "# Fordblks = %zu\n", mi.fordblks);
+  pprofd__tabw_printf(w, "# Keepcost = %zu\n", mi.keepcost);
+#endif
+  int64_t rss, hwm;
+  read_rss(&rss, &hwm);
+  pprofd__tabw_printf(w, "# RSS = %lld\n", (long long)rss);
+  pprofd__tabw_printf(w, "# MaxRSS = %lld\n", (long long)hwm);
+  pprofd__tabw_printf(w, "# MemProfileRate = %lld\n", (long long)rate);
+#define STAT(name, field)                                                      \
+  pprofd__tabw_printf(                                                         \
+      w, "# " name " = %lld\n",                                                \
+      (long long)atomic_load_explicit(&heap.field, memory_order_relaxed))
+  STAT("TotalAlloc", bytes);
+  pprofd__tabw_printf(w, "# EstMallocs = %lld\n", (long long)est_m);
+  pprofd__tabw_printf(w, "# EstFrees = %lld\n", (long long)est_f);
+  STAT("SampledAllocs", samples);
+  STAT("SampledFrees", frees);
+  STAT("SamplesDropped", dropped);
+  STAT("SamplesUntracked", untracked);
+  STAT("FreesLost", lost);
+#undef STAT
+  heap_lock();
+  size_t live = heap.ptab_n;
+  heap_unlock();
+  pprofd__tabw_printf(w, "# SampledLive = %zu\n", live);
+  pprofd__tabw_printf(w, "# Stacks = %lld\n", (long long)pprofd__heap_count());
+  size_t own = pprofd__heap_own_bytes();
+  pprofd__tabw_printf(w, "# PprofdHeapTables = %zu\n", own);
+  pprofd__tabw_printf(w, "# PprofdSys = %zu\n",
+                      own + pprofd__ialloc_in_use() +
+                          pprofd__malloc_boot_bytes());
+}
+
+int pprofd__heap_write_text(pprofd__buf *out) {
+  pprofd__heap_guard_enter();
+  size_t n;
+  int err = 0;
+  crec *c = copy_records(&n);
+  pprofd__tabw *w = NULL;
+  if (c == NULL && n != 0) {
+    err = PPROFD_ENOMEM;
+    goto done;
+  }
+  if (c != NULL)
+    qsort(c, n, sizeof *c, cmp_inuse);
+  int64_t t[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < n; i++) {
+    t[0] += c[i].ao - c[i].fo;
+    t[1] += c[i].ab - c[i].fb;
+    t[2] += c[i].ao;
+    t[3] += c[i].ab;
+  }
+  if (t[3] == t[1])
+    t[3]++; /* Go >= 1.21: never equal, or pprof reads 2 columns */
+  if ((w = pprofd__tabw_new(out)) == NULL) {
+    err = PPROFD_ENOMEM;
+    goto done;
+  }
+  pprofd__tabw_printf(w, "heap profile: %lld: %lld [%lld: %lld] @ heap/%lld\n",
+                      (long long)t[0], (long long)t[1], (long long)t[2],
+                      (long long)t[3], (long long)(2 * pprofd__heap_rate()));
+  pprofd__symctx *sym = NULL;
+  if (pprofd__sym_begin(&sym) != 0)
+    sym = NULL;
+  for (size_t i = 0; i < n; i++) {
+    pprofd__tabw_printf(
+        w, "%lld: %lld [%lld: %lld] @", (long long)(c[i].ao - c[i].fo),
+        (long long)(c[i].ab - c[i].fb), (long long)c[i].ao, (long long)c[i].ab);
+    pprofd__text_addrs(w, c[i].locs, c[i].nlocs);
+    pprofd__tabw_write(w, "\n", 1);
+    pprofd__text_frames(w, sym, c[i].locs, c[i].nlocs);
+  }
+  if (sym != NULL)
+    pprofd__sym_end(sym);
+  write_trailer(w, c, n);
+  pprofd__tabw_flush(w);
+  err = pprofd__buf_failed(out);
+done:
+  if (w != NULL)
+    pprofd__tabw_free(w);
+  pprofd__ifree(c);
+  pprofd__heap_guard_exit();
+  return err;
+}
+
+/* ---- fork and start-up ---- */
+
+void pprofd__heap_prefork(void) { heap_lock(); }
+
+void pprofd__heap_postfork_parent(void) { heap_unlock(); }
+
+void pprofd__heap_postfork_child(void) { heap_unlock(); }
+
+/* Reads PPROFD_MEM_PROFILE_RATE and PPROFD_MEM_PROFILE_SEED, registers
+ * the fork hooks (first, see the design comment) and loads the unwinder
+ * when sampling is on. Runs before other constructors of this library. */
+__attribute__((constructor(101))) static void heap_init(void) {
+  pprofd__heap_guard_enter();
+  const char *s = getenv("PPROFD_MEM_PROFILE_SEED");
+  if (s != NULL && *s)
+    heap.seed = strtoull(s, NULL, 0);
+  int64_t rate = pprofd__heap_rate();
+  const char *r = getenv("PPROFD_MEM_PROFILE_RATE");
+  if (r != NULL && *r) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(r, &end, 10);
+    if (errno == 0 && *end == '\0' && v >= 0)
+      rate = v;
+  }
+  pthread_atfork(pprofd__heap_prefork, pprofd__heap_postfork_parent,
+                 pprofd__heap_postfork_child);
+  pprofd__heap_guard_exit();
+#ifdef PPROFD_ENABLE_INTERPOSE
+  int err = pprofd__heap_set_rate(rate); /* rate >= 0: cannot fail */
+  (void)err;
+#else
+  atomic_store_explicit(&heap.rate, rate, memory_order_relaxed);
+#endif
+}

@@ -1,0 +1,474 @@
+/*
+ * threads.c - every thread's stack, now (see threads.h).
+ *
+ * Hand-off between the requester and the signal handlers:
+ *   - `cur` points at the dump being answered (NULL between dumps). The
+ *     requester fills every slot with a thread id before publishing it;
+ *   - a handler first counts itself in `inflight`, then loads `cur`, finds
+ *     its slot by thread id, claims it (0 -> 1), unwinds into it and marks
+ *     it done (2), then counts itself out;
+ *   - after the wait, the requester unpublishes `cur` and waits for
+ *     `inflight` to drain before it reads or frees the slots, so no
+ *     handler can still be writing into memory that is gone. If it does
+ *     not drain within a second (a handler cannot take that long unless
+ *     the thread was stopped mid-handler), the slots are leaked instead
+ *     of freed: a bounded leak is better than a write into freed memory.
+ * A signal that arrives late finds `cur` NULL (or a later dump without
+ * its thread id, or its slot already claimed) and does nothing.
+ *
+ * The signal is the highest real-time signal that has no handler when
+ * the first dump installs ours; the handler stays installed for good, so
+ * a late signal never meets the default action (which would kill the
+ * process).
+ */
+#include "config.h"
+
+#include "sample/threads.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/unwind.h"
+#include "core/ialloc.h"
+#include "encode/tabwriter.h"
+#include "encode/text.h"
+#include "pprofd.h"
+#include "sample/syscall_names.h"
+#include "symbol/symbolize.h"
+
+#define MAX_THREADS 65536
+#define DRAIN_NS 1000000000LL
+#define TURN_NS 10000000LL /* how long one thread's answer is awaited */
+
+typedef struct slot {
+  int tid;
+  atomic_int state; /* 0 waiting, 1 writing, 2 done */
+  int nlocs;
+  uint64_t locs[PPROFD__THREAD_DEPTH];
+} slot;
+
+typedef struct dump_req {
+  slot *slots;
+  size_t n;
+} dump_req;
+
+static _Atomic(dump_req *) cur;
+static atomic_int inflight;
+static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+static int dump_signo;          /* 0 until installed */
+static const char *install_why; /* why dumps are unavailable */
+
+/* The calling thread's kernel id (async-signal-safe). */
+static int gettid_sigsafe(void) PPROFD__SIGSAFE;
+static int gettid_sigsafe(void) { return (int)syscall(SYS_gettid); }
+
+/* The dump signal's handler: unwinds into this thread's slot, if a dump
+ * is waiting for it. */
+static void on_dump_signal_sigsafe(int sig, siginfo_t *si,
+                                   void *uc) PPROFD__SIGSAFE;
+static void on_dump_signal_sigsafe(int sig, siginfo_t *si, void *uc) {
+  int saved = errno;
+  /* seq_cst pairs with the requester's store of NULL to `cur` followed by
+   * its load of `inflight`: either the requester sees us counted, or we
+   * see `cur` already NULL. */
+  atomic_fetch_add(&inflight, 1);
+  dump_req *req = atomic_load(&cur);
+  if (req != NULL && si->si_code == SI_TKILL) {
+    int tid = gettid_sigsafe();
+    for (size_t i = 0; i < req->n; i++) {
+      slot *s = &req->slots[i];
+      int expected = 0;
+      if (s->tid != tid || !atomic_compare_exchange_strong_explicit(
+                               &s->state, &expected, 1, memory_order_acquire,
+                               memory_order_relaxed))
+        continue;
+      int truncated;
+      s->nlocs =
+          pprofd__unwind_sigsafe(uc, s->locs, PPROFD__THREAD_DEPTH, &truncated);
+      /* release: the requester reads nlocs and locs after seeing 2. */
+      atomic_store_explicit(&s->state, 2, memory_order_release);
+      break;
+    }
+  }
+  atomic_fetch_sub(&inflight, 1);
+  errno = saved;
+}
+
+/* Picks a free real-time signal and installs the handler (once). */
+static void install(void) {
+  for (int sig = SIGRTMAX - 1; sig >= SIGRTMIN + 2; sig--) {
+    struct sigaction old;
+    if (sigaction(sig, NULL, &old) != 0)
+      continue;
+    if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+      continue; /* the application's */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_dump_signal_sigsafe;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) == 0) {
+      dump_signo = sig;
+      return;
+    }
+  }
+  install_why = "every real-time signal already has a handler";
+}
+
+const char *pprofd__threads_unavailable(void) {
+  pthread_once(&install_once, install);
+  return install_why;
+}
+
+/* Reads a small /proc file into buf (NUL-terminated); bytes read or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n;
+  do
+    n = read(fd, buf, len - 1);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n < 0)
+    return -1;
+  buf[n] = '\0';
+  return n;
+}
+
+/* The name of system call nr, or "syscall NR". */
+static void syscall_name(long nr, char *out, size_t len) {
+  size_t lo = 0, hi = PPROFD__ARRAY_SIZE(pprofd__syscall_names);
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (pprofd__syscall_names[mid].nr < nr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < PPROFD__ARRAY_SIZE(pprofd__syscall_names) &&
+      pprofd__syscall_names[lo].nr == nr)
+    snprintf(out, len, "%s", pprofd__syscall_names[lo].name);
+  else
+    snprintf(out, len, "syscall %ld", nr);
+}
+
+/* The state word for a /proc stat state letter. */
+static const char *state_name(char c) {
+  switch (c) {
+  case 'R':
+    return "running";
+  case 'S':
+    return "sleeping";
+  case 'D':
+    return "disk sleep";
+  case 'T':
+    return "stopped";
+  case 't':
+    return "tracing stop";
+  case 'Z':
+    return "zombie";
+  case 'X':
+    return "dead";
+  case 'I':
+    return "idle";
+  default:
+    return "unknown";
+  }
+}
+
+/* Fills what the kernel tells about thread t->tid. The PC of the system
+ * call it waits in becomes its only frame, until (and unless) its stack
+ * is captured. */
+static void describe(pprofd__thread *t) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/self/task/%d/comm", t->tid);
+  if (read_small(path, buf, sizeof buf) > 0) {
+    buf[strcspn(buf, "\n")] = '\0';
+    snprintf(t->name, sizeof t->name, "%.16s", buf);
+  }
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", t->tid);
+  if (read_small(path, buf, sizeof buf) > 0) {
+    const char *rp = strrchr(buf, ')'); /* the name may hold spaces */
+    snprintf(t->state, sizeof t->state, "%s",
+             state_name(rp != NULL && rp[1] == ' ' ? rp[2] : '?'));
+  }
+  snprintf(path, sizeof path, "/proc/self/task/%d/wchan", t->tid);
+  if (read_small(path, buf, sizeof buf) > 0 && strcmp(buf, "0") != 0)
+    snprintf(t->wchan, sizeof t->wchan, "%.47s", buf);
+  snprintf(path, sizeof path, "/proc/self/task/%d/syscall", t->tid);
+  if (read_small(path, buf, sizeof buf) > 0 && buf[0] >= '0' && buf[0] <= '9') {
+    /* "NR a1 a2 a3 a4 a5 a6 SP PC" */
+    long nr = strtol(buf, NULL, 10);
+    syscall_name(nr, t->syscall, sizeof t->syscall);
+    const char *pc = strrchr(buf, ' ');
+    unsigned long long v = pc != NULL ? strtoull(pc + 1, NULL, 16) : 0;
+    if (v != 0) {
+      t->locs[0] = v;
+      t->nlocs = 1;
+    }
+  }
+}
+
+/* qsort order: the requester first, then by thread id. */
+static int cmp_thread(const void *a, const void *b) {
+  const pprofd__thread *x = a, *y = b;
+  if (x->self != y->self)
+    return y->self - x->self;
+  return x->tid - y->tid;
+}
+
+/* Nanoseconds on the monotonic clock. */
+static int64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Lists the thread ids of /proc/self/task into a new array. */
+static int list_tids(int **out, size_t *n) {
+  DIR *d = opendir("/proc/self/task");
+  if (d == NULL)
+    return PPROFD_EIO;
+  size_t cap = 64, k = 0;
+  int *v = pprofd__ialloc(cap * sizeof *v);
+  struct dirent *e;
+  while (v != NULL && (e = readdir(d)) != NULL && k < MAX_THREADS) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9')
+      continue;
+    if (k == cap) {
+      int *nv = pprofd__irealloc(v, (cap *= 2) * sizeof *v);
+      if (nv == NULL) {
+        pprofd__ifree(v);
+        v = NULL;
+        break;
+      }
+      v = nv;
+    }
+    v[k++] = atoi(e->d_name);
+  }
+  closedir(d);
+  if (v == NULL)
+    return PPROFD_ENOMEM;
+  *out = v;
+  *n = k;
+  return 0;
+}
+
+/* Captures the calling thread's own stack. */
+__attribute__((noinline)) static int capture_self(uint64_t *locs, int max) {
+  int n = pprofd__unwind_here(locs, max, 0);
+  __asm__ volatile("" ::: "memory");
+  return n;
+}
+
+int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms) {
+  int *tids = NULL;
+  size_t nt = 0;
+  int err = list_tids(&tids, &nt);
+  if (err != 0)
+    return err;
+  pprofd__thread *t = pprofd__icalloc(nt + 1, sizeof *t);
+  dump_req *req = pprofd__icalloc(1, sizeof *req);
+  slot *slots = pprofd__icalloc(nt + 1, sizeof *slots);
+  if (t == NULL || req == NULL || slots == NULL) {
+    pprofd__ifree(tids);
+    pprofd__ifree(t);
+    pprofd__ifree(req);
+    pprofd__ifree(slots);
+    return PPROFD_ENOMEM;
+  }
+  int self = gettid_sigsafe();
+  /* What the kernel says is read before any signal: the signal itself
+   * wakes a sleeping thread for a moment, which /proc would then show. */
+  for (size_t i = 0; i < nt; i++) {
+    t[i].tid = slots[i].tid = tids[i];
+    t[i].self = tids[i] == self;
+    describe(&t[i]);
+    if (t[i].self)
+      t[i].syscall[0] = '\0'; /* it is running this code */
+  }
+  pprofd__ifree(tids);
+  req->slots = slots;
+  req->n = nt;
+  int can_signal =
+      pprofd__threads_unavailable() == NULL && pprofd__unwind_init() == NULL;
+
+  pthread_mutex_lock(&dump_lock);
+  if (can_signal) {
+    atomic_store(&cur, req);
+    /* One thread at a time: the unwinder admits one signal handler at a
+     * time (capture/unwind.c), so threads signalled together would mostly
+     * record their leaf alone. Each gets a short turn; one that does not
+     * answer in it (signals blocked, stopped) stays pending while the
+     * others go, and the whole dump is bounded by timeout_ms. */
+    int64_t deadline = mono_ns() + (int64_t)timeout_ms * 1000000;
+    for (size_t i = 0; i < nt; i++) {
+      if (t[i].self)
+        continue;
+      if (syscall(SYS_tgkill, getpid(), t[i].tid, dump_signo) != 0) {
+        atomic_store_explicit(&slots[i].state, 3, memory_order_relaxed);
+        continue;
+      }
+      int64_t now = mono_ns(), turn = now + TURN_NS;
+      if (turn > deadline)
+        turn = deadline;
+      while (atomic_load_explicit(&slots[i].state, memory_order_acquire) < 2 &&
+             mono_ns() < turn)
+        sched_yield();
+    }
+    for (;;) {
+      size_t pending = 0;
+      for (size_t i = 0; i < nt; i++)
+        pending += !t[i].self && atomic_load_explicit(&slots[i].state,
+                                                      memory_order_acquire) < 2;
+      if (pending == 0 || mono_ns() >= deadline)
+        break;
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+    atomic_store(&cur, NULL);
+    int64_t drain = mono_ns() + DRAIN_NS;
+    while (atomic_load(&inflight) != 0 && mono_ns() < drain)
+      sched_yield();
+    if (atomic_load(&inflight) != 0)
+      req = NULL, slots = NULL; /* a handler may still write: leak */
+  }
+  pthread_mutex_unlock(&dump_lock);
+
+  for (size_t i = 0; i < nt; i++) {
+    if (t[i].self) {
+      t[i].nlocs = capture_self(t[i].locs, PPROFD__THREAD_DEPTH);
+      t[i].captured = t[i].nlocs > 0;
+    } else if (slots != NULL && t[i].state[0] != '\0' &&
+               atomic_load_explicit(&slots[i].state, memory_order_acquire) ==
+                   2 &&
+               slots[i].nlocs > 0) {
+      t[i].nlocs = slots[i].nlocs;
+      memcpy(t[i].locs, slots[i].locs,
+             (size_t)t[i].nlocs * sizeof t[i].locs[0]);
+      t[i].captured = 1;
+    }
+  }
+  pprofd__ifree(slots);
+  pprofd__ifree(req);
+  /* Threads that exited meanwhile have no state left to show. */
+  size_t k = 0;
+  for (size_t i = 0; i < nt; i++)
+    if (t[i].state[0] != '\0')
+      t[k++] = t[i];
+  qsort(t, k, sizeof *t, cmp_thread);
+  *out = t;
+  *n = k;
+  return 0;
+}
+
+int64_t pprofd__threads_count(void) {
+  char buf[4096];
+  if (read_small("/proc/self/status", buf, sizeof buf) <= 0)
+    return 0;
+  const char *p = strstr(buf, "\nThreads:");
+  return p != NULL ? strtoll(p + 9, NULL, 10) : 0;
+}
+
+/* The thread's name with every run of digits as `*`. */
+static void name_pattern(const char *name, char *out, size_t len) {
+  size_t k = 0;
+  for (const char *p = name; *p && k + 1 < len; p++) {
+    if (*p >= '0' && *p <= '9') {
+      if (k == 0 || out[k - 1] != '*')
+        out[k++] = '*';
+    } else {
+      out[k++] = *p;
+    }
+  }
+  out[k] = '\0';
+}
+
+int pprofd__threads_collect(pprofd__snapshot *s) {
+  pprofd__snap_init_count(s, "goroutine");
+  pprofd__thread *t;
+  size_t n;
+  int err = pprofd__threads_dump(&t, &n, 200);
+  if (err != 0)
+    return err;
+  int64_t one = 1;
+  for (size_t i = 0; i < n && !s->failed; i++) {
+    char pat[sizeof t[i].name];
+    name_pattern(t[i].name, pat, sizeof pat);
+    pprofd__label lb[3] = {{"state", t[i].state, 0},
+                           {"threads", pat, 0},
+                           {"syscall", t[i].syscall, 0}};
+    (void)pprofd__snap_add(s, t[i].locs, (size_t)t[i].nlocs, &one, lb,
+                           t[i].syscall[0] ? 3 : 2);
+  }
+  pprofd__ifree(t);
+  if (s->failed)
+    return s->failed;
+  return pprofd__snap_merge(s, 1);
+}
+
+/* Appends one thread's block of the debug=2 dump. */
+static void dump_block(pprofd__buf *b, pprofd__symctx *sym,
+                       const pprofd__thread *t) {
+  pprofd__buf_printf(b, "thread %d \"", t->tid);
+  pprofd__buf_puts(b, t->name);
+  pprofd__buf_printf(b, "\" [%s", t->state);
+  if (t->syscall[0])
+    pprofd__buf_printf(b, ", %s", t->syscall);
+  if (t->wchan[0] && strcmp(t->wchan, t->syscall) != 0)
+    pprofd__buf_printf(b, ", wchan %s", t->wchan);
+  if (!t->captured)
+    pprofd__buf_puts(b, ", stack not captured: the thread did not answer");
+  pprofd__buf_puts(b, "]:\n");
+  for (int i = 0; i < t->nlocs; i++) {
+    pprofd__symres r = {0};
+    if (sym != NULL)
+      pprofd__sym_lookup(sym, t->locs[i], &r);
+    if (r.nframes == 0) {
+      pprofd__buf_printf(b, "%#llx\n\t?\n", (unsigned long long)t->locs[i]);
+      continue;
+    }
+    for (int j = 0; j < r.nframes; j++) {
+      const pprofd__frame *f = &r.frames[j];
+      pprofd__buf_printf(b, "%s+%#llx\n\t%s:%lld\n",
+                         f->name[0] ? f->name : r.symbol,
+                         (unsigned long long)r.symbol_offset,
+                         f->file[0] ? f->file : "?", (long long)f->line);
+    }
+  }
+}
+
+int pprofd__threads_write_text(pprofd__snapshot *s, int debug,
+                               pprofd__buf *out) {
+  if (debug < 2)
+    return pprofd__text_count_profile(s, "goroutine", out);
+  pprofd__thread *t;
+  size_t n;
+  int err = pprofd__threads_dump(&t, &n, 200);
+  if (err != 0)
+    return err;
+  pprofd__symctx *sym = NULL;
+  if (pprofd__sym_begin(&sym) != 0)
+    sym = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0)
+      pprofd__buf_putc(out, '\n');
+    dump_block(out, sym, &t[i]);
+  }
+  if (sym != NULL)
+    pprofd__sym_end(sym);
+  pprofd__ifree(t);
+  return pprofd__buf_failed(out);
+}
