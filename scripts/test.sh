@@ -8,9 +8,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/deps.sh" || exit 1
 status=0
 summarize() { # dir...: print each test's Check summary, total them
-  local passed=0 failed=0 line n f e
+  local passed=0 failed=0 skipped=0 line n f e
   for log in $(find "$@" -path '*/tests/*' -name 'check_*.log' | sort); do
     line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)
+    if [ -z "$line" ] && grep -q '^:test-result: SKIP' "${log%.log}.trs" 2>/dev/null; then
+      echo "$(basename "$log" .log): skipped ($(tail -n 1 "$log"))"
+      skipped=$((skipped + 1)); continue
+    fi
     echo "$(basename "$log" .log): ${line:-no result (crashed?)}"
     if [ -z "$line" ]; then failed=$((failed + 1)); continue; fi
     n=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
@@ -18,7 +22,7 @@ summarize() { # dir...: print each test's Check summary, total them
     e=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
     passed=$((passed + n - f - e)); failed=$((failed + f + e))
   done
-  echo "$passed passed, $failed failed"
+  echo "$passed passed, $failed failed, $skipped skipped"
 }
 
 BUILD_DIR="$top/build" "$top/scripts/build.sh" || exit 1

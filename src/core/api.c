@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture/threadreg.h"
 #include "capture/unwind.h"
 #include "core/conf.h"
 #include "core/ialloc.h"
@@ -184,6 +185,7 @@ static void prefork(void) {
   pthread_mutex_lock(&pprofd__rt.lock);
   pthread_mutex_lock(&pprofd__rt.custom.lock);
   pprofd__custom_prefork();
+  pprofd__threadreg_prefork();
   pprofd__cpu_prefork();
   pprofd__labels_prefork();
   pprofd__sym_prefork();
@@ -200,6 +202,7 @@ static void postfork_parent(void) {
   pprofd__sym_postfork();
   pprofd__labels_postfork();
   pprofd__cpu_postfork_parent();
+  pprofd__threadreg_postfork();
   pprofd__custom_postfork();
   pthread_mutex_unlock(&pprofd__rt.custom.lock);
   pthread_mutex_unlock(&pprofd__rt.lock);
@@ -217,6 +220,7 @@ static void postfork_child(void) {
   pprofd__sym_postfork();
   pprofd__labels_postfork();
   pprofd__cpu_postfork_child();
+  pprofd__threadreg_postfork();
   pprofd__custom_postfork();
   pthread_mutex_unlock(&pprofd__rt.custom.lock);
   pthread_mutex_unlock(&pprofd__rt.lock);

@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/threadreg.h"
 #include "capture/unwind.h"
 #include "core/ialloc.h"
 #include "core/runtime.h"
 #include "encode/pprof.h"
+#include "encode/text.h"
 #include "pprofd.h"
 #include "sample/cpu.h"
 #include "sample/custom.h"
@@ -52,9 +54,30 @@ static int heap_text(const pprofd__kind *k, pprofd__snapshot *s, int debug,
 /* heap?gc=1: the application's hooks, then malloc_trim. */
 static void heap_gc(const pprofd__kind *k) { pprofd__heap_gc(); }
 
-/* Why threadcreate is unavailable in this version. */
-static const char *no_thread_registry(const pprofd__kind *k) {
-  return "this version of pprofd has no thread registry";
+/* threadcreate: threads created since load, plus those seen otherwise. */
+static int64_t threadcreate_count(const pprofd__kind *k) {
+  return pprofd__threadreg_count();
+}
+
+/* threadcreate: only the pthread_create wrapper sees creations. */
+static const char *threadcreate_unavailable(const pprofd__kind *k) {
+#ifdef PPROFD_ENABLE_INTERPOSE
+  return pprofd__unwind_init();
+#else
+  return "this build does not interpose pthread_create "
+         "(--disable-interpose), so thread creations are not seen";
+#endif
+}
+
+/* threadcreate: the registry's cumulative creation stacks. */
+static int threadcreate_collect(const pprofd__kind *k, pprofd__snapshot *s) {
+  return pprofd__threadreg_collect(s);
+}
+
+/* threadcreate?debug=1: Go's count layout. */
+static int threadcreate_text(const pprofd__kind *k, pprofd__snapshot *s,
+                             int debug, pprofd__buf *out) {
+  return pprofd__text_count_profile(s, "threadcreate", out);
 }
 
 /* goroutine: the number of threads. */
@@ -128,8 +151,8 @@ static const pprofd__kind builtin[] = {
      PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, cpu_unavailable,
      NULL, NULL, NULL, NULL},
     {"threadcreate", "Stack traces that led to the creation of new OS threads",
-     NAMED, PPROFD__TEXT_POSITIVE, zero_count, no_thread_registry, NULL, NULL,
-     NULL, NULL},
+     NAMED, PPROFD__TEXT_POSITIVE, threadcreate_count, threadcreate_unavailable,
+     threadcreate_collect, threadcreate_text, NULL, NULL},
     {"trace",
      "A trace of execution of the current program, as Chrome trace-event "
      "JSON. You can specify the duration in the seconds GET parameter. Open "

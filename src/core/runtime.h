@@ -9,7 +9,8 @@
  *   1. rt.lock            start/stop and the config in force
  *   2. rt.custom.lock     the list of custom profiles
  *   3. pprofd_profile.lock  one custom profile's keys
- *   3a. the CPU profiler's locks: cpu.file_lock, cpu.life, cpu.lock
+ *   3a. the thread registry's creation-stack table (capture/threadreg.c)
+ *   3b. the CPU profiler's locks: cpu.file_lock, cpu.life, cpu.lock
  *      (sample/cpu.c), then the label-set table (sample/labels.c)
  *   4. the symbolizer lock (symbol/symbolize.c)
  *   5. the build-id cache lock (symbol/maps.c)

@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "capture/threadreg.h"
 #include "interpose/real.h"
 #include "sample/cpu.h"
 
@@ -55,6 +56,7 @@ typedef struct handoff {
   _Atomic int busy;
   void *(*fn)(void *);
   void *arg;
+  int ticket; /* the thread registry's record, -1 for none */
 } handoff;
 
 static handoff handoffs[HANDOFF_SLOTS];
@@ -78,20 +80,25 @@ static handoff *handoff_claim(void) {
 }
 
 /* The wrapped thread's cleanup: runs on return, exit and cancellation. */
-static void thread_cleanup(void *unused) { pprofd__cpu_thread_exit(); }
+static void thread_cleanup(void *ticket) {
+  pprofd__cpu_thread_exit();
+  pprofd__threadreg_exited((int)(intptr_t)ticket);
+}
 
 /* The start routine of every wrapped thread. */
 static void *trampoline(void *p) {
   handoff *h = p;
   void *(*fn)(void *) = h->fn;
   void *arg = h->arg;
+  int ticket = h->ticket;
   /* Release: our reads of fn and arg happen before the next claimer's
    * writes (pthread_create's own synchronization orders the creator's
    * writes before these reads). */
   atomic_store_explicit(&h->busy, 0, memory_order_release);
   void *ret;
+  pprofd__threadreg_started(ticket);
   pprofd__cpu_thread_start();
-  pthread_cleanup_push(thread_cleanup, NULL);
+  pthread_cleanup_push(thread_cleanup, (void *)(intptr_t)ticket);
   ret = fn(arg);
   pthread_cleanup_pop(1);
   return ret;
@@ -103,15 +110,23 @@ PPROFD_INTERPOSE int pthread_create(pthread_t *thread,
   pprofd__pthread_create_fn real = pprofd__real_pthread_create();
   if (real == NULL)
     return ENOSYS;
+  /* The creation stack is counted for threadcreate even when the thread
+   * ends up unwrapped. */
+  int ticket = pprofd__threadreg_create(start, 0);
   handoff *h = handoff_claim();
-  if (h == NULL)
+  if (h == NULL) {
+    pprofd__threadreg_cancel(ticket);
     return real(thread, attr, start, arg);
+  }
   h->fn = start;
   h->arg = arg;
+  h->ticket = ticket;
   int r = real(thread, attr, trampoline, h);
-  if (r != 0)
+  if (r != 0) {
+    pprofd__threadreg_cancel(ticket);
     /* Release: no new thread will read the slot; hand it back. */
     atomic_store_explicit(&h->busy, 0, memory_order_release);
+  }
   return r;
 }
 

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture/threadreg.h"
 #include "capture/unwind.h"
 #include "core/ialloc.h"
 #include "encode/tabwriter.h"
@@ -419,6 +420,35 @@ int pprofd__threads_collect(pprofd__snapshot *s) {
   return pprofd__snap_merge(s, 1);
 }
 
+/* Appends one frame of the debug=2 dump: "func+0xoff" and an indented
+ * "file:line", or "created by func in thread N" and its location. */
+static void dump_frame(pprofd__buf *b, pprofd__symctx *sym, uint64_t pc,
+                       const char *creator, int created_by) {
+  pprofd__symres r = {0};
+  if (sym != NULL)
+    pprofd__sym_lookup(sym, pc, &r);
+  if (r.nframes == 0) {
+    pprofd__buf_printf(b, "%s%#llx%s%s\n\t?\n", created_by ? "created by " : "",
+                       (unsigned long long)pc, created_by ? " " : "", creator);
+    return;
+  }
+  /* Inline frames each get a line; the created-by line names only the
+   * innermost: the function whose source calls pthread_create, inlined
+   * or not. */
+  int last = created_by ? 1 : r.nframes;
+  for (int j = 0; j < last; j++) {
+    const pprofd__frame *f = &r.frames[j];
+    const char *name = f->name[0] ? f->name : r.symbol;
+    if (created_by)
+      pprofd__buf_printf(b, "created by %s %s\n", name, creator);
+    else
+      pprofd__buf_printf(b, "%s+%#llx\n", name,
+                         (unsigned long long)r.symbol_offset);
+    pprofd__buf_printf(b, "\t%s:%lld\n", f->file[0] ? f->file : "?",
+                       (long long)f->line);
+  }
+}
+
 /* Appends one thread's block of the debug=2 dump. */
 static void dump_block(pprofd__buf *b, pprofd__symctx *sym,
                        const pprofd__thread *t) {
@@ -432,21 +462,13 @@ static void dump_block(pprofd__buf *b, pprofd__symctx *sym,
   if (!t->captured)
     pprofd__buf_puts(b, ", stack not captured: the thread did not answer");
   pprofd__buf_puts(b, "]:\n");
-  for (int i = 0; i < t->nlocs; i++) {
-    pprofd__symres r = {0};
-    if (sym != NULL)
-      pprofd__sym_lookup(sym, t->locs[i], &r);
-    if (r.nframes == 0) {
-      pprofd__buf_printf(b, "%#llx\n\t?\n", (unsigned long long)t->locs[i]);
-      continue;
-    }
-    for (int j = 0; j < r.nframes; j++) {
-      const pprofd__frame *f = &r.frames[j];
-      pprofd__buf_printf(b, "%s+%#llx\n\t%s:%lld\n",
-                         f->name[0] ? f->name : r.symbol,
-                         (unsigned long long)r.symbol_offset,
-                         f->file[0] ? f->file : "?", (long long)f->line);
-    }
+  for (int i = 0; i < t->nlocs; i++)
+    dump_frame(b, sym, t->locs[i], "", 0);
+  pprofd__thread_origin o;
+  if (pprofd__threadreg_lookup(t->tid, &o) == 0 && o.nlocs > 0) {
+    char creator[32];
+    snprintf(creator, sizeof creator, "in thread %d", o.creator_tid);
+    dump_frame(b, sym, o.locs[0], creator, 1);
   }
 }
 

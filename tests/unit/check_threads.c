@@ -4,6 +4,8 @@
  * dump, and the goroutine profile's proto, text and debug=2 forms.
  */
 #define _GNU_SOURCE
+#include "config.h"
+
 #include <check.h>
 #include <pthread.h>
 #include <regex.h>
@@ -16,7 +18,9 @@
 #include <unistd.h>
 
 #include "../check_run.h"
+#include "capture/threadreg.h"
 #include "core/ialloc.h"
+#include "encode/text.h"
 #include "sample/threads.h"
 #include "symbol/symbolize.h"
 
@@ -200,6 +204,14 @@ START_TEST(test_profile_forms) {
   ck_assert_ptr_nonnull(strstr(b.data, "\"masked\" [sleeping, "
                                        "clock_nanosleep"));
   ck_assert_ptr_nonnull(strstr(b.data, "stack not captured"));
+#ifdef PPROFD_ENABLE_INTERPOSE
+  /* Each worker says who created it, where and in which thread (known
+   * from the pthread_create wrapper, so only when interposing). */
+  char want[128];
+  snprintf(want, sizeof want, "\ncreated by start_workers in thread %d\n\t",
+           (int)getpid());
+  ck_assert_msg(strstr(b.data, want) != NULL, "%s", b.data);
+#endif
   /* The requester's block comes first; blocks are separated by one blank
    * line and the dump does not end with one. */
   ck_assert(strncmp(b.data, "thread ", 7) == 0);
@@ -244,6 +256,79 @@ START_TEST(test_dump_during_churn) {
 }
 END_TEST
 
+#ifdef PPROFD_ENABLE_INTERPOSE
+static void *idle_thread(void *arg) { return arg; }
+
+/* Creates n threads from one call site and waits for them. */
+__attribute__((noinline)) static void spawn_here(int n) {
+  for (volatile int i = 0; i < n; i++) {
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, idle_thread, NULL), 0);
+    pthread_join(th, NULL);
+  }
+}
+
+/* Whether fn is on a snapshot sample's stack. */
+static int sample_has(const pprofd__sample *smp, const char *fn) {
+  pprofd__symctx *sym;
+  ck_assert_int_eq(pprofd__sym_begin(&sym), 0);
+  int hit = 0;
+  for (uint32_t i = 0; i < smp->nlocs && !hit; i++) {
+    pprofd__symres r;
+    pprofd__sym_lookup(sym, smp->locs[i], &r);
+    for (int j = 0; j < r.nframes; j++)
+      hit |= strcmp(r.frames[j].name, fn) == 0;
+  }
+  pprofd__sym_end(sym);
+  return hit;
+}
+
+START_TEST(test_threadcreate) {
+  spawn_here(25);
+  pprofd__snapshot s;
+  ck_assert_int_eq(pprofd__threadreg_collect(&s), 0);
+  ck_assert_str_eq(s.types[0].type, "threadcreate");
+  int64_t here = 0, before = 0, total = 0;
+  for (size_t i = 0; i < s.nsamples; i++) {
+    total += s.samples[i].values[0];
+    ck_assert_uint_gt(s.samples[i].nlocs, 0);
+    if (sample_has(&s.samples[i], "spawn_here"))
+      here += s.samples[i].values[0];
+    if (sample_has(&s.samples[i], "pprofd_thread_created_before_pprofd"))
+      before += s.samples[i].values[0];
+  }
+  ck_assert_int_eq(here, 25);  /* cumulative: they all exited */
+  ck_assert_int_eq(before, 1); /* the main thread */
+  ck_assert_int_eq(pprofd__threadreg_count(), total);
+  pprofd__buf b;
+  pprofd__buf_init(&b, 1 << 20);
+  ck_assert_int_eq(pprofd__text_count_profile(&s, "threadcreate", &b), 0);
+  pprofd__buf_putc(&b, '\0');
+  ck_assert(strncmp(b.data, "threadcreate profile: total ", 28) == 0);
+  ck_assert_ptr_nonnull(strstr(b.data, "\n25 @ 0x"));
+  ck_assert_ptr_nonnull(strstr(b.data, "\tspawn_here+0x"));
+  pprofd__buf_free(&b);
+  pprofd__snap_free(&s);
+}
+END_TEST
+
+/* Thousands of short-lived threads: the live table never fills. */
+START_TEST(test_registry_bounded) {
+  spawn_here(10000);
+  pprofd__thread_origin o;
+  ck_assert_int_eq(pprofd__threadreg_lookup(9999999, &o), -1);
+  pprofd__snapshot s;
+  ck_assert_int_eq(pprofd__threadreg_collect(&s), 0);
+  int64_t total = 0;
+  for (size_t i = 0; i < s.nsamples; i++)
+    total += s.samples[i].values[0];
+  ck_assert_int_eq(total, 10000 + 1);
+  pprofd__snap_free(&s);
+}
+END_TEST
+
+#endif
+
 START_TEST(test_count) {
   start_workers();
   ck_assert_int_eq(pprofd__threads_count(), NW + 1);
@@ -260,6 +345,10 @@ int main(void) {
   tcase_add_test(tc, test_profile_forms);
   tcase_add_test(tc, test_dump_during_churn);
   tcase_add_test(tc, test_count);
+#ifdef PPROFD_ENABLE_INTERPOSE
+  tcase_add_test(tc, test_threadcreate);
+  tcase_add_test(tc, test_registry_bounded);
+#endif
   suite_add_tcase(s, tc);
   return pprofd_check_run(s);
 }

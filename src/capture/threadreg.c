@@ -1,0 +1,234 @@
+/*
+ * threadreg.c - the thread registry (see threadreg.h).
+ *
+ * Live table: LIVE_CAP slots in static storage (untouched pages cost no
+ * memory). A slot goes free -> claimed (by the creator, which fills the
+ * origin) -> running (by the new thread, with its id) -> free (by the
+ * thread as it ends). Each transition is one atomic store; `gen` counts
+ * reuses, so a reader copies a slot and accepts the copy only if the
+ * generation did not move meanwhile (a seqlock without a writer lock:
+ * exactly one thread owns a slot at a time).
+ *
+ * Creation stacks: STACKS_CAP distinct stacks with cumulative counts in
+ * an open-addressing table under `stacks_lock`, touched once per
+ * pthread_create. Stacks past the cap are counted in one overflow entry
+ * whose frame is the marker function pprofd_thread_stacks_overflow.
+ */
+#include "config.h"
+
+#include "capture/threadreg.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "capture/unwind.h"
+#include "core/ialloc.h"
+#include "pprofd.h"
+
+#define LIVE_CAP 8192
+#define STACKS_CAP 4096
+
+enum { SLOT_FREE, SLOT_CLAIMED, SLOT_RUNNING };
+
+typedef struct live_slot {
+  atomic_int state;
+  atomic_uint gen;
+  pprofd__thread_origin o;
+} live_slot;
+
+typedef struct stack_entry {
+  uint64_t hash; /* 0: empty */
+  int nlocs;
+  int64_t count;
+  uint64_t locs[PPROFD__THREADREG_DEPTH];
+} stack_entry;
+
+static live_slot live[LIVE_CAP];
+static atomic_uint live_next;
+static stack_entry stacks[STACKS_CAP];
+static size_t nstacks;
+static int64_t overflow_count;
+static int64_t created_total;
+static pthread_mutex_t stacks_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Marker frames: these functions are never called; their addresses stand
+ * for "created before pprofd was loaded" and "too many distinct stacks"
+ * and symbolize to their names. noipa and distinct bodies keep the
+ * compiler from folding the two into one address. */
+static volatile int marker_sink;
+__attribute__((noipa, used)) void pprofd_thread_created_before_pprofd(void);
+__attribute__((noipa, used)) void pprofd_thread_stacks_overflow(void);
+__attribute__((noipa, used)) void pprofd_thread_created_before_pprofd(void) {
+  marker_sink = 1;
+}
+__attribute__((noipa, used)) void pprofd_thread_stacks_overflow(void) {
+  marker_sink = 2;
+}
+
+/* The calling thread's kernel id. */
+static int own_tid(void) { return (int)syscall(SYS_gettid); }
+
+/* FNV-1a of a stack; never 0 (0 marks an empty entry). */
+static uint64_t stack_hash(const uint64_t *locs, int n) {
+  uint64_t h = 1469598103934665603ull;
+  for (int i = 0; i < n; i++) {
+    h ^= locs[i];
+    h *= 1099511628211ull;
+  }
+  return h ? h : 1;
+}
+
+/* Counts one creation at this stack. */
+static void count_stack(const uint64_t *locs, int n) {
+  uint64_t h = stack_hash(locs, n);
+  pthread_mutex_lock(&stacks_lock);
+  created_total++;
+  size_t i = (size_t)h % STACKS_CAP;
+  for (size_t probes = 0; probes < STACKS_CAP; probes++) {
+    stack_entry *e = &stacks[i];
+    if (e->hash == 0 && nstacks < STACKS_CAP * 3 / 4) {
+      e->hash = h;
+      e->nlocs = n;
+      memcpy(e->locs, locs, (size_t)n * sizeof *locs);
+      e->count = 1;
+      nstacks++;
+      goto out;
+    }
+    if (e->hash == 0)
+      break;
+    if (e->hash == h && e->nlocs == n &&
+        memcmp(e->locs, locs, (size_t)n * sizeof *locs) == 0) {
+      e->count++;
+      goto out;
+    }
+    i = (i + 1) % STACKS_CAP;
+  }
+  overflow_count++;
+out:
+  pthread_mutex_unlock(&stacks_lock);
+}
+
+__attribute__((noinline)) int pprofd__threadreg_create(void *(*start)(void *),
+                                                       int skip) {
+  uint64_t locs[PPROFD__THREADREG_DEPTH];
+  int n = pprofd__unwind_here(locs, PPROFD__THREADREG_DEPTH, skip + 1);
+  __asm__ volatile("" ::: "memory");
+  count_stack(locs, n);
+  /* Relaxed: the counter only spreads claims over the table. */
+  unsigned first =
+      atomic_fetch_add_explicit(&live_next, 1, memory_order_relaxed);
+  for (unsigned k = 0; k < LIVE_CAP; k++) {
+    unsigned i = (first + k) % LIVE_CAP;
+    int expect = SLOT_FREE;
+    /* Acquire: the previous owner's writes are done before ours. */
+    if (!atomic_compare_exchange_strong_explicit(
+            &live[i].state, &expect, SLOT_CLAIMED, memory_order_acquire,
+            memory_order_relaxed))
+      continue;
+    live_slot *s = &live[i];
+    atomic_fetch_add_explicit(&s->gen, 1, memory_order_relaxed);
+    s->o.tid = 0;
+    s->o.creator_tid = own_tid();
+    s->o.start_routine = (uint64_t)(uintptr_t)start;
+    s->o.created_nanos = pprofd__now_nanos();
+    s->o.nlocs = n;
+    memcpy(s->o.locs, locs, (size_t)n * sizeof *locs);
+    return (int)i;
+  }
+  return -1;
+}
+
+void pprofd__threadreg_cancel(int ticket) {
+  if (ticket < 0 || ticket >= LIVE_CAP)
+    return;
+  atomic_fetch_add_explicit(&live[ticket].gen, 1, memory_order_release);
+  atomic_store_explicit(&live[ticket].state, SLOT_FREE, memory_order_release);
+}
+
+void pprofd__threadreg_started(int ticket) {
+  if (ticket < 0 || ticket >= LIVE_CAP)
+    return;
+  live[ticket].o.tid = own_tid();
+  /* Release: a reader that sees RUNNING sees the whole origin. */
+  atomic_store_explicit(&live[ticket].state, SLOT_RUNNING,
+                        memory_order_release);
+}
+
+void pprofd__threadreg_exited(int ticket) { pprofd__threadreg_cancel(ticket); }
+
+int pprofd__threadreg_lookup(int tid, pprofd__thread_origin *out) {
+  for (int i = 0; i < LIVE_CAP; i++) {
+    live_slot *s = &live[i];
+    if (atomic_load_explicit(&s->state, memory_order_acquire) != SLOT_RUNNING)
+      continue;
+    unsigned g = atomic_load_explicit(&s->gen, memory_order_acquire);
+    if (s->o.tid != tid)
+      continue;
+    memcpy(out, &s->o, sizeof *out);
+    /* Acquire fence: the copy above is complete before the re-check. */
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&s->gen, memory_order_relaxed) == g &&
+        atomic_load_explicit(&s->state, memory_order_relaxed) == SLOT_RUNNING &&
+        out->tid == tid)
+      return 0;
+  }
+  return -1;
+}
+
+/* The number of live threads the registry has no record of. */
+static int64_t unrecorded_threads(void) {
+  DIR *d = opendir("/proc/self/task");
+  if (d == NULL)
+    return 0;
+  int64_t n = 0;
+  struct dirent *e;
+  pprofd__thread_origin o;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9')
+      continue;
+    if (pprofd__threadreg_lookup(atoi(e->d_name), &o) != 0)
+      n++;
+  }
+  closedir(d);
+  return n;
+}
+
+int64_t pprofd__threadreg_count(void) {
+  pthread_mutex_lock(&stacks_lock);
+  int64_t n = created_total;
+  pthread_mutex_unlock(&stacks_lock);
+  return n + unrecorded_threads();
+}
+
+int pprofd__threadreg_collect(pprofd__snapshot *s) {
+  pprofd__snap_init_count(s, "threadcreate");
+  pthread_mutex_lock(&stacks_lock);
+  for (size_t i = 0; i < STACKS_CAP && !s->failed; i++) {
+    const stack_entry *e = &stacks[i];
+    if (e->hash != 0)
+      (void)pprofd__snap_add(s, e->locs, (size_t)e->nlocs, &e->count, NULL, 0);
+  }
+  int64_t over = overflow_count;
+  pthread_mutex_unlock(&stacks_lock);
+  /* Markers are function entries; +1 keeps each inside its function as
+   * a call site would be. */
+  if (over > 0) {
+    uint64_t m = (uint64_t)(uintptr_t)pprofd_thread_stacks_overflow + 1;
+    (void)pprofd__snap_add(s, &m, 1, &over, NULL, 0);
+  }
+  int64_t before = unrecorded_threads();
+  if (before > 0) {
+    uint64_t m = (uint64_t)(uintptr_t)pprofd_thread_created_before_pprofd + 1;
+    (void)pprofd__snap_add(s, &m, 1, &before, NULL, 0);
+  }
+  return s->failed;
+}
+
+void pprofd__threadreg_prefork(void) { pthread_mutex_lock(&stacks_lock); }
+
+void pprofd__threadreg_postfork(void) { pthread_mutex_unlock(&stacks_lock); }
