@@ -30,6 +30,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <time.h>
 #include <ucontext.h>
 
 #define UNW_LOCAL_ONLY
@@ -143,16 +144,23 @@ __attribute__((noinline)) int pprofd__unwind_here(uint64_t *locs, int max,
   }
   /* Called directly (not through a wrapper of ours) so that raw[0] is
    * always in this function; a wrapper frame would shift every index. */
-  atomic_store_explicit(&tls_in_unwind, 1, memory_order_relaxed);
-  atomic_signal_fence(memory_order_seq_cst); /* flag up before the walk */
-  /* Acquire/release: libunwind's state written by the previous holder is
-   * visible to the next. */
+  /* tls_in_unwind is up only while this thread may be inside libunwind
+   * (holding the flag): a handler that interrupts it then records its
+   * leaf alone. While it merely waits for the flag it is down, so a
+   * handler (a thread dump, say) can still walk this thread's stack. */
   int owned = 0;
   for (int spins = 0; spins < WAIT_SPINS && !owned; spins++) {
+    atomic_store_explicit(&tls_in_unwind, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst); /* up before the try */
+    /* Acquire/release: libunwind's state written by the previous holder
+     * is visible to the next. */
     owned = !atomic_flag_test_and_set_explicit(&unwinder_busy,
                                                memory_order_acquire);
-    if (!owned)
+    if (!owned) {
+      atomic_signal_fence(memory_order_seq_cst);
+      atomic_store_explicit(&tls_in_unwind, 0, memory_order_relaxed);
       sched_yield();
+    }
   }
   int n = 0;
   if (owned) {
@@ -192,9 +200,40 @@ static uint64_t context_pc_sigsafe(const void *ucontext) {
 
 #define SIG_SLACK 16 /* handler frames before the interrupted one */
 
-__attribute__((noinline)) int pprofd__unwind_sigsafe(const void *ucontext,
-                                                     uint64_t *locs, int max,
-                                                     int *truncated) {
+/* Takes the unwinder flag from a signal handler: one try when wait_ns is
+ * 0, else yields until it is free or wait_ns passes. A bounded wait
+ * cannot deadlock: the holder's progress never depends on the waiter
+ * beyond that bound. */
+static int take_flag_sigsafe(int64_t wait_ns) PPROFD__SIGSAFE;
+static int take_flag_sigsafe(int64_t wait_ns) {
+  /* Acquire/release: see unwinder_busy. */
+  if (!atomic_flag_test_and_set_explicit(&unwinder_busy, memory_order_acquire))
+    return 1;
+  if (wait_ns <= 0)
+    return 0;
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    sched_yield();
+    if (!atomic_flag_test_and_set_explicit(&unwinder_busy,
+                                           memory_order_acquire))
+      return 1;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if ((int64_t)(t.tv_sec - t0.tv_sec) * 1000000000 +
+            (t.tv_nsec - t0.tv_nsec) >
+        wait_ns)
+      return 0;
+  }
+}
+
+int pprofd__unwind_sigsafe(const void *ucontext, uint64_t *locs, int max,
+                           int *truncated) {
+  return pprofd__unwind_sigsafe_wait(ucontext, locs, max, truncated, 0);
+}
+
+__attribute__((noinline)) int
+pprofd__unwind_sigsafe_wait(const void *ucontext, uint64_t *locs, int max,
+                            int *truncated, int64_t wait_ns) {
   void *raw[MAX_RAW];
   *truncated = 0;
   if (ucontext == NULL || max <= 0)
@@ -213,8 +252,7 @@ __attribute__((noinline)) int pprofd__unwind_sigsafe(const void *ucontext,
   int want = max + SIG_SLACK + 1;
   if (want > MAX_RAW)
     want = MAX_RAW;
-  /* Acquire/release: see unwinder_busy. Never wait here. */
-  if (atomic_flag_test_and_set_explicit(&unwinder_busy, memory_order_acquire))
+  if (!take_flag_sigsafe(wait_ns))
     return 1;
   int n = bt(raw, want);
   atomic_flag_clear_explicit(&unwinder_busy, memory_order_release);

@@ -43,13 +43,19 @@
 #include "core/ialloc.h"
 #include "encode/tabwriter.h"
 #include "encode/text.h"
+#include "interpose/thread.h"
 #include "pprofd.h"
 #include "sample/syscall_names.h"
 #include "symbol/symbolize.h"
 
 #define MAX_THREADS 65536
 #define DRAIN_NS 1000000000LL
-#define TURN_NS 10000000LL /* how long one thread's answer is awaited */
+/* How long a dump waits for every thread's answer. */
+#define DUMP_TIMEOUT_MS 1000
+/* How long one handler waits for another's walk to finish: on a busy
+ * machine a handler that holds the unwinder can be preempted for several
+ * time slices, and a waiter that gives up records its leaf alone. */
+#define HANDLER_WAIT_NS 500000000LL
 
 typedef struct slot {
   int tid;
@@ -95,8 +101,11 @@ static void on_dump_signal_sigsafe(int sig, siginfo_t *si, void *uc) {
                                memory_order_relaxed))
         continue;
       int truncated;
-      s->nlocs =
-          pprofd__unwind_sigsafe(uc, s->locs, PPROFD__THREAD_DEPTH, &truncated);
+      /* Inside the loader the walk could need the loader lock this thread
+       * holds: the leaf alone, then, without waiting. */
+      int64_t wait = pprofd__thread_in_loader_sigsafe() ? 0 : HANDLER_WAIT_NS;
+      s->nlocs = pprofd__unwind_sigsafe_wait(uc, s->locs, PPROFD__THREAD_DEPTH,
+                                             &truncated, wait);
       /* release: the requester reads nlocs and locs after seeing 2. */
       atomic_store_explicit(&s->state, 2, memory_order_release);
       break;
@@ -200,11 +209,17 @@ static void describe(pprofd__thread *t) {
     snprintf(t->name, sizeof t->name, "%.16s", buf);
   }
   snprintf(path, sizeof path, "/proc/self/task/%d/stat", t->tid);
+  char state = '?';
   if (read_small(path, buf, sizeof buf) > 0) {
     const char *rp = strrchr(buf, ')'); /* the name may hold spaces */
-    snprintf(t->state, sizeof t->state, "%s",
-             state_name(rp != NULL && rp[1] == ' ' ? rp[2] : '?'));
+    state = rp != NULL && rp[1] == ' ' ? rp[2] : '?';
+    snprintf(t->state, sizeof t->state, "%s", state_name(state));
   }
+  /* A running thread is in no system call, and reading its syscall file
+   * makes the kernel wait until it is scheduled out (up to a time slice
+   * per thread): skip both files for it. */
+  if (state == 'R')
+    return;
   snprintf(path, sizeof path, "/proc/self/task/%d/wchan", t->tid);
   if (read_small(path, buf, sizeof buf) > 0 && strcmp(buf, "0") != 0)
     snprintf(t->wchan, sizeof t->wchan, "%.47s", buf);
@@ -309,26 +324,15 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms) {
   pthread_mutex_lock(&dump_lock);
   if (can_signal) {
     atomic_store(&cur, req);
-    /* One thread at a time: the unwinder admits one signal handler at a
-     * time (capture/unwind.c), so threads signalled together would mostly
-     * record their leaf alone. Each gets a short turn; one that does not
-     * answer in it (signals blocked, stopped) stays pending while the
-     * others go, and the whole dump is bounded by timeout_ms. */
+    /* Every thread at once. The unwinder admits one walk at a time, so
+     * each handler waits its turn for a bounded while (HANDLER_WAIT_NS)
+     * rather than record its leaf alone; the walks then follow each
+     * other back to back, with no round trip through this thread. */
     int64_t deadline = mono_ns() + (int64_t)timeout_ms * 1000000;
-    for (size_t i = 0; i < nt; i++) {
-      if (t[i].self)
-        continue;
-      if (syscall(SYS_tgkill, getpid(), t[i].tid, dump_signo) != 0) {
+    for (size_t i = 0; i < nt; i++)
+      if (!t[i].self &&
+          syscall(SYS_tgkill, getpid(), t[i].tid, dump_signo) != 0)
         atomic_store_explicit(&slots[i].state, 3, memory_order_relaxed);
-        continue;
-      }
-      int64_t now = mono_ns(), turn = now + TURN_NS;
-      if (turn > deadline)
-        turn = deadline;
-      while (atomic_load_explicit(&slots[i].state, memory_order_acquire) < 2 &&
-             mono_ns() < turn)
-        sched_yield();
-    }
     for (;;) {
       size_t pending = 0;
       for (size_t i = 0; i < nt; i++)
@@ -336,7 +340,8 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms) {
                                                       memory_order_acquire) < 2;
       if (pending == 0 || mono_ns() >= deadline)
         break;
-      struct timespec ts = {0, 1000000};
+      /* Sleep rather than yield: the handlers need these CPUs. */
+      struct timespec ts = {0, 200 * 1000};
       nanosleep(&ts, NULL);
     }
     atomic_store(&cur, NULL);
@@ -401,7 +406,7 @@ int pprofd__threads_collect(pprofd__snapshot *s) {
   pprofd__snap_init_count(s, "goroutine");
   pprofd__thread *t;
   size_t n;
-  int err = pprofd__threads_dump(&t, &n, 200);
+  int err = pprofd__threads_dump(&t, &n, DUMP_TIMEOUT_MS);
   if (err != 0)
     return err;
   int64_t one = 1;
@@ -478,7 +483,7 @@ int pprofd__threads_write_text(pprofd__snapshot *s, int debug,
     return pprofd__text_count_profile(s, "goroutine", out);
   pprofd__thread *t;
   size_t n;
-  int err = pprofd__threads_dump(&t, &n, 200);
+  int err = pprofd__threads_dump(&t, &n, DUMP_TIMEOUT_MS);
   if (err != 0)
     return err;
   pprofd__symctx *sym = NULL;
