@@ -29,6 +29,7 @@
 #include "sample/heap.h"
 #include "symbol/symbolize.h"
 
+#include "../check_proto.h"
 #include "../check_run.h"
 
 void *heap_cxx_new(size_t n);
@@ -36,8 +37,6 @@ void heap_cxx_delete(void *p);
 void *pvalloc(size_t n);
 void *valloc(size_t n);
 void *reallocarray(void *p, size_t n, size_t m);
-
-typedef Perftools__Profiles__Profile PP;
 
 /* Keeps a pointer visible to the compiler as used. */
 static void *volatile sink;
@@ -711,25 +710,12 @@ START_TEST(test_text_format) {
 }
 END_TEST
 
-/* Encodes, gunzips and decodes a snapshot. */
-static PP *roundtrip(const pprofd__snapshot *s) {
-  pprofd__buf out, raw;
-  pprofd__buf_init(&out, 64 << 20);
-  pprofd__buf_init(&raw, 64 << 20);
-  ck_assert_int_eq(pprofd__pprof_encode(s, 1, &out), 0);
-  ck_assert_int_eq(pprofd__gunzip(out.data, out.len, &raw), 0);
-  PP *p = perftools__profiles__profile__unpack(NULL, raw.len,
-                                               (const uint8_t *)raw.data);
-  ck_assert_ptr_nonnull(p);
-  pprofd__buf_free(&out);
-  pprofd__buf_free(&raw);
-  return p;
+/* Encodes s and decodes it back. */
+static PP *roundtrip(const pprofd__snapshot *s, int symbolize) {
+  return proto_roundtrip(s, symbolize);
 }
 
-static const char *str(const PP *p, int64_t i) {
-  ck_assert(i >= 0 && (size_t)i < p->n_string_table);
-  return p->string_table[i];
-}
+static const char *str(const PP *p, int64_t i) { return proto_str(p, i); }
 
 /* The function name of a location's outermost line. */
 static const char *loc_func(const PP *p, uint64_t id) {
@@ -746,7 +732,7 @@ START_TEST(test_proto_values) {
   for (int allocs = 0; allocs < 2; allocs++) {
     pprofd__snapshot s;
     collect(&s, allocs);
-    PP *p = roundtrip(&s);
+    PP *p = roundtrip(&s, 1);
     pprofd__snap_free(&s);
     static const char *const want[4][2] = {{"alloc_objects", "count"},
                                            {"alloc_space", "bytes"},

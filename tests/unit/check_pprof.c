@@ -14,9 +14,8 @@
 #include "encode/profile.pb-c.h"
 #include "pprofd.h"
 
+#include "../check_proto.h"
 #include "../check_run.h"
-
-typedef Perftools__Profiles__Profile PP;
 
 static int leaf_line, mid_line;
 
@@ -44,30 +43,10 @@ __attribute__((noinline)) static int mid_capture(uint64_t *locs, int max) {
 
 /* Encodes s and decodes it back. */
 static PP *roundtrip(const pprofd__snapshot *s, int symbolize) {
-  pprofd__buf out, raw;
-  pprofd__buf_init(&out, 64 << 20);
-  pprofd__buf_init(&raw, 64 << 20);
-  ck_assert_int_eq(pprofd__pprof_encode(s, symbolize, &out), 0);
-  ck_assert_uint_ge(out.len, 18);
-  const unsigned char *g = (const unsigned char *)out.data;
-  /* Go's gzip header: magic, deflate, no flags, mtime 0, XFL 4, OS 255. */
-  ck_assert(g[0] == 0x1f && g[1] == 0x8b && g[2] == 8 && g[3] == 0);
-  ck_assert(g[4] == 0 && g[5] == 0 && g[6] == 0 && g[7] == 0);
-  ck_assert_uint_eq(g[8], 4);
-  ck_assert_uint_eq(g[9], 255);
-  ck_assert_int_eq(pprofd__gunzip(out.data, out.len, &raw), 0);
-  PP *p = perftools__profiles__profile__unpack(NULL, raw.len,
-                                               (const uint8_t *)raw.data);
-  ck_assert_ptr_nonnull(p);
-  pprofd__buf_free(&out);
-  pprofd__buf_free(&raw);
-  return p;
+  return proto_roundtrip(s, symbolize);
 }
 
-static const char *str(const PP *p, int64_t i) {
-  ck_assert(i >= 0 && (size_t)i < p->n_string_table);
-  return p->string_table[i];
-}
+static const char *str(const PP *p, int64_t i) { return proto_str(p, i); }
 
 /* The function name of a location's outermost line. */
 static const char *loc_func(const PP *p, uint64_t id) {
