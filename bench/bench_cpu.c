@@ -16,11 +16,20 @@
  * as the SIGPROF handler's does. The rest of the handler (a clock read,
  * gettid and the ring push) adds a few tens of nanoseconds.
  *
- * gperftools is not compared here (see CPU_BUILD.txt).
+ * Workload mode, for comparisons across processes (bench_cpu_gperf.sh):
+ * `bench_cpu --workload SECONDS [--pprofd HZ]` runs the same two threads
+ * round after round for SECONDS of wall time and prints one line,
+ * `rounds=R cpu_s=C wall_s=W per_cpu_s=R/C`, plus the profile's split when
+ * --pprofd opens a session for the run. Under gperftools' preloaded
+ * profiler (CPUPROFILE) with BENCH_REGISTER_THREADS=1 each worker calls
+ * ProfilerRegisterThread (found with dlsym, so nothing links gperftools),
+ * which per-thread timers (CPUPROFILE_PER_THREAD_TIMERS) need.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +165,83 @@ static double measured_split(void) {
   return 100.0 * (double)t70 / (double)(t70 + t30);
 }
 
-int main(void) {
+static atomic_int wl_stop;
+static atomic_long wl_rounds;
+static void (*wl_register)(void);
+
+static void *wl_worker(void *p) {
+  if (wl_register != NULL)
+    wl_register();
+  uint64_t x = 1;
+  long n = 0;
+  while (!atomic_load_explicit(&wl_stop, memory_order_relaxed)) {
+    x = burn70(x, 70000);
+    x = burn30(x, 30000);
+    n++;
+  }
+  sink = x;
+  atomic_fetch_add(&wl_rounds, n);
+  return NULL;
+}
+
+/* The workload mode (see the file comment). */
+static int workload(double seconds, int hz) {
+  const char *reg = getenv("BENCH_REGISTER_THREADS");
+  if (reg != NULL && strcmp(reg, "1") == 0) {
+    wl_register = (void (*)(void))dlsym(RTLD_DEFAULT, "ProfilerRegisterThread");
+    if (wl_register == NULL)
+      fprintf(stderr, "ProfilerRegisterThread not found\n");
+  }
+  pprofd__cpu_session *s = NULL;
+  if (hz > 0 && pprofd__cpu_open(hz, 1, &s) != 0) {
+    fprintf(stderr, "cannot open a CPU session\n");
+    return 1;
+  }
+  int64_t c0 = rusage_ns(), w0 = mono_ns();
+  pthread_t a, b;
+  pthread_create(&a, NULL, wl_worker, NULL);
+  pthread_create(&b, NULL, wl_worker, NULL);
+  struct timespec ts = {(time_t)seconds,
+                        (long)((seconds - (time_t)seconds) * 1e9)};
+  nanosleep(&ts, NULL);
+  atomic_store(&wl_stop, 1);
+  pthread_join(a, NULL);
+  pthread_join(b, NULL);
+  double cpu = (rusage_ns() - c0) / 1e9, wall = (mono_ns() - w0) / 1e9;
+  long rounds = atomic_load(&wl_rounds);
+  printf("rounds=%ld cpu_s=%.3f wall_s=%.3f per_cpu_s=%.1f", rounds, cpu, wall,
+         rounds / cpu);
+  if (s != NULL) {
+    pprofd__snapshot snap;
+    if (pprofd__cpu_close(s, &snap) != 0)
+      return 1;
+    int64_t total = 0, c70 = 0, c30 = 0;
+    for (size_t i = 0; i < snap.nsamples; i++) {
+      const pprofd__sample *x = &snap.samples[i];
+      total += x->values[1];
+      int w = which_burn(x);
+      if (w == 0)
+        c70 += x->values[1];
+      else if (w == 1)
+        c30 += x->values[1];
+    }
+    printf(" prof_s=%.3f burn70=%.2f burn30=%.2f", total / 1e9,
+           100.0 * c70 / total, 100.0 * c30 / total);
+    pprofd__snap_free(&snap);
+  }
+  printf("\n");
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 3 && strcmp(argv[1], "--workload") == 0) {
+    int hz = argc >= 5 && strcmp(argv[3], "--pprofd") == 0 ? atoi(argv[4]) : 0;
+    return workload(atof(argv[2]), hz);
+  }
+  if (argc >= 2 && strcmp(argv[1], "--truth") == 0) {
+    printf("truth: burn70 %.2f%% timed directly\n", measured_split());
+    return 0;
+  }
   /* Calibrate: about 0.5 s of one thread's CPU per round. */
   int64_t t0 = rusage_ns();
   long saved = iters;

@@ -98,7 +98,12 @@ int pprofd__index_html(const pprofd__kind *rows, size_t n,
   conf_row(b, "max_body", "%zu bytes", cfg->max_body);
   conf_row(b, "max_cpu_profiles", "%u concurrent CPU profiles",
            cfg->max_cpu_profiles);
-  if (info->cpu_hz > 0)
+  if (info->cpu_hz > 0 && info->cpu_itimer)
+    conf_row(b, "cpu_profile_rate",
+             "%d Hz now, process-wide setitimer fallback in use (per-thread "
+             "timers failed for %u threads); %lld samples lost so far",
+             info->cpu_hz, info->cpu_timer_failures, (long long)info->cpu_lost);
+  else if (info->cpu_hz > 0)
     conf_row(b, "cpu_profile_rate",
              "%d Hz now (per-thread CPU-time timers: %d armed; %lld samples "
              "lost so far)",

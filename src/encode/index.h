@@ -23,6 +23,8 @@ typedef struct pprofd__index_info {
   int cpu_hz;       /* CPU sampling rate in force, 0 when idle */
   int cpu_timers;   /* per-thread CPU timers armed */
   int64_t cpu_lost; /* CPU samples dropped since start */
+  int cpu_itimer;   /* the process-wide setitimer fallback is in use */
+  unsigned cpu_timer_failures; /* per-thread timers that could not be made */
 } pprofd__index_info;
 
 /* Writes the page for rows (sorted) under configuration cfg. */

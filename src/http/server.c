@@ -346,6 +346,8 @@ static enum MHD_Result serve_index(ctx *c) {
   info.cpu_hz = pprofd__cpu_hz();
   info.cpu_timers = (int)cs.timers;
   info.cpu_lost = (int64_t)cs.lost;
+  info.cpu_itimer = cs.itimer_fallback;
+  info.cpu_timer_failures = cs.timer_failures;
   int err = pprofd__index_html(rows, n, &c->cfg, &info, &b);
   pprofd__ifree(rows);
   if (err != 0) {

@@ -14,13 +14,24 @@
  * session, so overlapping requests (a scraper and a person) each get the
  * samples of their own window.
  *
+ * Fallback: when a thread's timer cannot be created for lack of a
+ * resource (EAGAIN from RLIMIT_SIGPENDING, ENOMEM, ...), the whole
+ * session set switches to one process-wide setitimer(ITIMER_PROF) at the
+ * same rate and every per-thread timer is deleted, so no CPU time is
+ * counted twice. The itimer's signals (si_code SI_KERNEL, no overrun
+ * count: weight 1) go to whichever thread is running when it expires.
+ * The mode lasts until the last session closes (which disarms the
+ * itimer); the next first open tries per-thread timers again.
+ *
  * Threads: sessions are opened and closed from any thread outside signal
  * context; the handler runs on any thread.
  */
 #ifndef PPROFD_SAMPLE_CPU_H
 #define PPROFD_SAMPLE_CPU_H
 
+#include <signal.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/common.h"
 #include "encode/snapshot.h"
@@ -63,10 +74,20 @@ typedef struct pprofd__cpu_stats {
   uint64_t signals;        /* SIGPROFs recorded since the library loaded */
   uint64_t lost;           /* samples dropped because the ring was full */
   unsigned timers;         /* per-thread timers armed right now */
-  unsigned timer_failures; /* threads whose timer could not be created */
+  unsigned timer_failures; /* threads whose timer could not be created,
+                              since the library loaded */
   int handler_installed;   /* our SIGPROF handler is (still) installed */
+  int itimer_fallback;     /* the process-wide setitimer(ITIMER_PROF) is
+                              sampling now, instead of per-thread timers */
 } pprofd__cpu_stats;
 void pprofd__cpu_get_stats(pprofd__cpu_stats *out);
+
+/* Test seam: how per-thread timers are created (timer_create). A test
+ * makes it fail to force the setitimer fallback. Called under the
+ * sampler's lock, never in signal context. */
+typedef int (*pprofd__timer_create_fn)(clockid_t clk, struct sigevent *sev,
+                                       timer_t *out);
+extern pprofd__timer_create_fn PPROFD__SEAM pprofd__cpu_timer_create;
 
 /* Fork hooks, to be called by core's pthread_atfork handlers in lock
  * order (the CPU sampler's two locks rank after rt.lock and

@@ -74,11 +74,6 @@ int pprofd__heap_register_gc_hook(void (*fn)(void *),
 /* Bytes the heap sampler's own tables hold (mmap'd, outside malloc). */
 size_t pprofd__heap_own_bytes(void);
 
-/* The public API (declared for the build in include/pprofd.h too). */
-PPROFD_EXTERN int pprofd_set_mem_profile_rate(long rate);
-PPROFD_EXTERN long pprofd_mem_profile_rate(void);
-PPROFD_EXTERN int pprofd_register_gc_hook(void (*fn)(void *), void *arg);
-
 /*
  * The hooks for interpose/malloc.c. Not for other callers.
  */

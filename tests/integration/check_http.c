@@ -777,6 +777,11 @@ START_TEST(test_go_pprof_heap_goroutine) {
   ck_assert_msg(st == 0, "pprof failed: %s", out);
   ck_assert_msg(strstr(out, "cpu_worker") != NULL, "%s", out);
   free(out);
+  snprintf(args, sizeof args, "-raw %s/debug/pprof/goroutine", demo.base);
+  st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof failed: %s", out);
+  ck_assert_msg(strstr(out, "session_manager") != NULL, "%s", out);
+  free(out);
 }
 END_TEST
 

@@ -329,6 +329,54 @@ END_TEST
 
 #endif
 
+static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
+
+/* Holds `held` until the test ends, sleeping. */
+static void *holder(void *arg) {
+  pthread_mutex_lock(&held);
+  while (!atomic_load(&stop)) {
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  pthread_mutex_unlock(&held);
+  return arg;
+}
+
+/* Blocks on `held`, which the dump does not need. */
+__attribute__((noinline)) static void *stuck_on_lock(void *arg) {
+  pthread_mutex_lock(&held);
+  pthread_mutex_unlock(&held);
+  __asm__ volatile("" ::: "memory");
+  return arg;
+}
+
+START_TEST(test_dump_with_stuck_lock) {
+  atomic_store(&stop, 0);
+  pthread_t h, s;
+  pthread_create(&h, NULL, holder, NULL);
+  usleep(50 * 1000);
+  pthread_create(&s, NULL, stuck_on_lock, NULL);
+  usleep(100 * 1000);
+  pprofd__thread *t;
+  size_t n;
+  int64_t t0 = mono_ms();
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 200), 0);
+  ck_assert_int_lt(mono_ms() - t0, 1000);
+  ck_assert_uint_eq(n, 3);
+  int found = 0;
+  for (size_t i = 0; i < n; i++)
+    if (on_stack(&t[i], "stuck_on_lock")) {
+      ck_assert_str_eq(t[i].syscall, "futex");
+      found = 1;
+    }
+  ck_assert(found);
+  pprofd__ifree(t);
+  atomic_store(&stop, 1);
+  pthread_join(h, NULL);
+  pthread_join(s, NULL);
+}
+END_TEST
+
 START_TEST(test_count) {
   start_workers();
   ck_assert_int_eq(pprofd__threads_count(), NW + 1);
@@ -345,6 +393,7 @@ int main(void) {
   tcase_add_test(tc, test_profile_forms);
   tcase_add_test(tc, test_dump_during_churn);
   tcase_add_test(tc, test_count);
+  tcase_add_test(tc, test_dump_with_stuck_lock);
 #ifdef PPROFD_ENABLE_INTERPOSE
   tcase_add_test(tc, test_threadcreate);
   tcase_add_test(tc, test_registry_bounded);
