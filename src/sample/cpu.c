@@ -91,6 +91,7 @@
 
 #include "capture/unwind.h"
 #include "core/ialloc.h"
+#include "core/procfs.h"
 #include "core/runtime.h"
 #include "encode/buf.h"
 #include "encode/pprof.h"
@@ -338,27 +339,11 @@ static uint64_t rng_next_locked(void) {
   return x * 0x2545f4914f6cdd1dull;
 }
 
-/* Reads a small file into buf (NUL-terminated); length or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t cap) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  ssize_t n;
-  do
-    n = read(fd, buf, cap - 1);
-  while (n < 0 && errno == EINTR);
-  close(fd);
-  if (n < 0)
-    return -1;
-  buf[n] = '\0';
-  return n;
-}
-
 /* The thread's start time from /proc (field 22 of stat), or -1. */
 static int64_t task_starttime(pid_t tid) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-  if (read_small(path, buf, sizeof buf) <= 0)
+  if (pprofd__read_small(path, buf, sizeof buf) <= 0)
     return -1;
   char *p = strrchr(buf, ')');
   if (p == NULL)
@@ -377,7 +362,7 @@ static void task_name(pid_t tid, char name[NAME_LEN]) {
   char path[64], buf[64];
   snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
   name[0] = '\0';
-  ssize_t n = read_small(path, buf, sizeof buf);
+  ssize_t n = pprofd__read_small(path, buf, sizeof buf);
   if (n <= 0)
     return;
   if (buf[n - 1] == '\n')

@@ -41,6 +41,7 @@
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
 #include "core/ialloc.h"
+#include "core/procfs.h"
 #include "encode/tabwriter.h"
 #include "encode/text.h"
 #include "interpose/thread.h"
@@ -141,22 +142,6 @@ const char *pprofd__threads_unavailable(void) {
   return install_why;
 }
 
-/* Reads a small /proc file into buf (NUL-terminated); bytes read or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  ssize_t n;
-  do
-    n = read(fd, buf, len - 1);
-  while (n < 0 && errno == EINTR);
-  close(fd);
-  if (n < 0)
-    return -1;
-  buf[n] = '\0';
-  return n;
-}
-
 /* The name of system call nr, or "syscall NR". */
 static void syscall_name(long nr, char *out, size_t len) {
   size_t lo = 0, hi = PPROFD__ARRAY_SIZE(pprofd__syscall_names);
@@ -204,13 +189,13 @@ static const char *state_name(char c) {
 static void describe(pprofd__thread *t) {
   char path[64], buf[512];
   snprintf(path, sizeof path, "/proc/self/task/%d/comm", t->tid);
-  if (read_small(path, buf, sizeof buf) > 0) {
+  if (pprofd__read_small(path, buf, sizeof buf) > 0) {
     buf[strcspn(buf, "\n")] = '\0';
     snprintf(t->name, sizeof t->name, "%.16s", buf);
   }
   snprintf(path, sizeof path, "/proc/self/task/%d/stat", t->tid);
   char state = '?';
-  if (read_small(path, buf, sizeof buf) > 0) {
+  if (pprofd__read_small(path, buf, sizeof buf) > 0) {
     const char *rp = strrchr(buf, ')'); /* the name may hold spaces */
     state = rp != NULL && rp[1] == ' ' ? rp[2] : '?';
     snprintf(t->state, sizeof t->state, "%s", state_name(state));
@@ -221,10 +206,11 @@ static void describe(pprofd__thread *t) {
   if (state == 'R')
     return;
   snprintf(path, sizeof path, "/proc/self/task/%d/wchan", t->tid);
-  if (read_small(path, buf, sizeof buf) > 0 && strcmp(buf, "0") != 0)
+  if (pprofd__read_small(path, buf, sizeof buf) > 0 && strcmp(buf, "0") != 0)
     snprintf(t->wchan, sizeof t->wchan, "%.47s", buf);
   snprintf(path, sizeof path, "/proc/self/task/%d/syscall", t->tid);
-  if (read_small(path, buf, sizeof buf) > 0 && buf[0] >= '0' && buf[0] <= '9') {
+  if (pprofd__read_small(path, buf, sizeof buf) > 0 && buf[0] >= '0' &&
+      buf[0] <= '9') {
     /* "NR a1 a2 a3 a4 a5 a6 SP PC" */
     long nr = strtol(buf, NULL, 10);
     syscall_name(nr, t->syscall, sizeof t->syscall);
@@ -382,7 +368,7 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms) {
 
 int64_t pprofd__threads_count(void) {
   char buf[4096];
-  if (read_small("/proc/self/status", buf, sizeof buf) <= 0)
+  if (pprofd__read_small("/proc/self/status", buf, sizeof buf) <= 0)
     return 0;
   const char *p = strstr(buf, "\nThreads:");
   return p != NULL ? strtoll(p + 9, NULL, 10) : 0;
