@@ -17,6 +17,7 @@
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
 #include "core/conf.h"
+#include "core/fileio.h"
 #include "core/ialloc.h"
 #include "core/profiles.h"
 #include "core/runtime.h"
@@ -141,20 +142,6 @@ int pprofd_get_addr(char *buf, size_t len) {
   return err;
 }
 
-/* Writes all of data to fd, retrying on EINTR and short writes. */
-static int write_all(int fd, const char *data, size_t len) {
-  while (len > 0) {
-    ssize_t n = write(fd, data, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return PPROFD_EIO;
-    data += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 int pprofd_write_profile(const char *name, int fd, int debug) {
   if (name == NULL || fd < 0)
     return PPROFD_EINVAL;
@@ -175,7 +162,7 @@ int pprofd_write_profile(const char *name, int fd, int debug) {
   if (err == 0)
     err = pprofd__buf_failed(&b);
   if (err == 0 && b.len > 0)
-    err = write_all(fd, b.data, b.len);
+    err = pprofd__write_all(fd, b.data, b.len);
   pprofd__buf_free(&b);
   return err;
 }

@@ -90,8 +90,8 @@
 #include <unistd.h>
 
 #include "capture/unwind.h"
+#include "core/fileio.h"
 #include "core/ialloc.h"
-#include "core/procfs.h"
 #include "core/runtime.h"
 #include "encode/buf.h"
 #include "encode/pprof.h"
@@ -1008,20 +1008,6 @@ void pprofd__cpu_postfork_child(void) {
   pthread_mutex_init(&cpu.file_lock, NULL);
 }
 
-/* Writes all of buf to fd. */
-static int write_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return PPROFD_EIO;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 int pprofd_cpu_start(int fd) {
   if (fd < 0)
     return PPROFD_EINVAL;
@@ -1055,7 +1041,7 @@ int pprofd_cpu_stop(void) {
   if (err == 0)
     err = pprofd__pprof_encode(&snap, 1, &buf);
   if (err == 0)
-    err = write_all(fd, buf.data, buf.len);
+    err = pprofd__write_all(fd, buf.data, buf.len);
   pprofd__buf_free(&buf);
   pprofd__snap_free(&snap);
   return err;

@@ -40,8 +40,8 @@
 
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
+#include "core/fileio.h"
 #include "core/ialloc.h"
-#include "core/procfs.h"
 #include "encode/tabwriter.h"
 #include "encode/text.h"
 #include "interpose/thread.h"
