@@ -80,17 +80,21 @@ static void *alloc_worker(void *arg) {
 
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Holds the shared lock for a while, making the others wait. */
+/* Holds the shared lock for a while, making the others wait. (The
+ * store after the unlock keeps it out of tail position, so the mutex
+ * profile names this function rather than its caller.) */
 __attribute__((noinline)) static void hold_shared_lock(void) {
   pthread_mutex_lock(&shared_lock);
   sink += spin(2);
+  usleep(300); /* slow work under the lock: the other worker waits */
   pthread_mutex_unlock(&shared_lock);
+  sink++;
 }
 
 static void *lock_worker(void *arg) {
   while (!atomic_load(&stopping)) {
     hold_shared_lock();
-    usleep(500);
+    usleep(100);
   }
   return arg;
 }
@@ -156,6 +160,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "pprofd_profile_new: %s\n", pprofd_strerror(err));
     return 1;
   }
+  /* Go's demos call runtime.SetBlockProfileRate(1) and
+   * SetMutexProfileFraction(1); so does this one, unless the environment
+   * chose (PPROFD_BLOCK_PROFILE_RATE, PPROFD_MUTEX_PROFILE_FRACTION). */
+  if (getenv("PPROFD_BLOCK_PROFILE_RATE") == NULL)
+    (void)pprofd_set_block_profile_rate(1);
+  if (getenv("PPROFD_MUTEX_PROFILE_FRACTION") == NULL)
+    (void)pprofd_set_mutex_profile_fraction(1);
   if ((err = pprofd_start(NULL)) != 0) {
     fprintf(stderr, "pprofd_start: %s\n", pprofd_strerror(err));
     return 1;
@@ -189,8 +200,10 @@ int main(int argc, char **argv) {
           "  curl -s http://%s/debug/pprof/cmdline | tr '\\0' ' '\n"
           "  curl -s 'http://%s/debug/pprof/demo.sessions?debug=1'\n"
           "  go tool pprof -top http://%s/debug/pprof/demo.sessions\n"
+          "  go tool pprof -top http://%s/debug/pprof/mutex\n"
+          "  curl -s 'http://%s/debug/pprof/block?debug=1'\n"
           "  a browser on http://%s/debug/pprof/\n",
-          addr, addr, addr, addr, addr);
+          addr, addr, addr, addr, addr, addr, addr);
 
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);

@@ -203,6 +203,34 @@ PPROFD_EXTERN long pprofd_mem_profile_rate(void);
 PPROFD_EXTERN int pprofd_register_gc_hook(void (*fn)(void *), void *arg);
 
 /*
+ * Contention profiling (Go's block and mutex profiles), both off by
+ * default. pprofd's pthread_mutex_*, pthread_rwlock_*, pthread_cond_*,
+ * sem_*wait, pthread_join, pthread_barrier_wait and pthread_spin_lock see
+ * every wait; C++ std::mutex, std::shared_mutex and
+ * std::condition_variable go through them. Needs libpprofd linked or
+ * preloaded (not dlopen'ed).
+ */
+
+/* Sets the block profile rate in nanoseconds (Go's
+ * runtime.SetBlockProfileRate): a wait of at least `ns` is always
+ * recorded with the waiting thread's stack; a shorter wait d with
+ * probability d/ns, re-weighted so totals stay unbiased. 1 records every
+ * wait; 0 turns it off (the default). PPROFD_BLOCK_PROFILE_RATE sets it
+ * at load. Returns 0 or PPROFD_EINVAL (ns < 0). Since 0.1.0. */
+PPROFD_EXTERN int pprofd_set_block_profile_rate(long ns);
+/* The block profile rate in force (0: off). Since 0.1.0. */
+PPROFD_EXTERN long pprofd_block_profile_rate(void);
+/* Sets the mutex profile fraction (Go's runtime.SetMutexProfileFraction):
+ * on average 1 in `fraction` releases of a contended mutex or rwlock is
+ * recorded with the releasing thread's stack and the delay its holding
+ * caused the waiters, scaled by `fraction`. 1 records all; 0 turns it off
+ * (the default). PPROFD_MUTEX_PROFILE_FRACTION sets it at load. Returns 0
+ * or PPROFD_EINVAL (fraction < 0). Since 0.1.0. */
+PPROFD_EXTERN int pprofd_set_mutex_profile_fraction(long fraction);
+/* The mutex profile fraction in force (0: off). Since 0.1.0. */
+PPROFD_EXTERN long pprofd_mutex_profile_fraction(void);
+
+/*
  * Custom profiles: the equivalent of Go's pprof.NewProfile. A custom
  * profile is a set of keys, each remembered with the stack that added it
  * (say, open sessions and where they were opened). It is listed on the

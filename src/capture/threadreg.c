@@ -28,6 +28,7 @@
 
 #include "capture/unwind.h"
 #include "core/ialloc.h"
+#include "interpose/real.h"
 #include "pprofd.h"
 
 #define LIVE_CAP 8192
@@ -86,7 +87,7 @@ static uint64_t stack_hash(const uint64_t *locs, int n) {
 /* Counts one creation at this stack. */
 static void count_stack(const uint64_t *locs, int n) {
   uint64_t h = stack_hash(locs, n);
-  pthread_mutex_lock(&stacks_lock);
+  pprofd__mutex_lock(&stacks_lock);
   created_total++;
   size_t i = (size_t)h % STACKS_CAP;
   for (size_t probes = 0; probes < STACKS_CAP; probes++) {
@@ -110,7 +111,7 @@ static void count_stack(const uint64_t *locs, int n) {
   }
   overflow_count++;
 out:
-  pthread_mutex_unlock(&stacks_lock);
+  pprofd__mutex_unlock(&stacks_lock);
 }
 
 __attribute__((noinline)) int pprofd__threadreg_create(void *(*start)(void *),
@@ -199,22 +200,22 @@ static int64_t unrecorded_threads(void) {
 }
 
 int64_t pprofd__threadreg_count(void) {
-  pthread_mutex_lock(&stacks_lock);
+  pprofd__mutex_lock(&stacks_lock);
   int64_t n = created_total;
-  pthread_mutex_unlock(&stacks_lock);
+  pprofd__mutex_unlock(&stacks_lock);
   return n + unrecorded_threads();
 }
 
 int pprofd__threadreg_collect(pprofd__snapshot *s) {
   pprofd__snap_init_count(s, "threadcreate");
-  pthread_mutex_lock(&stacks_lock);
+  pprofd__mutex_lock(&stacks_lock);
   for (size_t i = 0; i < STACKS_CAP && !s->failed; i++) {
     const stack_entry *e = &stacks[i];
     if (e->hash != 0)
       (void)pprofd__snap_add(s, e->locs, (size_t)e->nlocs, &e->count, NULL, 0);
   }
   int64_t over = overflow_count;
-  pthread_mutex_unlock(&stacks_lock);
+  pprofd__mutex_unlock(&stacks_lock);
   /* Markers are function entries; +1 keeps each inside its function as
    * a call site would be. */
   if (over > 0) {
@@ -229,6 +230,6 @@ int pprofd__threadreg_collect(pprofd__snapshot *s) {
   return s->failed;
 }
 
-void pprofd__threadreg_prefork(void) { pthread_mutex_lock(&stacks_lock); }
+void pprofd__threadreg_prefork(void) { pprofd__mutex_lock(&stacks_lock); }
 
-void pprofd__threadreg_postfork(void) { pthread_mutex_unlock(&stacks_lock); }
+void pprofd__threadreg_postfork(void) { pprofd__mutex_unlock(&stacks_lock); }

@@ -23,8 +23,10 @@
 #include "core/runtime.h"
 #include "encode/buf.h"
 #include "http/server.h"
+#include "interpose/real.h"
 #include "pprofd.h"
 #include "sample/cmdline.h"
+#include "sample/contention.h"
 #include "sample/cpu.h"
 #include "sample/custom.h"
 #include "sample/labels.h"
@@ -41,13 +43,13 @@ static char bound_addr[PPROFD__ADDR_MAX];
 static int cfg_ready;
 
 void pprofd__runtime_config(struct pprofd_config *out) {
-  pthread_mutex_lock(&pprofd__rt.lock);
+  pprofd__mutex_lock(&pprofd__rt.lock);
   if (!cfg_ready) {
     pprofd__config_defaults(&pprofd__rt.cfg);
     cfg_ready = 1;
   }
   *out = pprofd__rt.cfg;
-  pthread_mutex_unlock(&pprofd__rt.lock);
+  pprofd__mutex_unlock(&pprofd__rt.lock);
 }
 
 const char *pprofd_strerror(int err) {
@@ -89,7 +91,7 @@ int pprofd_start(const pprofd_config *cfg) {
     pprofd__config_defaults(&c);
     (void)pprofd_config_from_env(&c); /* bad values keep their defaults */
   }
-  pthread_mutex_lock(&pprofd__rt.lock);
+  pprofd__mutex_lock(&pprofd__rt.lock);
   if (pprofd__rt.running) {
     err = PPROFD_EALREADY;
     goto out;
@@ -109,21 +111,21 @@ int pprofd_start(const pprofd_config *cfg) {
   pprofd__rt.running = 1;
   pprofd__rt.start_nanos = 0;
 out:
-  pthread_mutex_unlock(&pprofd__rt.lock);
+  pprofd__mutex_unlock(&pprofd__rt.lock);
   return err;
 }
 
 int pprofd_stop(void) {
-  pthread_mutex_lock(&pprofd__rt.lock);
+  pprofd__mutex_lock(&pprofd__rt.lock);
   if (!pprofd__rt.running) {
-    pthread_mutex_unlock(&pprofd__rt.lock);
+    pprofd__mutex_unlock(&pprofd__rt.lock);
     return PPROFD_ENOTRUNNING;
   }
   struct pprofd__http *h = pprofd__rt.http;
   pprofd__rt.http = NULL;
   pprofd__rt.running = 0;
   bound_addr[0] = '\0';
-  pthread_mutex_unlock(&pprofd__rt.lock);
+  pprofd__mutex_unlock(&pprofd__rt.lock);
   /* Outside rt.lock: handlers finishing their requests read the config. */
   pprofd__http_stop(h);
   return 0;
@@ -131,14 +133,14 @@ int pprofd_stop(void) {
 
 int pprofd_get_addr(char *buf, size_t len) {
   int err = 0;
-  pthread_mutex_lock(&pprofd__rt.lock);
+  pprofd__mutex_lock(&pprofd__rt.lock);
   if (!pprofd__rt.running || bound_addr[0] == '\0')
     err = PPROFD_ENOTRUNNING;
   else if (buf == NULL || strlen(bound_addr) >= len)
     err = PPROFD_EINVAL;
   else
     strcpy(buf, bound_addr);
-  pthread_mutex_unlock(&pprofd__rt.lock);
+  pprofd__mutex_unlock(&pprofd__rt.lock);
   return err;
 }
 
@@ -169,8 +171,8 @@ int pprofd_write_profile(const char *name, int fd, int debug) {
 
 /* Before fork(): every lock, in rank order (core/runtime.h). */
 static void prefork(void) {
-  pthread_mutex_lock(&pprofd__rt.lock);
-  pthread_mutex_lock(&pprofd__rt.custom.lock);
+  pprofd__mutex_lock(&pprofd__rt.lock);
+  pprofd__mutex_lock(&pprofd__rt.custom.lock);
   pprofd__custom_prefork();
   pprofd__threadreg_prefork();
   pprofd__cpu_prefork();
@@ -179,10 +181,12 @@ static void prefork(void) {
   pprofd__maps_prefork();
   pprofd__http_prefork();
   pprofd__unwind_prefork();
+  pprofd__contention_prefork();
 }
 
 /* After fork() in the parent: release in reverse order. */
 static void postfork_parent(void) {
+  pprofd__contention_postfork();
   pprofd__unwind_postfork_parent();
   pprofd__http_postfork_parent();
   pprofd__maps_postfork();
@@ -191,13 +195,14 @@ static void postfork_parent(void) {
   pprofd__cpu_postfork_parent();
   pprofd__threadreg_postfork();
   pprofd__custom_postfork();
-  pthread_mutex_unlock(&pprofd__rt.custom.lock);
-  pthread_mutex_unlock(&pprofd__rt.lock);
+  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
+  pprofd__mutex_unlock(&pprofd__rt.lock);
 }
 
 /* After fork() in the child: the same, and the parent's server is
  * forgotten (only the forking thread exists here). */
 static void postfork_child(void) {
+  pprofd__contention_postfork();
   pprofd__unwind_postfork_child();
   pprofd__http_postfork_child(pprofd__rt.http);
   pprofd__rt.http = NULL;
@@ -209,8 +214,8 @@ static void postfork_child(void) {
   pprofd__cpu_postfork_child();
   pprofd__threadreg_postfork();
   pprofd__custom_postfork();
-  pthread_mutex_unlock(&pprofd__rt.custom.lock);
-  pthread_mutex_unlock(&pprofd__rt.lock);
+  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
+  pprofd__mutex_unlock(&pprofd__rt.lock);
 }
 
 /* Whether this library was named in LD_PRELOAD. */

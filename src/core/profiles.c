@@ -21,6 +21,7 @@
 #include "encode/pprof.h"
 #include "encode/text.h"
 #include "pprofd.h"
+#include "sample/contention.h"
 #include "sample/cpu.h"
 #include "sample/custom.h"
 #include "sample/heap.h"
@@ -102,9 +103,30 @@ static int threads_text(const pprofd__kind *k, pprofd__snapshot *s, int debug,
   return pprofd__threads_write_text(s, debug, out);
 }
 
-/* Why contention profiles are unavailable in this version. */
-static const char *no_contention(const pprofd__kind *k) {
-  return "this version of pprofd has no contention sampler";
+/* block and mutex: which of the two a row is. */
+static enum pprofd__contention_kind cont_kind(const pprofd__kind *k) {
+  return strcmp(k->name, "mutex") == 0 ? PPROFD__MUTEX : PPROFD__BLOCK;
+}
+
+/* block, mutex: the number of distinct stacks recorded. */
+static int64_t cont_count(const pprofd__kind *k) {
+  return pprofd__contention_count(cont_kind(k));
+}
+
+/* block, mutex: why lock waits cannot be seen here, or NULL. */
+static const char *cont_unavailable(const pprofd__kind *k) {
+  return pprofd__contention_unavailable();
+}
+
+/* block, mutex: the cumulative contention profile. */
+static int cont_collect(const pprofd__kind *k, pprofd__snapshot *s) {
+  return pprofd__contention_collect(cont_kind(k), s);
+}
+
+/* block?debug=1 and mutex?debug=1. */
+static int cont_text(const pprofd__kind *k, pprofd__snapshot *s, int debug,
+                     pprofd__buf *out) {
+  return pprofd__contention_write_text(cont_kind(k), s, out);
 }
 
 /* profile: why CPU profiling cannot work here, or NULL. */
@@ -125,8 +147,8 @@ static const pprofd__kind builtin[] = {
      PPROFD__TEXT_NONZERO, heap_count, heap_unavailable, heap_collect,
      heap_text, NULL, NULL},
     {"block", "Stack traces that led to blocking on synchronization primitives",
-     NAMED, PPROFD__TEXT_POSITIVE, zero_count, no_contention, NULL, NULL, NULL,
-     NULL},
+     NAMED, PPROFD__TEXT_POSITIVE, cont_count, cont_unavailable, cont_collect,
+     cont_text, NULL, NULL},
     {"cmdline", "The command line invocation of the current program",
      PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, NULL, NULL, NULL,
      NULL, NULL},
@@ -142,7 +164,8 @@ static const pprofd__kind builtin[] = {
      NAMED, PPROFD__TEXT_NONZERO, heap_count, heap_unavailable, heap_collect,
      heap_text, heap_gc, NULL},
     {"mutex", "Stack traces of holders of contended mutexes", NAMED,
-     PPROFD__TEXT_POSITIVE, zero_count, no_contention, NULL, NULL, NULL, NULL},
+     PPROFD__TEXT_POSITIVE, cont_count, cont_unavailable, cont_collect,
+     cont_text, NULL, NULL},
     {"profile",
      "CPU profile. You can specify the duration in the seconds GET "
      "parameter (and the sampling rate in hz, default 100). After you get "

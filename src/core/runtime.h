@@ -17,9 +17,17 @@
  *   6. the HTTP server's request-set lock (http/server.c), a leaf
  *   6a. the unwinder's busy flag (capture/unwind.c): fork() waits for it,
  *      so no thread is inside libunwind when the child is made
+ *   6b. the block and mutex stack tables (sample/contention.c), leaves
+ *      taken inside pthread wrappers after the stack is captured; the
+ *      per-object waiter records there are try-locks, never held across
+ *      a call, and reset in a fork child instead of being taken
  *   7. the heap sampler's lock (sample/heap.c), a leaf taken on sampled
  *      malloc/free paths; heap.c registers its own fork handlers from an
  *      earlier constructor, so its prepare handler runs last
+ *
+ * pprofd's own locks are taken through pprofd__mutex_lock (the C
+ * library's function, never the interposed one), so they never show up
+ * in the contention profiles.
  *
  * Fork: a pthread_atfork handler installed when the library loads takes
  * every lock above in this order before fork() and releases them after,

@@ -113,6 +113,27 @@ int pprofd__index_html(const pprofd__kind *rows, size_t n,
              "100 Hz by default (profile?hz=N for 1..1000), idle now");
   conf_row(b, "mem_profile_rate", "%lld bytes (heap sampling%s)",
            (long long)info->mem_rate, info->mem_rate == 0 ? " off" : "");
+  if (info->block_rate > 0)
+    conf_row(b, "block_profile_rate",
+             "%lld ns (every wait that long is recorded, shorter ones in "
+             "proportion)",
+             (long long)info->block_rate);
+  else
+    conf_row(b, "block_profile_rate",
+             "0: off (pprofd_set_block_profile_rate or "
+             "PPROFD_BLOCK_PROFILE_RATE=N ns turns it on)");
+  if (info->mutex_fraction > 0)
+    conf_row(b, "mutex_profile_fraction",
+             "%lld (1 in %lld contended releases recorded)",
+             (long long)info->mutex_fraction, (long long)info->mutex_fraction);
+  else
+    conf_row(b, "mutex_profile_fraction",
+             "0: off (pprofd_set_mutex_profile_fraction or "
+             "PPROFD_MUTEX_PROFILE_FRACTION=N turns it on)");
+  conf_row(b, "contention_events",
+           "%lld recorded, %lld lost (stack table full or bookkeeping "
+           "given up)",
+           (long long)info->cont_recorded, (long long)info->cont_lost);
   conf_row(b, "own_memory", "%zu bytes (symbol cache: %zu entries)",
            info->own_bytes, sym_entries);
   for (size_t i = 0; i < n; i++) {

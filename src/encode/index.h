@@ -25,6 +25,10 @@ typedef struct pprofd__index_info {
   int64_t cpu_lost; /* CPU samples dropped since start */
   int cpu_itimer;   /* the process-wide setitimer fallback is in use */
   unsigned cpu_timer_failures; /* per-thread timers that could not be made */
+  int64_t block_rate;          /* block profile rate in ns, 0 off */
+  int64_t mutex_fraction;      /* mutex profile fraction, 0 off */
+  int64_t cont_recorded;       /* contention events recorded */
+  int64_t cont_lost;           /* contention events lost */
 } pprofd__index_info;
 
 /* Writes the page for rows (sorted) under configuration cfg. */

@@ -54,8 +54,10 @@
 #include "encode/pprof.h"
 #include "http/params.h"
 #include "interpose/malloc.h"
+#include "interpose/real.h"
 #include "pprofd.h"
 #include "sample/cmdline.h"
+#include "sample/contention.h"
 #include "sample/cpu.h"
 #include "sample/heap.h"
 #include "symbol/symbolize.h"
@@ -99,35 +101,35 @@ static req *req_new(const char *uri) {
     pprofd__ifree(r);
     return NULL;
   }
-  pthread_mutex_lock(&live_lock);
+  pprofd__mutex_lock(&live_lock);
   r->next = live_head;
   if (live_head != NULL)
     live_head->prev = r;
   live_head = r;
-  pthread_mutex_unlock(&live_lock);
+  pprofd__mutex_unlock(&live_lock);
   return r;
 }
 
 /* Whether p is a live request of ours. */
 static int req_is_live(const void *p) {
   int found = 0;
-  pthread_mutex_lock(&live_lock);
+  pprofd__mutex_lock(&live_lock);
   for (req *r = live_head; r != NULL && !found; r = r->next)
     found = r == p;
-  pthread_mutex_unlock(&live_lock);
+  pprofd__mutex_unlock(&live_lock);
   return found;
 }
 
 /* Unlinks and frees a request, releasing its in-flight slot. */
 static void req_free(req *r) {
-  pthread_mutex_lock(&live_lock);
+  pprofd__mutex_lock(&live_lock);
   if (r->prev != NULL)
     r->prev->next = r->next;
   else
     live_head = r->next;
   if (r->next != NULL)
     r->next->prev = r->prev;
-  pthread_mutex_unlock(&live_lock);
+  pprofd__mutex_unlock(&live_lock);
   if (r->counted)
     atomic_fetch_sub_explicit(&in_flight, 1, memory_order_relaxed);
   pprofd__buf_free(&r->body);
@@ -338,8 +340,12 @@ static enum MHD_Result serve_index(ctx *c) {
   pprofd__buf_init(&b, PPROFD__BUF_MAX_DEFAULT);
   pprofd__index_info info;
   info.addr = c->h != NULL ? c->h->addr : "(mounted in the host's server)";
+  size_t cont_bytes;
+  pprofd__contention_stats(&info.cont_recorded, &info.cont_lost, &cont_bytes);
+  info.block_rate = pprofd__contention_block_rate();
+  info.mutex_fraction = pprofd__contention_mutex_fraction();
   info.own_bytes = pprofd__ialloc_in_use() + pprofd__heap_own_bytes() +
-                   pprofd__malloc_boot_bytes();
+                   pprofd__malloc_boot_bytes() + cont_bytes;
   info.mem_rate = pprofd__heap_rate();
   pprofd__cpu_stats cs;
   pprofd__cpu_get_stats(&cs);
@@ -948,15 +954,15 @@ void pprofd_mhd_completed(void **req_cls) {
   *req_cls = NULL;
 }
 
-void pprofd__http_prefork(void) { pthread_mutex_lock(&live_lock); }
+void pprofd__http_prefork(void) { pprofd__mutex_lock(&live_lock); }
 
-void pprofd__http_postfork_parent(void) { pthread_mutex_unlock(&live_lock); }
+void pprofd__http_postfork_parent(void) { pprofd__mutex_unlock(&live_lock); }
 
 void pprofd__http_postfork_child(struct pprofd__http *h) {
   /* The requests in the set belong to threads that only the parent has. */
   live_head = NULL;
   atomic_store_explicit(&in_flight, 0, memory_order_relaxed);
-  pthread_mutex_unlock(&live_lock);
+  pprofd__mutex_unlock(&live_lock);
   if (h == NULL)
     return;
   const union MHD_DaemonInfo *di =

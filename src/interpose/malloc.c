@@ -50,14 +50,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "interpose/real.h"
 #include "sample/heap.h"
 
-#ifndef PPROFD_INTERPOSE
-#define PPROFD_INTERPOSE __attribute__((visibility("default")))
-#endif
-
-#define HOOK __attribute__((section("pprofd_hook"), noinline))
-#define HOOK_FAST __attribute__((section("pprofd_hook")))
 #define ALIGN_MASK ((uintptr_t)PPROFD__SAMPLE_ALIGN - 1)
 
 /* glibc no longer declares these; we export them all the same. */
@@ -266,7 +261,7 @@ static void *real_aligned(size_t a, size_t n) {
 /* Allocates a sampled block (4096-aligned, or to `a` if larger), zeroed
  * when asked, and records it. errno is kept on success and ENOMEM on
  * failure. */
-static HOOK void *sample_alloc(size_t n, size_t a, int zero) {
+static PPROFD__HOOK void *sample_alloc(size_t n, size_t a, int zero) {
   int saved = errno;
   pprofd__heap_guard_enter();
   void *p = real_aligned(a > PPROFD__SAMPLE_ALIGN ? a : PPROFD__SAMPLE_ALIGN,
@@ -287,20 +282,20 @@ static int pow2(size_t a) {
 }
 
 /* The countdown ran out on a malloc of n bytes. */
-static HOOK void *malloc_slow(size_t n) {
+static PPROFD__HOOK void *malloc_slow(size_t n) {
   if (pprofd__heap_slow(n))
     return sample_alloc(n, 0, 0);
   return real.malloc(n);
 }
 
-PPROFD_INTERPOSE HOOK_FAST void *malloc(size_t n) {
+PPROFD_INTERPOSE PPROFD__HOOK_FAST void *malloc(size_t n) {
   if (PPROFD__UNLIKELY(pprofd__heap_take(n)))
     return malloc_slow(n);
   return real.malloc(n);
 }
 
 /* The free of a 4096-aligned pointer (or NULL). */
-static HOOK void free_slow(void *p) {
+static PPROFD__HOOK void free_slow(void *p) {
   if (p == NULL || in_boot(p))
     return;
   if (pprofd__heap_is_sampled(p))
@@ -308,7 +303,7 @@ static HOOK void free_slow(void *p) {
   real.free(p);
 }
 
-PPROFD_INTERPOSE HOOK_FAST void free(void *p) {
+PPROFD_INTERPOSE PPROFD__HOOK_FAST void free(void *p) {
   if (PPROFD__UNLIKELY(((uintptr_t)p & ALIGN_MASK) == 0)) {
     free_slow(p);
     return;
@@ -316,16 +311,16 @@ PPROFD_INTERPOSE HOOK_FAST void free(void *p) {
   real.free(p);
 }
 
-PPROFD_INTERPOSE HOOK_FAST void cfree(void *p) { free(p); }
+PPROFD_INTERPOSE PPROFD__HOOK_FAST void cfree(void *p) { free(p); }
 
 /* The countdown ran out on a calloc of t = n * m bytes. */
-static HOOK void *calloc_slow(size_t n, size_t m, size_t t) {
+static PPROFD__HOOK void *calloc_slow(size_t n, size_t m, size_t t) {
   if (pprofd__heap_slow(t))
     return sample_alloc(t, 0, 1);
   return real.calloc(n, m);
 }
 
-PPROFD_INTERPOSE HOOK_FAST void *calloc(size_t n, size_t m) {
+PPROFD_INTERPOSE PPROFD__HOOK_FAST void *calloc(size_t n, size_t m) {
   size_t t;
   if (PPROFD__UNLIKELY(__builtin_mul_overflow(n, m, &t)))
     return real.calloc(n, m); /* fails with ENOMEM as it should */
@@ -337,7 +332,7 @@ PPROFD_INTERPOSE HOOK_FAST void *calloc(size_t n, size_t m) {
 /* realloc when the countdown ran out or p is NULL or 4096-aligned. The
  * countdown has been charged n bytes. A sampled old or new block makes
  * realloc a free plus an allocation, as jemalloc and tcmalloc count it. */
-static HOOK void *realloc_slow(void *p, size_t n) {
+static PPROFD__HOOK void *realloc_slow(void *p, size_t n) {
   if (PPROFD__UNLIKELY(n > PTRDIFF_MAX)) {
     /* Bound to fail, and it wrapped the countdown: undo the charge. (A
      * malloc of such a size also wraps it, by 2^64 - n bytes, which the
@@ -385,14 +380,15 @@ static HOOK void *realloc_slow(void *p, size_t n) {
   return q;
 }
 
-PPROFD_INTERPOSE HOOK_FAST void *realloc(void *p, size_t n) {
+PPROFD_INTERPOSE PPROFD__HOOK_FAST void *realloc(void *p, size_t n) {
   if (PPROFD__UNLIKELY(pprofd__heap_take(n) |
                        (((uintptr_t)p & ALIGN_MASK) == 0)))
     return realloc_slow(p, n);
   return real.realloc(p, n);
 }
 
-PPROFD_INTERPOSE HOOK_FAST void *reallocarray(void *p, size_t n, size_t m) {
+PPROFD_INTERPOSE PPROFD__HOOK_FAST void *reallocarray(void *p, size_t n,
+                                                      size_t m) {
   size_t t;
   if (__builtin_mul_overflow(n, m, &t)) {
     errno = ENOMEM;
@@ -405,7 +401,7 @@ PPROFD_INTERPOSE HOOK_FAST void *reallocarray(void *p, size_t n, size_t m) {
 enum akind { K_POSIX, K_MEMALIGN, K_ALIGNED_ALLOC };
 
 /* An aligned allocation of n bytes; the countdown has been charged. */
-static HOOK void *aligned_slow(enum akind k, size_t a, size_t n) {
+static PPROFD__HOOK void *aligned_slow(enum akind k, size_t a, size_t n) {
   if (pprofd__heap_slow(n) && pow2(a))
     return sample_alloc(n, a, 0);
   switch (k) {
@@ -418,7 +414,8 @@ static HOOK void *aligned_slow(enum akind k, size_t a, size_t n) {
   }
 }
 
-PPROFD_INTERPOSE HOOK_FAST int posix_memalign(void **out, size_t a, size_t n) {
+PPROFD_INTERPOSE PPROFD__HOOK_FAST int posix_memalign(void **out, size_t a,
+                                                      size_t n) {
   if (a == 0 || (a & (a - 1)) != 0 || a % sizeof(void *) != 0)
     return EINVAL;
   if (PPROFD__UNLIKELY(pprofd__heap_take(n))) {
@@ -440,7 +437,7 @@ PPROFD_INTERPOSE HOOK_FAST int posix_memalign(void **out, size_t a, size_t n) {
   return real.posix_memalign(out, a, n);
 }
 
-PPROFD_INTERPOSE HOOK_FAST void *aligned_alloc(size_t a, size_t n) {
+PPROFD_INTERPOSE PPROFD__HOOK_FAST void *aligned_alloc(size_t a, size_t n) {
   if (PPROFD__UNLIKELY(pprofd__heap_take(n)))
     return aligned_slow(K_ALIGNED_ALLOC, a, n);
   if (real.aligned_alloc != NULL)
@@ -448,20 +445,20 @@ PPROFD_INTERPOSE HOOK_FAST void *aligned_alloc(size_t a, size_t n) {
   return real.memalign(a, n);
 }
 
-PPROFD_INTERPOSE HOOK_FAST void *memalign(size_t a, size_t n) {
+PPROFD_INTERPOSE PPROFD__HOOK_FAST void *memalign(size_t a, size_t n) {
   if (PPROFD__UNLIKELY(pprofd__heap_take(n)))
     return aligned_slow(K_MEMALIGN, a, n);
   return real.memalign(a, n);
 }
 
-PPROFD_INTERPOSE HOOK_FAST void *valloc(size_t n) {
+PPROFD_INTERPOSE PPROFD__HOOK_FAST void *valloc(size_t n) {
   size_t pg = (size_t)getpagesize();
   if (PPROFD__UNLIKELY(pprofd__heap_take(n)))
     return aligned_slow(K_MEMALIGN, pg, n);
   return real.memalign(pg, n);
 }
 
-PPROFD_INTERPOSE HOOK_FAST void *pvalloc(size_t n) {
+PPROFD_INTERPOSE PPROFD__HOOK_FAST void *pvalloc(size_t n) {
   size_t pg = (size_t)getpagesize();
   if (n > SIZE_MAX - pg) {
     errno = ENOMEM;
@@ -473,7 +470,7 @@ PPROFD_INTERPOSE HOOK_FAST void *pvalloc(size_t n) {
   return real.memalign(pg, n);
 }
 
-PPROFD_INTERPOSE HOOK_FAST size_t malloc_usable_size(void *p) {
+PPROFD_INTERPOSE PPROFD__HOOK_FAST size_t malloc_usable_size(void *p) {
   if (p == NULL)
     return 0;
   if (in_boot(p))

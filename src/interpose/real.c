@@ -40,11 +40,107 @@ static void *resolve(_Atomic(void *) *slot, const char *name) {
   return p;
 }
 
+/* The pthread family, resolved together: a NULL mutex_lock means "not
+ * yet". Written before `pthread_ready` is released. */
+pprofd__real_pthread_fns pprofd__real_pthread_table;
+atomic_int pprofd__real_pthread_ready;
+
+/* Looks name up after this library, preferring `ver` when given (glibc
+ * keeps an old pthread_cond_* ABI under the same names). */
+static void *find_fn(const char *name, const char *ver) {
+  void *p = ver != NULL ? dlvsym(RTLD_NEXT, name, ver) : NULL;
+  return p != NULL ? p : dlsym(RTLD_NEXT, name);
+}
+
+const pprofd__real_pthread_fns *pprofd__real_pthread_resolve(void) {
+  pprofd__real_pthread_fns f;
+#define FIND(field, name, ver) f.field = (__typeof__(f.field))find_fn(name, ver)
+  FIND(mutex_lock, "pthread_mutex_lock", NULL);
+  FIND(mutex_trylock, "pthread_mutex_trylock", NULL);
+  FIND(mutex_timedlock, "pthread_mutex_timedlock", NULL);
+  FIND(mutex_clocklock, "pthread_mutex_clocklock", NULL);
+  FIND(mutex_unlock, "pthread_mutex_unlock", NULL);
+  FIND(rwlock_rdlock, "pthread_rwlock_rdlock", NULL);
+  FIND(rwlock_tryrdlock, "pthread_rwlock_tryrdlock", NULL);
+  FIND(rwlock_timedrdlock, "pthread_rwlock_timedrdlock", NULL);
+  FIND(rwlock_clockrdlock, "pthread_rwlock_clockrdlock", NULL);
+  FIND(rwlock_wrlock, "pthread_rwlock_wrlock", NULL);
+  FIND(rwlock_trywrlock, "pthread_rwlock_trywrlock", NULL);
+  FIND(rwlock_timedwrlock, "pthread_rwlock_timedwrlock", NULL);
+  FIND(rwlock_clockwrlock, "pthread_rwlock_clockwrlock", NULL);
+  FIND(rwlock_unlock, "pthread_rwlock_unlock", NULL);
+  FIND(cond_wait, "pthread_cond_wait", "GLIBC_2.3.2");
+  FIND(cond_timedwait, "pthread_cond_timedwait", "GLIBC_2.3.2");
+  FIND(cond_clockwait, "pthread_cond_clockwait", NULL);
+  FIND(sem_wait, "sem_wait", NULL);
+  FIND(sem_trywait, "sem_trywait", NULL);
+  FIND(sem_timedwait, "sem_timedwait", NULL);
+  FIND(sem_clockwait, "sem_clockwait", NULL);
+  FIND(join, "pthread_join", NULL);
+  FIND(tryjoin, "pthread_tryjoin_np", NULL);
+  FIND(barrier_wait, "pthread_barrier_wait", NULL);
+  FIND(spin_lock, "pthread_spin_lock", NULL);
+  FIND(spin_trylock, "pthread_spin_trylock", NULL);
+#undef FIND
+  if (f.mutex_lock == NULL)
+    return &pprofd__real_pthread_table; /* no C library to forward to */
+  /* Two resolvers write the same values; the flag is set after both. */
+  pprofd__real_pthread_table = f;
+  /* Release pairs with the acquire in pprofd__real_pthread. */
+  atomic_store_explicit(&pprofd__real_pthread_ready, 1, memory_order_release);
+  return &pprofd__real_pthread_table;
+}
+
+#ifdef PPROFD_ENABLE_INTERPOSE
+extern const char __start_pprofd_hook[] __attribute__((visibility("hidden")));
+extern const char __stop_pprofd_hook[] __attribute__((visibility("hidden")));
+
+int pprofd__interpose_in_hook(uint64_t pc) {
+  return pc >= (uintptr_t)__start_pprofd_hook &&
+         pc < (uintptr_t)__stop_pprofd_hook;
+}
+#else
+int pprofd__interpose_in_hook(uint64_t pc) { return 0; }
+#endif
+
+#ifdef PPROFD_ENABLE_INTERPOSE
+int pprofd__mutex_lock(pthread_mutex_t *m) {
+  return pprofd__real_pthread()->mutex_lock(m);
+}
+
+int pprofd__mutex_unlock(pthread_mutex_t *m) {
+  return pprofd__real_pthread()->mutex_unlock(m);
+}
+
+int pprofd__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                           const struct timespec *abstime) {
+  return pprofd__real_pthread()->cond_timedwait(c, m, abstime);
+}
+
+int pprofd__join(pthread_t t, void **ret) {
+  return pprofd__real_pthread()->join(t, ret);
+}
+#else
+/* Nothing is wrapped: the C library's functions are the real ones. */
+int pprofd__mutex_lock(pthread_mutex_t *m) { return pthread_mutex_lock(m); }
+
+int pprofd__mutex_unlock(pthread_mutex_t *m) { return pthread_mutex_unlock(m); }
+
+int pprofd__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                           const struct timespec *abstime) {
+  return pthread_cond_timedwait(c, m, abstime);
+}
+
+int pprofd__join(pthread_t t, void **ret) { return pthread_join(t, ret); }
+#endif
+
 const char *pprofd__real_init(void) {
   if (resolve(&real_pthread_create, "pthread_create") == NULL)
     return "pthread_create cannot be resolved";
   if (resolve(&real_dl_iterate_phdr, "dl_iterate_phdr") == NULL)
     return "dl_iterate_phdr cannot be resolved";
+  if (pprofd__real_pthread()->mutex_lock == NULL)
+    return "pthread_mutex_lock cannot be resolved";
   return NULL;
 }
 

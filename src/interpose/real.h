@@ -20,6 +20,10 @@
 
 #include <link.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "core/common.h"
 
@@ -33,6 +37,92 @@ typedef int (*pprofd__pthread_create_fn)(pthread_t *, const pthread_attr_t *,
 typedef int (*pprofd__dl_iterate_phdr_fn)(int (*)(struct dl_phdr_info *, size_t,
                                                   void *),
                                           void *);
+
+/* The pthread and semaphore functions interpose/pthread.c wraps, as the
+ * C library defines them. Each pointer is NULL until resolved; read them
+ * through pprofd__real_pthread(), which resolves them on first use. */
+typedef struct pprofd__real_pthread_fns {
+  int (*mutex_lock)(pthread_mutex_t *);
+  int (*mutex_trylock)(pthread_mutex_t *);
+  int (*mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+  int (*mutex_clocklock)(pthread_mutex_t *, clockid_t, const struct timespec *);
+  int (*mutex_unlock)(pthread_mutex_t *);
+  int (*rwlock_rdlock)(pthread_rwlock_t *);
+  int (*rwlock_tryrdlock)(pthread_rwlock_t *);
+  int (*rwlock_timedrdlock)(pthread_rwlock_t *, const struct timespec *);
+  int (*rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t,
+                            const struct timespec *);
+  int (*rwlock_wrlock)(pthread_rwlock_t *);
+  int (*rwlock_trywrlock)(pthread_rwlock_t *);
+  int (*rwlock_timedwrlock)(pthread_rwlock_t *, const struct timespec *);
+  int (*rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t,
+                            const struct timespec *);
+  int (*rwlock_unlock)(pthread_rwlock_t *);
+  int (*cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+  int (*cond_timedwait)(pthread_cond_t *, pthread_mutex_t *,
+                        const struct timespec *);
+  int (*cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t,
+                        const struct timespec *);
+  int (*sem_wait)(sem_t *);
+  int (*sem_trywait)(sem_t *);
+  int (*sem_timedwait)(sem_t *, const struct timespec *);
+  int (*sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
+  int (*join)(pthread_t, void **);
+  int (*tryjoin)(pthread_t, void **);
+  int (*barrier_wait)(pthread_barrier_t *);
+  int (*spin_lock)(pthread_spinlock_t *);
+  int (*spin_trylock)(pthread_spinlock_t *);
+} pprofd__real_pthread_fns;
+
+/* Resolves the pthread family (from any thread; racing resolvers store
+ * the same values) and returns it. Call pprofd__real_pthread instead. */
+const pprofd__real_pthread_fns *pprofd__real_pthread_resolve(void);
+
+extern pprofd__real_pthread_fns pprofd__real_pthread_table
+    __attribute__((visibility("hidden")));
+extern atomic_int pprofd__real_pthread_ready
+    __attribute__((visibility("hidden")));
+
+/* The real pthread functions, resolved on the first call. Never NULL
+ * itself; a member is NULL only when the C library lacks that name (the
+ * clock variants before glibc 2.30). Inlined into every wrapper: one
+ * load and a branch once resolved. Signal-safe once resolved. */
+static inline const pprofd__real_pthread_fns *pprofd__real_pthread(void) {
+  /* Acquire pairs with the release in the resolver: whoever sees the
+   * flag sees every pointer. */
+  if (PPROFD__LIKELY(atomic_load_explicit(&pprofd__real_pthread_ready,
+                                          memory_order_acquire)))
+    return &pprofd__real_pthread_table;
+  return pprofd__real_pthread_resolve();
+}
+
+/* Places a function among the interposed wrappers' code (the
+ * "pprofd_hook" section): stack captures drop leading frames that lie
+ * there, so a recorded stack starts at the caller of malloc or
+ * pthread_mutex_lock whatever the compiler inlined. */
+#ifdef PPROFD_ENABLE_INTERPOSE
+#define PPROFD__HOOK __attribute__((section("pprofd_hook"), noinline))
+#define PPROFD__HOOK_FAST __attribute__((section("pprofd_hook")))
+#else
+#define PPROFD__HOOK __attribute__((noinline))
+#define PPROFD__HOOK_FAST
+#endif
+
+/* Whether pc lies in a PPROFD__HOOK function (always 0 without
+ * interposition). Signal-safe. */
+int pprofd__interpose_in_hook(uint64_t pc);
+
+/*
+ * pprofd's own locking. Every lock pprofd takes for itself goes through
+ * these, which call the C library directly, so that pprofd's internal
+ * locks never show up in the contention profiles it serves and never
+ * re-enter the contention sampler. Same contracts as the pthread calls.
+ */
+int pprofd__mutex_lock(pthread_mutex_t *m);
+int pprofd__mutex_unlock(pthread_mutex_t *m);
+int pprofd__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                           const struct timespec *abstime);
+int pprofd__join(pthread_t t, void **ret);
 
 /* Resolves every real function now. Idempotent and thread-safe; returns
  * NULL, or a static sentence naming a function that could not be found

@@ -679,7 +679,7 @@ static void *collector_main(void *unused) {
   pthread_setname_np(pthread_self(), "pprofd-cpu");
 #endif
   unsigned ticks = 0;
-  pthread_mutex_lock(&cpu.lock);
+  pprofd__mutex_lock(&cpu.lock);
   while (!cpu.collector_stop) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -688,14 +688,14 @@ static void *collector_main(void *unused) {
       ts.tv_sec++;
       ts.tv_nsec -= 1000000000;
     }
-    pthread_cond_timedwait(&cpu.wake, &cpu.lock, &ts);
+    pprofd__cond_timedwait(&cpu.wake, &cpu.lock, &ts);
     if (cpu.collector_stop)
       break;
     drain_locked();
     if (++ticks % RESCAN_EVERY == 0)
       rescan_locked(ticks % (RESCAN_EVERY * NAMES_EVERY) == 0);
   }
-  pthread_mutex_unlock(&cpu.lock);
+  pprofd__mutex_unlock(&cpu.lock);
   return NULL;
 }
 
@@ -761,14 +761,14 @@ int pprofd__cpu_open(int hz, int max_sessions,
   if (ss == NULL)
     return PPROFD_ENOMEM;
   int err = 0;
-  pthread_mutex_lock(&cpu.life);
+  pprofd__mutex_lock(&cpu.life);
   if (foreign_handler() != NULL) {
     err = PPROFD_EUNAVAILABLE;
     goto fail_life;
   }
   if ((err = ring_alloc()) != 0)
     goto fail_life;
-  pthread_mutex_lock(&cpu.lock);
+  pprofd__mutex_lock(&cpu.lock);
   if (cpu.nsessions >= max_sessions || (cpu.nsessions > 0 && cpu.hz != hz)) {
     err = PPROFD_EBUSY;
     goto fail_lock;
@@ -801,14 +801,14 @@ int pprofd__cpu_open(int hz, int max_sessions,
   ss->next = cpu.sessions;
   cpu.sessions = ss;
   cpu.nsessions++;
-  pthread_mutex_unlock(&cpu.lock);
-  pthread_mutex_unlock(&cpu.life);
+  pprofd__mutex_unlock(&cpu.lock);
+  pprofd__mutex_unlock(&cpu.life);
   *out = ss;
   return 0;
 fail_lock:
-  pthread_mutex_unlock(&cpu.lock);
+  pprofd__mutex_unlock(&cpu.lock);
 fail_life:
-  pthread_mutex_unlock(&cpu.life);
+  pprofd__mutex_unlock(&cpu.life);
   pprofd__ifree(ss);
   return err;
 }
@@ -869,8 +869,8 @@ int pprofd__cpu_close(struct pprofd__cpu_session *ss, pprofd__snapshot *out) {
   if (ss == NULL)
     return PPROFD_EINVAL;
   int last = 0, hz = 0;
-  pthread_mutex_lock(&cpu.life);
-  pthread_mutex_lock(&cpu.lock);
+  pprofd__mutex_lock(&cpu.life);
+  pprofd__mutex_lock(&cpu.lock);
   hz = cpu.hz;
   if (!ss->detached) {
     ss->end_mono = mono_now_sigsafe();
@@ -898,21 +898,21 @@ int pprofd__cpu_close(struct pprofd__cpu_session *ss, pprofd__snapshot *out) {
       pthread_cond_signal(&cpu.wake);
     }
   }
-  pthread_mutex_unlock(&cpu.lock);
+  pprofd__mutex_unlock(&cpu.lock);
   if (last && cpu.collector_running) {
-    pthread_join(cpu.collector, NULL);
+    pprofd__join(cpu.collector, NULL);
     cpu.collector_running = 0;
   }
-  pthread_mutex_unlock(&cpu.life);
+  pprofd__mutex_unlock(&cpu.life);
   int err = build_snapshot(ss, hz, out);
   session_free(ss);
   return err;
 }
 
 int pprofd__cpu_hz(void) {
-  pthread_mutex_lock(&cpu.lock);
+  pprofd__mutex_lock(&cpu.lock);
   int hz = cpu.nsessions > 0 ? cpu.hz : 0;
-  pthread_mutex_unlock(&cpu.lock);
+  pprofd__mutex_unlock(&cpu.lock);
   return hz;
 }
 
@@ -921,7 +921,7 @@ void pprofd__cpu_thread_start(void) {
   if (!atomic_load_explicit(&cpu.active, memory_order_relaxed))
     return;
   pid_t tid = gettid_sigsafe();
-  pthread_mutex_lock(&cpu.lock);
+  pprofd__mutex_lock(&cpu.lock);
   if (atomic_load_explicit(&cpu.active, memory_order_relaxed)) {
     thr *t = thr_get_locked(tid);
     if (t != NULL) {
@@ -931,7 +931,7 @@ void pprofd__cpu_thread_start(void) {
       thr_arm_locked(t);
     }
   }
-  pthread_mutex_unlock(&cpu.lock);
+  pprofd__mutex_unlock(&cpu.lock);
 }
 
 void pprofd__cpu_thread_exit(void) {
@@ -940,7 +940,7 @@ void pprofd__cpu_thread_exit(void) {
   if (!atomic_load_explicit(&cpu.active, memory_order_relaxed))
     return;
   pid_t tid = gettid_sigsafe();
-  pthread_mutex_lock(&cpu.lock);
+  pprofd__mutex_lock(&cpu.lock);
   thr *t = thr_find_locked(tid);
   if (t != NULL) {
     /* Attribute this thread's queued samples while its name is known. */
@@ -953,7 +953,7 @@ void pprofd__cpu_thread_exit(void) {
       cpu.nthr--;
     }
   }
-  pthread_mutex_unlock(&cpu.lock);
+  pprofd__mutex_unlock(&cpu.lock);
 }
 
 void pprofd__cpu_get_stats(pprofd__cpu_stats *out) {
@@ -961,13 +961,13 @@ void pprofd__cpu_get_stats(pprofd__cpu_stats *out) {
   /* Relaxed: statistics. */
   out->signals = atomic_load_explicit(&cpu.signals, memory_order_relaxed);
   out->lost = atomic_load_explicit(&cpu.lost_count, memory_order_relaxed);
-  pthread_mutex_lock(&cpu.lock);
+  pprofd__mutex_lock(&cpu.lock);
   out->timers = cpu.timers;
   out->timer_failures = cpu.timer_failures;
   /* Relaxed: written under the lock we hold. */
   out->itimer_fallback =
       atomic_load_explicit(&cpu.itimer, memory_order_relaxed);
-  pthread_mutex_unlock(&cpu.lock);
+  pprofd__mutex_unlock(&cpu.lock);
   struct sigaction old;
   out->handler_installed = sigaction(SIGPROF, NULL, &old) == 0 &&
                            (old.sa_flags & SA_SIGINFO) &&
@@ -975,15 +975,15 @@ void pprofd__cpu_get_stats(pprofd__cpu_stats *out) {
 }
 
 void pprofd__cpu_prefork(void) {
-  pthread_mutex_lock(&cpu.file_lock);
-  pthread_mutex_lock(&cpu.life);
-  pthread_mutex_lock(&cpu.lock);
+  pprofd__mutex_lock(&cpu.file_lock);
+  pprofd__mutex_lock(&cpu.life);
+  pprofd__mutex_lock(&cpu.lock);
 }
 
 void pprofd__cpu_postfork_parent(void) {
-  pthread_mutex_unlock(&cpu.lock);
-  pthread_mutex_unlock(&cpu.life);
-  pthread_mutex_unlock(&cpu.file_lock);
+  pprofd__mutex_unlock(&cpu.lock);
+  pprofd__mutex_unlock(&cpu.life);
+  pprofd__mutex_unlock(&cpu.file_lock);
 }
 
 void pprofd__cpu_postfork_child(void) {
@@ -1013,7 +1013,7 @@ int pprofd_cpu_start(int fd) {
     return PPROFD_EINVAL;
   struct pprofd_config cfg;
   pprofd__runtime_config(&cfg); /* rt.lock ranks before ours */
-  pthread_mutex_lock(&cpu.file_lock);
+  pprofd__mutex_lock(&cpu.file_lock);
   int err = PPROFD_EALREADY;
   if (cpu.file_session == NULL) {
     int max = cfg.max_cpu_profiles > 0 ? (int)cfg.max_cpu_profiles : 1;
@@ -1021,17 +1021,17 @@ int pprofd_cpu_start(int fd) {
     if (err == 0)
       cpu.file_fd = fd;
   }
-  pthread_mutex_unlock(&cpu.file_lock);
+  pprofd__mutex_unlock(&cpu.file_lock);
   return err;
 }
 
 int pprofd_cpu_stop(void) {
-  pthread_mutex_lock(&cpu.file_lock);
+  pprofd__mutex_lock(&cpu.file_lock);
   struct pprofd__cpu_session *ss = cpu.file_session;
   int fd = cpu.file_fd;
   cpu.file_session = NULL;
   cpu.file_fd = -1;
-  pthread_mutex_unlock(&cpu.file_lock);
+  pprofd__mutex_unlock(&cpu.file_lock);
   if (ss == NULL)
     return PPROFD_ENOTRUNNING;
   pprofd__snapshot snap;

@@ -18,6 +18,7 @@
 #include "core/ialloc.h"
 #include "core/runtime.h"
 #include "encode/text.h"
+#include "interpose/real.h"
 #include "pprofd.h"
 
 #define NAME_MAX_LEN 64
@@ -76,7 +77,7 @@ pprofd_profile *pprofd_profile_new(const char *name, int *err) {
     e = PPROFD_EINVAL;
     goto out;
   }
-  pthread_mutex_lock(&pprofd__rt.custom.lock);
+  pprofd__mutex_lock(&pprofd__rt.custom.lock);
   if (find_locked(name) != NULL) {
     e = PPROFD_EEXIST;
   } else if ((p = pprofd__icalloc(1, sizeof *p)) == NULL) {
@@ -88,7 +89,7 @@ pprofd_profile *pprofd_profile_new(const char *name, int *err) {
     pprofd__rt.custom.head = p;
     pprofd__rt.custom.n++;
   }
-  pthread_mutex_unlock(&pprofd__rt.custom.lock);
+  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
 out:
   if (err != NULL)
     *err = e;
@@ -98,9 +99,9 @@ out:
 pprofd_profile *pprofd_profile_lookup(const char *name) {
   if (name == NULL)
     return NULL;
-  pthread_mutex_lock(&pprofd__rt.custom.lock);
+  pprofd__mutex_lock(&pprofd__rt.custom.lock);
   pprofd_profile *p = find_locked(name);
-  pthread_mutex_unlock(&pprofd__rt.custom.lock);
+  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
   return p;
 }
 
@@ -154,7 +155,7 @@ __attribute__((noinline)) int pprofd_profile_add(pprofd_profile *p,
     return PPROFD_ENOMEM;
   memcpy(locs, stk, (size_t)n * sizeof *locs);
   int err = 0;
-  pthread_mutex_lock(&p->lock);
+  pprofd__mutex_lock(&p->lock);
   if (find_key(p, key) != (size_t)-1) {
     err = PPROFD_EEXIST;
   } else if (p->n >= MAX_KEYS) {
@@ -171,7 +172,7 @@ __attribute__((noinline)) int pprofd_profile_add(pprofd_profile *p,
     p->n++;
     locs = NULL;
   }
-  pthread_mutex_unlock(&p->lock);
+  pprofd__mutex_unlock(&p->lock);
   pprofd__ifree(locs);
   return err;
 }
@@ -180,14 +181,14 @@ int pprofd_profile_remove(pprofd_profile *p, const void *key) {
   if (p == NULL || key == NULL || key == TOMB)
     return PPROFD_EINVAL;
   uint64_t *locs = NULL;
-  pthread_mutex_lock(&p->lock);
+  pprofd__mutex_lock(&p->lock);
   size_t s = find_key(p, key);
   if (s != (size_t)-1) {
     locs = p->tab[s].locs;
     p->tab[s] = (entry){TOMB, NULL, 0};
     p->n--;
   }
-  pthread_mutex_unlock(&p->lock);
+  pprofd__mutex_unlock(&p->lock);
   if (s == (size_t)-1)
     return PPROFD_ENOTFOUND;
   pprofd__ifree(locs);
@@ -197,9 +198,9 @@ int pprofd_profile_remove(pprofd_profile *p, const void *key) {
 size_t pprofd_profile_count(const pprofd_profile *p) {
   if (p == NULL)
     return 0;
-  pthread_mutex_lock((pthread_mutex_t *)&p->lock);
+  pprofd__mutex_lock((pthread_mutex_t *)&p->lock);
   size_t n = p->n;
-  pthread_mutex_unlock((pthread_mutex_t *)&p->lock);
+  pprofd__mutex_unlock((pthread_mutex_t *)&p->lock);
   return n;
 }
 
@@ -221,13 +222,13 @@ static int row_collect(const pprofd__kind *k, pprofd__snapshot *s) {
   struct pprofd_profile *p = k->data;
   pprofd__snap_init_count(s, k->name);
   int64_t one = 1;
-  pthread_mutex_lock(&p->lock);
+  pprofd__mutex_lock(&p->lock);
   for (size_t i = 0; i < p->cap && !s->failed; i++) {
     const entry *e = &p->tab[i];
     if (e->key != NULL && e->key != TOMB)
       (void)pprofd__snap_add(s, e->locs, e->nlocs, &one, NULL, 0);
   }
-  pthread_mutex_unlock(&p->lock);
+  pprofd__mutex_unlock(&p->lock);
   int err = pprofd__snap_merge(s, 1);
   if (err == 0)
     qsort(s->samples, s->nsamples, sizeof *s->samples, cmp_count);
@@ -261,31 +262,31 @@ static void fill_row(struct pprofd_profile *p, pprofd__kind *row) {
 
 size_t pprofd__custom_rows(pprofd__kind *rows, size_t max) {
   size_t i = 0;
-  pthread_mutex_lock(&pprofd__rt.custom.lock);
+  pprofd__mutex_lock(&pprofd__rt.custom.lock);
   for (struct pprofd_profile *p = pprofd__rt.custom.head; p; p = p->next) {
     if (i < max)
       fill_row(p, &rows[i]);
     i++;
   }
-  pthread_mutex_unlock(&pprofd__rt.custom.lock);
+  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
   return i;
 }
 
 int pprofd__custom_row(const char *name, pprofd__kind *row) {
-  pthread_mutex_lock(&pprofd__rt.custom.lock);
+  pprofd__mutex_lock(&pprofd__rt.custom.lock);
   struct pprofd_profile *p = find_locked(name);
   if (p != NULL)
     fill_row(p, row);
-  pthread_mutex_unlock(&pprofd__rt.custom.lock);
+  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
   return p != NULL ? 0 : PPROFD_ENOPROFILE;
 }
 
 void pprofd__custom_prefork(void) {
   for (struct pprofd_profile *p = pprofd__rt.custom.head; p; p = p->next)
-    pthread_mutex_lock(&p->lock);
+    pprofd__mutex_lock(&p->lock);
 }
 
 void pprofd__custom_postfork(void) {
   for (struct pprofd_profile *p = pprofd__rt.custom.head; p; p = p->next)
-    pthread_mutex_unlock(&p->lock);
+    pprofd__mutex_unlock(&p->lock);
 }

@@ -60,6 +60,7 @@
 #include "encode/tabwriter.h"
 #include "encode/text.h"
 #include "interpose/malloc.h"
+#include "interpose/real.h"
 #include "symbol/symbolize.h"
 
 #define DEFAULT_RATE 524288
@@ -500,13 +501,13 @@ int pprofd__heap_is_sampled(const void *p) {
 }
 
 static void heap_lock(void) {
-  pthread_mutex_lock(&heap.lock);
+  pprofd__mutex_lock(&heap.lock);
   pprofd__tls_heap.lockd = 1;
 }
 
 static void heap_unlock(void) {
   pprofd__tls_heap.lockd = 0;
-  pthread_mutex_unlock(&heap.lock);
+  pprofd__mutex_unlock(&heap.lock);
 }
 
 int pprofd__heap_forget(const void *p, pprofd__heap_cookie *c) {
@@ -565,29 +566,12 @@ size_t pprofd__heap_sampled_size(const void *p) {
 
 /* ---- recording a sample ---- */
 
-#ifdef PPROFD_ENABLE_INTERPOSE
-extern const char __start_pprofd_hook[] __attribute__((visibility("hidden")));
-extern const char __stop_pprofd_hook[] __attribute__((visibility("hidden")));
-
-/* Whether a location lies in a malloc wrapper or its slow paths. */
-static int in_hook(uint64_t pc) {
-  return pc >= (uintptr_t)__start_pprofd_hook &&
-         pc < (uintptr_t)__stop_pprofd_hook;
-}
-#else
-static int in_hook(uint64_t pc) { return 0; }
-#endif
-
-#ifdef PPROFD_ENABLE_INTERPOSE
-__attribute__((section("pprofd_hook"), noinline))
-#else
-__attribute__((noinline))
-#endif
+PPROFD__HOOK
 void pprofd__heap_record(void *p, size_t n) {
   uint64_t raw[MAX_DEPTH + 8];
   int nr = pprofd__unwind_here(raw, MAX_DEPTH + 8, 0);
   int i = 0;
-  while (i < nr && in_hook(raw[i]))
+  while (i < nr && pprofd__interpose_in_hook(raw[i]))
     i++;
   const uint64_t *locs = raw + i;
   uint32_t nl = (uint32_t)(nr - i > MAX_DEPTH ? MAX_DEPTH : nr - i);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/ialloc.h"
+#include "interpose/real.h"
 #include "pprofd.h"
 
 #define TABLE_CAP (2 * PPROFD__LABELS_MAX_SETS)
@@ -118,7 +119,7 @@ int pprofd__labels_set(const char *const *kv, size_t npairs) {
   size_t n = normalize(kv, npairs, norm);
   uint64_t h = hash_pairs(norm, n);
   int err = 0;
-  pthread_mutex_lock(&table_lock);
+  pprofd__mutex_lock(&table_lock);
   size_t i = (size_t)(h % TABLE_CAP);
   const pprofd__labelset *found = NULL;
   while (table[i] != NULL) {
@@ -140,7 +141,7 @@ int pprofd__labels_set(const char *const *kv, size_t npairs) {
       found = s;
     }
   }
-  pthread_mutex_unlock(&table_lock);
+  pprofd__mutex_unlock(&table_lock);
   if (err == 0)
     tls_labels = found;
   return err;
@@ -151,12 +152,12 @@ const pprofd__labelset *pprofd__labels_current_sigsafe(void) {
 }
 
 size_t pprofd__labels_count(void) {
-  pthread_mutex_lock(&table_lock);
+  pprofd__mutex_lock(&table_lock);
   size_t n = table_n;
-  pthread_mutex_unlock(&table_lock);
+  pprofd__mutex_unlock(&table_lock);
   return n;
 }
 
-void pprofd__labels_prefork(void) { pthread_mutex_lock(&table_lock); }
+void pprofd__labels_prefork(void) { pprofd__mutex_lock(&table_lock); }
 
-void pprofd__labels_postfork(void) { pthread_mutex_unlock(&table_lock); }
+void pprofd__labels_postfork(void) { pprofd__mutex_unlock(&table_lock); }

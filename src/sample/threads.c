@@ -44,6 +44,7 @@
 #include "core/ialloc.h"
 #include "encode/tabwriter.h"
 #include "encode/text.h"
+#include "interpose/real.h"
 #include "interpose/thread.h"
 #include "pprofd.h"
 #include "sample/syscall_names.h"
@@ -307,7 +308,7 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms) {
   int can_signal =
       pprofd__threads_unavailable() == NULL && pprofd__unwind_init() == NULL;
 
-  pthread_mutex_lock(&dump_lock);
+  pprofd__mutex_lock(&dump_lock);
   if (can_signal) {
     atomic_store(&cur, req);
     /* Every thread at once. The unwinder admits one walk at a time, so
@@ -337,7 +338,7 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms) {
     if (atomic_load(&inflight) != 0)
       req = NULL, slots = NULL; /* a handler may still write: leak */
   }
-  pthread_mutex_unlock(&dump_lock);
+  pprofd__mutex_unlock(&dump_lock);
 
   for (size_t i = 0; i < nt; i++) {
     if (t[i].self) {

@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "core/ialloc.h"
+#include "interpose/real.h"
 #include "pprofd.h"
 
 const char *PPROFD__SEAM pprofd__maps_path = "/proc/self/maps";
@@ -570,21 +571,21 @@ static void set_build_id(pprofd__mapping *e, const struct lineinfo *li) {
   }
   /* A zero hash marks an empty slot, so real hashes are made odd. */
   uint64_t ph = fnv1a(FNV_INIT, e->path, strlen(e->path)) | 1;
-  pthread_mutex_lock(&bid_cache.lock);
+  pprofd__mutex_lock(&bid_cache.lock);
   if (bid_cache.slot != NULL) {
     struct bid_slot *s =
         bid_probe(bid_cache.slot, bid_cache.nslots, li->dev, li->ino, ph);
     if (s->path_hash != 0) {
       memcpy(e->build_id, s->hex, sizeof s->hex);
-      pthread_mutex_unlock(&bid_cache.lock);
+      pprofd__mutex_unlock(&bid_cache.lock);
       return;
     }
   }
-  pthread_mutex_unlock(&bid_cache.lock);
+  pprofd__mutex_unlock(&bid_cache.lock);
 
   file_build_id(e, li, e->build_id);
 
-  pthread_mutex_lock(&bid_cache.lock);
+  pprofd__mutex_lock(&bid_cache.lock);
   if (bid_reserve() == 0) {
     struct bid_slot *s =
         bid_probe(bid_cache.slot, bid_cache.nslots, li->dev, li->ino, ph);
@@ -596,7 +597,7 @@ static void set_build_id(pprofd__mapping *e, const struct lineinfo *li) {
       bid_cache.count++;
     }
   }
-  pthread_mutex_unlock(&bid_cache.lock);
+  pprofd__mutex_unlock(&bid_cache.lock);
 }
 
 /* Resolves the main executable's path into buf ("" when unknown). A path
@@ -750,6 +751,6 @@ void pprofd__maps_free(pprofd__maps *m) {
   memset(m, 0, sizeof *m);
 }
 
-void pprofd__maps_prefork(void) { pthread_mutex_lock(&bid_cache.lock); }
+void pprofd__maps_prefork(void) { pprofd__mutex_lock(&bid_cache.lock); }
 
-void pprofd__maps_postfork(void) { pthread_mutex_unlock(&bid_cache.lock); }
+void pprofd__maps_postfork(void) { pprofd__mutex_unlock(&bid_cache.lock); }

@@ -75,6 +75,7 @@
 #include <unistd.h>
 
 #include "core/ialloc.h"
+#include "interpose/real.h"
 #include "pprofd.h"
 #include "symbol/maps.h"
 
@@ -1015,7 +1016,7 @@ static int report(void) {
 
 int pprofd__sym_begin(pprofd__symctx **ctx) {
   *ctx = NULL;
-  pthread_mutex_lock(&sym.lock);
+  pprofd__mutex_lock(&sym.lock);
   pprofd__maps m;
   int rc = pprofd__maps_read(&m);
   if (rc != 0)
@@ -1037,36 +1038,36 @@ int pprofd__sym_begin(pprofd__symctx **ctx) {
   return 0;
 
 fail:
-  pthread_mutex_unlock(&sym.lock);
+  pprofd__mutex_unlock(&sym.lock);
   return rc;
 }
 
 void pprofd__sym_end(pprofd__symctx *ctx) {
   if (ctx == &sym)
-    pthread_mutex_unlock(&sym.lock);
+    pprofd__mutex_unlock(&sym.lock);
 }
 
 void pprofd__sym_shutdown(void) {
-  pthread_mutex_lock(&sym.lock);
+  pprofd__mutex_lock(&sym.lock);
   cache_clear();
   if (sym.dwfl != NULL)
     dwfl_end(sym.dwfl);
   sym.dwfl = NULL;
   sym.reported = 0;
   sym.maps_sig = 0;
-  pthread_mutex_unlock(&sym.lock);
+  pprofd__mutex_unlock(&sym.lock);
 }
 
 void pprofd__sym_stats(size_t *entries, size_t *bytes) {
-  pthread_mutex_lock(&sym.lock);
+  pprofd__mutex_lock(&sym.lock);
   if (entries != NULL)
     *entries = sym.count;
   if (bytes != NULL)
     *bytes = sym.arena_bytes + sym.nslots * sizeof *sym.slots +
              sym.nstrs * sizeof *sym.strs + sym.nidxs * sizeof *sym.idxs;
-  pthread_mutex_unlock(&sym.lock);
+  pprofd__mutex_unlock(&sym.lock);
 }
 
-void pprofd__sym_prefork(void) { pthread_mutex_lock(&sym.lock); }
+void pprofd__sym_prefork(void) { pprofd__mutex_lock(&sym.lock); }
 
-void pprofd__sym_postfork(void) { pthread_mutex_unlock(&sym.lock); }
+void pprofd__sym_postfork(void) { pprofd__mutex_unlock(&sym.lock); }

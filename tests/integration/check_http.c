@@ -138,7 +138,9 @@ START_TEST(test_index) {
   ck_assert(strstr(r.body, "Stack traces of all current threads") != NULL);
   /* The configuration in force, and why things are off. */
   ck_assert(strstr(r.body, demo.addr) != NULL);
-  ck_assert(strstr(r.body, "<td>block</td><td>off: ") != NULL);
+  ck_assert(strstr(r.body, "<td>block</td><td>on</td>") != NULL);
+  ck_assert(strstr(r.body, "<td>block_profile_rate</td><td>1 ns") != NULL);
+  ck_assert(strstr(r.body, "<td>mutex_profile_fraction</td><td>1 (") != NULL);
   ck_assert(strstr(r.body, "<td>heap</td><td>on</td>") != NULL);
   ck_assert(strstr(r.body, "<td>goroutine</td><td>on</td>") != NULL);
   ck_assert(strstr(r.body, "<td>demo.sessions</td><td>on</td>") != NULL);
@@ -336,23 +338,13 @@ START_TEST(test_delta_errors) {
 END_TEST
 
 START_TEST(test_unavailable) {
-  const char *names[] = {"block", "mutex"};
-  for (int i = 0; i < 2; i++) {
-    h_resp r;
-    char path[128];
-    snprintf(path, sizeof path, "/debug/pprof/%s", names[i]);
-    get(path, &r);
-    ck_assert_int_eq(r.status, 500);
-    assert_header(&r, "X-Go-Pprof", "1");
-    assert_no_header(&r, "Content-Disposition");
-    ck_assert(strstr(r.body, "profile unavailable: ") != NULL);
-    ck_assert(r.body[r.len - 1] == '\n');
-    h_resp_free(&r);
-  }
   h_resp r;
   get("/debug/pprof/trace", &r);
   ck_assert_int_eq(r.status, 500);
+  assert_header(&r, "X-Go-Pprof", "1");
+  assert_no_header(&r, "Content-Disposition");
   ck_assert(strncmp(r.body, "Could not enable tracing: ", 26) == 0);
+  ck_assert(r.body[r.len - 1] == '\n');
   h_resp_free(&r);
 }
 END_TEST
@@ -785,6 +777,71 @@ START_TEST(test_go_pprof_heap_goroutine) {
 }
 END_TEST
 
+/* block and mutex from the demo's lock workers (profiling on at rate 1):
+ * proto, Go's text layouts, a delta, and pprof loading both forms. */
+START_TEST(test_contention) {
+  usleep(500 * 1000);
+  static const char *const names[] = {"block", "mutex"};
+  for (int k = 0; k < 2; k++) {
+    char path[128];
+    snprintf(path, sizeof path, "/debug/pprof/%s", names[k]);
+    Perftools__Profiles__Profile *p = fetch_profile(path, names[k]);
+    ck_assert_uint_eq(p->n_sample_type, 2);
+    ck_assert_str_eq(p->string_table[p->sample_type[0]->type], "contentions");
+    ck_assert_str_eq(p->string_table[p->sample_type[1]->type], "delay");
+    ck_assert_str_eq(p->string_table[p->sample_type[1]->unit], "nanoseconds");
+    ck_assert_str_eq(p->string_table[p->period_type->type], "contentions");
+    ck_assert_int_eq(p->period, 1);
+    ck_assert_uint_ge(p->n_sample, 1);
+    /* The demo's holder (mutex) and waiter (block) are named. */
+    const char *want = k == 0 ? "lock_worker" : "hold_shared_lock";
+    int found = 0;
+    for (size_t i = 0; i < p->n_function; i++)
+      found |= strcmp(p->string_table[p->function[i]->name], want) == 0;
+    ck_assert_msg(found, "%s: no %s", names[k], want);
+    perftools__profiles__profile__free_unpacked(p, NULL);
+    h_resp r;
+    snprintf(path, sizeof path, "/debug/pprof/%s?debug=1", names[k]);
+    get(path, &r);
+    ck_assert_int_eq(r.status, 200);
+    assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
+    assert_no_header(&r, "Content-Disposition");
+    ck_assert_msg(matches(r.body, k == 0 ? "^--- contention:\ncycles/second="
+                                           "[0-9]+\n"
+                                         : "^--- mutex:\ncycles/second="
+                                           "[0-9]+\nsampling period=[0-9]+"
+                                           "\n"),
+                  "%.200s", r.body);
+    ck_assert(matches(r.body, "^[0-9]+ [0-9]+ @( 0x[0-9a-f]+)+$"));
+    h_resp_free(&r);
+  }
+  Perftools__Profiles__Profile *p =
+      fetch_profile("/debug/pprof/mutex?seconds=1", "mutex-delta");
+  ck_assert_int_ge(p->duration_nanos, 900000000LL);
+  for (size_t i = 0; i < p->n_sample; i++)
+    ck_assert_int_ge(p->sample[i]->value[1], 0); /* cumulative: only grows */
+  perftools__profiles__profile__free_unpacked(p, NULL);
+  if (!h_have_go())
+    return;
+  char args[512], *out;
+  snprintf(args, sizeof args, "-top %s/debug/pprof/mutex", demo.base);
+  int st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof failed: %s", out);
+  ck_assert_msg(strstr(out, "Type: delay") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "hold_shared_lock") != NULL, "%s", out);
+  free(out);
+  /* Text: pprof's legacy contention parser plus symbolz. */
+  for (int k = 0; k < 2; k++) {
+    snprintf(args, sizeof args, "-raw '%s/debug/pprof/%s?debug=1'", demo.base,
+             names[k]);
+    st = pprof_run(args, &out);
+    ck_assert_msg(st == 0, "pprof failed: %s", out);
+    ck_assert_msg(strstr(out, "lock_worker") != NULL, "%s", out);
+    free(out);
+  }
+}
+END_TEST
+
 START_TEST(test_go_pprof_errors) {
   if (!h_have_go())
     return;
@@ -1093,6 +1150,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_custom_text);
   tcase_add_test(tc, test_delta_errors);
   tcase_add_test(tc, test_unavailable);
+  tcase_add_test(tc, test_contention);
   tcase_add_test(tc, test_symbol);
   tcase_add_test(tc, test_cpu_profile);
   tcase_add_test(tc, test_cpu_errors);
