@@ -846,6 +846,12 @@ static int dwarf_frames(Dwfl_Module *mod, Dwarf_Die *cudie, Dwarf_Addr pc,
                         const char *elfsym, pprofd__frame *fr) {
   const char *file = "";
   int64_t line = 0;
+  /* libdw's address-range lookup can return the unit that ends just
+   * before pc (seen for _start, right after the last constructor in
+   * .text.startup), and its line table then answers with that unit's
+   * last line. Only a unit whose ranges hold pc describes it. */
+  if (dwarf_haspc(cudie, pc) != 1)
+    return 0;
   Dwarf_Line *ln = dwarf_getsrc_die(cudie, pc);
   if (ln != NULL) {
     int l = 0;
