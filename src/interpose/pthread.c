@@ -2,8 +2,9 @@
  * pthread.c - the interposed pthread synchronization family (see
  * pthread.h).
  *
- * Every wrapper has the same shape. Fast path: read the contention mode
- * (one relaxed load) and, when it is 0, tail-call the C library. Slow
+ * Every wrapper has the same shape. Fast path: read the mode word
+ * (interpose/real.h: profiles on, functions unresolved) and, when it is
+ * 0, tail-call the C library. Slow
  * path (a profile is on): if the calling thread is already inside a
  * hook (the unwinder locking, or a host signal handler interrupting a
  * hook), call the C library directly; else try the non-blocking variant
@@ -115,21 +116,32 @@ static PPROFD__HOOK void release(const void *obj) {
 
 /* ---- mutexes ---- */
 
-static PPROFD__HOOK int mutex_lock_slow(const pprofd__real_pthread_fns *r,
-                                        pthread_mutex_t *m) {
-  if (pprofd__contention_guarded())
-    return r->mutex_lock(m);
-  int e = r->mutex_trylock(m);
-  if (e != EBUSY)
-    return e;
-  return TIMED_WAIT(m, 1, r->mutex_lock(m));
+/* A lock whose try failed with EBUSY: time the wait. */
+static PPROFD__HOOK int mutex_lock_wait(pthread_mutex_t *m) {
+  return TIMED_WAIT(m, 1, pprofd__real_pthread_table.mutex_lock(m));
 }
 
-PPROFD_INTERPOSE PPROFD__HOOK_FAST int pthread_mutex_lock(pthread_mutex_t *m) {
+/* Functions unresolved yet (a profile may be on too). */
+static PPROFD__HOOK int mutex_lock_slow(pthread_mutex_t *m) {
   const pprofd__real_pthread_fns *r = pprofd__real_pthread();
-  if (PPROFD__LIKELY(pprofd__contention_on() == 0))
+  if (!pprofd__contention_on() || pprofd__contention_guarded())
     return r->mutex_lock(m);
-  return mutex_lock_slow(r, m);
+  int e = r->mutex_trylock(m);
+  return e != EBUSY ? e : mutex_lock_wait(m);
+}
+
+/* Profiles off: one load, one branch, the real call. On: the try, and
+ * the timed wait only when the try found the mutex busy. */
+PPROFD_INTERPOSE PPROFD__HOOK_FAST int pthread_mutex_lock(pthread_mutex_t *m) {
+  int mode =
+      atomic_load_explicit(&pprofd__interpose_mode, memory_order_acquire);
+  if (PPROFD__LIKELY(mode == 0))
+    return pprofd__real_pthread_table.mutex_lock(m);
+  if (PPROFD__UNLIKELY(mode & PPROFD__MODE_UNRESOLVED) ||
+      pprofd__contention_guarded())
+    return mutex_lock_slow(m);
+  int e = pprofd__real_pthread_table.mutex_trylock(m);
+  return PPROFD__LIKELY(e != EBUSY) ? e : mutex_lock_wait(m);
 }
 
 /* Exported with the rest of the family; it never waits, so there is
@@ -164,13 +176,24 @@ pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c,
   return TIMED_WAIT(m, 1, REAL_OR_ENOSYS(r->mutex_clocklock, m, c, at));
 }
 
-PPROFD_INTERPOSE PPROFD__HOOK_FAST int
-pthread_mutex_unlock(pthread_mutex_t *m) {
+static PPROFD__HOOK int mutex_unlock_slow(pthread_mutex_t *m) {
   const pprofd__real_pthread_fns *r = pprofd__real_pthread();
-  if (PPROFD__UNLIKELY(pprofd__contention_on() & PPROFD__CONT_MUTEX) &&
-      maybe_waiters(m))
+  if ((pprofd__contention_on() & PPROFD__CONT_MUTEX) && maybe_waiters(m))
     release(m);
   return r->mutex_unlock(m);
+}
+
+/* Profiles off, or the mutex profile on and glibc's lock word saying
+ * nobody waits: the real call with no frame of ours. */
+PPROFD_INTERPOSE PPROFD__HOOK_FAST int
+pthread_mutex_unlock(pthread_mutex_t *m) {
+  int mode =
+      atomic_load_explicit(&pprofd__interpose_mode, memory_order_acquire);
+  if (PPROFD__LIKELY(mode == 0) ||
+      (mode == PPROFD__MODE_MUTEX && !maybe_waiters(m)) ||
+      mode == PPROFD__MODE_BLOCK)
+    return pprofd__real_pthread_table.mutex_unlock(m);
+  return mutex_unlock_slow(m);
 }
 
 /* ---- rwlocks ---- */
@@ -220,14 +243,20 @@ pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t c,
               REAL_OR_ENOSYS(r->rwlock_clockwrlock, rw, c, at));
 }
 
+static PPROFD__HOOK int rwlock_unlock_slow(pthread_rwlock_t *rw) {
+  const pprofd__real_pthread_fns *r = pprofd__real_pthread();
+  if (pprofd__contention_on() & PPROFD__CONT_MUTEX)
+    release(rw);
+  return r->rwlock_unlock(rw);
+}
+
 /* glibc's rwlock has no cheap "waiters?" word, so with the mutex profile
  * on every rwlock unlock probes the waiter table (a few loads). */
 PPROFD_INTERPOSE PPROFD__HOOK_FAST int
 pthread_rwlock_unlock(pthread_rwlock_t *rw) {
-  const pprofd__real_pthread_fns *r = pprofd__real_pthread();
-  if (PPROFD__UNLIKELY(pprofd__contention_on() & PPROFD__CONT_MUTEX))
-    release(rw);
-  return r->rwlock_unlock(rw);
+  if (PPROFD__LIKELY(pprofd__interpose_fast()))
+    return pprofd__real_pthread_table.rwlock_unlock(rw);
+  return rwlock_unlock_slow(rw);
 }
 
 /* ---- condition variables ---- */
@@ -326,16 +355,21 @@ PPROFD_INTERPOSE PPROFD__HOOK int pthread_barrier_wait(pthread_barrier_t *b) {
   return TIMED_WAIT(b, 0, r->barrier_wait(b));
 }
 
-PPROFD_INTERPOSE PPROFD__HOOK_FAST int
-pthread_spin_lock(pthread_spinlock_t *s) {
+static PPROFD__HOOK int spin_lock_slow(pthread_spinlock_t *s) {
   const pprofd__real_pthread_fns *r = pprofd__real_pthread();
-  if (PPROFD__LIKELY(pprofd__contention_on() == 0) ||
-      pprofd__contention_guarded())
+  if (!pprofd__contention_on() || pprofd__contention_guarded())
     return r->spin_lock(s);
   int e = r->spin_trylock(s);
   if (e != EBUSY)
     return e;
   return TIMED_WAIT((const void *)s, 0, r->spin_lock(s));
+}
+
+PPROFD_INTERPOSE PPROFD__HOOK_FAST int
+pthread_spin_lock(pthread_spinlock_t *s) {
+  if (PPROFD__LIKELY(pprofd__interpose_fast()))
+    return pprofd__real_pthread_table.spin_lock(s);
+  return spin_lock_slow(s);
 }
 
 /* Whether the pthread_mutex_lock the loader finds for the process lies

@@ -44,6 +44,7 @@ static void *resolve(_Atomic(void *) *slot, const char *name) {
  * yet". Written before `pthread_ready` is released. */
 pprofd__real_pthread_fns pprofd__real_pthread_table;
 atomic_int pprofd__real_pthread_ready;
+atomic_int pprofd__interpose_mode = PPROFD__MODE_UNRESOLVED;
 
 /* Looks name up after this library, preferring `ver` when given (glibc
  * keeps an old pthread_cond_* ABI under the same names). */
@@ -88,6 +89,9 @@ const pprofd__real_pthread_fns *pprofd__real_pthread_resolve(void) {
   pprofd__real_pthread_table = f;
   /* Release pairs with the acquire in pprofd__real_pthread. */
   atomic_store_explicit(&pprofd__real_pthread_ready, 1, memory_order_release);
+  /* Release pairs with the acquire in pprofd__interpose_fast. */
+  atomic_fetch_and_explicit(&pprofd__interpose_mode, ~PPROFD__MODE_UNRESOLVED,
+                            memory_order_release);
   return &pprofd__real_pthread_table;
 }
 

@@ -34,6 +34,7 @@
 
 typedef int (*pprofd__pthread_create_fn)(pthread_t *, const pthread_attr_t *,
                                          void *(*)(void *), void *);
+struct dl_phdr_info; /* <link.h> declares it only under _GNU_SOURCE */
 typedef int (*pprofd__dl_iterate_phdr_fn)(int (*)(struct dl_phdr_info *, size_t,
                                                   void *),
                                           void *);
@@ -82,6 +83,23 @@ extern pprofd__real_pthread_fns pprofd__real_pthread_table
     __attribute__((visibility("hidden")));
 extern atomic_int pprofd__real_pthread_ready
     __attribute__((visibility("hidden")));
+
+/* The pthread wrappers' one word: what the contention profiles want
+ * (PPROFD__MODE_BLOCK, PPROFD__MODE_MUTEX, set by sample/contention.c)
+ * and whether the real functions are still unresolved. A wrapper whose
+ * load of it reads 0 calls the real function from the table at once. */
+#define PPROFD__MODE_BLOCK 1
+#define PPROFD__MODE_MUTEX 2
+#define PPROFD__MODE_UNRESOLVED 4
+extern atomic_int pprofd__interpose_mode __attribute__((visibility("hidden")));
+
+/* Whether a wrapper may call pprofd__real_pthread_table directly.
+ * Acquire pairs with the release that clears PPROFD__MODE_UNRESOLVED:
+ * whoever reads 0 sees the table filled (a plain load on x86-64). */
+static inline int pprofd__interpose_fast(void) {
+  return atomic_load_explicit(&pprofd__interpose_mode, memory_order_acquire) ==
+         0;
+}
 
 /* The real pthread functions, resolved on the first call. Never NULL
  * itself; a member is NULL only when the C library lacks that name (the

@@ -61,8 +61,6 @@ typedef struct objrec {
   int64_t acc;  /* waiter-nanoseconds not charged yet */
 } __attribute__((aligned(64))) objrec;
 
-_Atomic int pprofd__contention_mode;
-
 static struct {
   _Atomic int64_t block_rate;
   _Atomic int64_t mutex_fraction;
@@ -74,8 +72,8 @@ static struct {
     .tabs = {PPROFD__STACKTAB_INIT(65536), PPROFD__STACKTAB_INIT(65536)},
 };
 
-/* Nesting depth of hooks on this thread, and its sampling generator. */
-static __thread int tls_guard __attribute__((tls_model("initial-exec")));
+__thread int pprofd__tls_cont_guard __attribute__((tls_model("initial-exec")));
+/* This thread's sampling generator. */
 static __thread uint64_t tls_rng __attribute__((tls_model("initial-exec")));
 
 /* Stands for a sampled event whose stack could not be captured. */
@@ -90,18 +88,16 @@ int64_t pprofd__contention_now(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int pprofd__contention_guarded(void) { return tls_guard > 0; }
-
 /* The compiler barriers keep the guard's stores ordered against the
  * calls it brackets (a signal handler on this thread reads it). */
 void pprofd__contention_guard_enter(void) {
-  tls_guard++;
+  pprofd__tls_cont_guard++;
   __asm__ volatile("" ::: "memory");
 }
 
 void pprofd__contention_guard_exit(void) {
   __asm__ volatile("" ::: "memory");
-  tls_guard--;
+  pprofd__tls_cont_guard--;
 }
 
 /* A uniform 64-bit draw from this thread's xorshift64* generator. */
@@ -121,17 +117,17 @@ static uint64_t rand64(void) {
 
 /* ---- settings ---- */
 
-/* Recomputes the wrappers' mode word from the two settings. */
-static void update_mode(void) {
-  int m = 0;
-  if (atomic_load_explicit(&cont.block_rate, memory_order_relaxed) > 0)
-    m |= PPROFD__CONT_BLOCK;
-  if (atomic_load_explicit(&cont.mutex_fraction, memory_order_relaxed) > 0)
-    m |= PPROFD__CONT_MUTEX;
-  /* Relaxed: a plain flag; the settings it summarizes are read relaxed
-   * too, and a wrapper acting on a stale value records one event more or
-   * less. */
-  atomic_store_explicit(&pprofd__contention_mode, m, memory_order_relaxed);
+/* Sets or clears one profile's bit in the wrappers' mode word. */
+static void set_mode(int bit, int on) {
+  /* Relaxed: the bit is a plain flag; the setting it summarizes is read
+   * relaxed too, and a wrapper acting on a stale value records one event
+   * more or less. */
+  if (on)
+    atomic_fetch_or_explicit(&pprofd__interpose_mode, bit,
+                             memory_order_relaxed);
+  else
+    atomic_fetch_and_explicit(&pprofd__interpose_mode, ~bit,
+                              memory_order_relaxed);
 }
 
 int64_t pprofd__contention_block_rate(void) {
@@ -148,7 +144,7 @@ int pprofd__contention_set_block_rate(int64_t ns) {
   if (ns > 0)
     (void)pprofd__unwind_init(); /* load it outside any wrapper */
   atomic_store_explicit(&cont.block_rate, ns, memory_order_relaxed);
-  update_mode();
+  set_mode(PPROFD__CONT_BLOCK, ns > 0);
   return 0;
 }
 
@@ -158,7 +154,7 @@ int pprofd__contention_set_mutex_fraction(int64_t f) {
   if (f > 0)
     (void)pprofd__unwind_init();
   atomic_store_explicit(&cont.mutex_fraction, f, memory_order_relaxed);
-  update_mode();
+  set_mode(PPROFD__CONT_MUTEX, f > 0);
   return 0;
 }
 

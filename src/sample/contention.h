@@ -44,20 +44,19 @@
 #include "core/common.h"
 #include "encode/buf.h"
 #include "encode/snapshot.h"
+#include "interpose/real.h"
 
 enum pprofd__contention_kind { PPROFD__BLOCK, PPROFD__MUTEX };
 
-/* Bit 0: block profiling on; bit 1: mutex profiling on. The wrappers'
- * one branch when both are off. */
-extern _Atomic int pprofd__contention_mode;
+#define PPROFD__CONT_BLOCK PPROFD__MODE_BLOCK
+#define PPROFD__CONT_MUTEX PPROFD__MODE_MUTEX
 
-#define PPROFD__CONT_BLOCK 1
-#define PPROFD__CONT_MUTEX 2
-
-/* The mode, read with one relaxed load (a plain value: a wrapper that
- * sees a stale mode only records one event more or less). */
+/* Which profiles are on (PPROFD__CONT_* bits), read with one relaxed
+ * load of the wrappers' mode word (interpose/real.h): a wrapper that
+ * sees a stale value records one event more or less. */
 static inline int pprofd__contention_on(void) {
-  return atomic_load_explicit(&pprofd__contention_mode, memory_order_relaxed);
+  return atomic_load_explicit(&pprofd__interpose_mode, memory_order_relaxed) &
+         (PPROFD__CONT_BLOCK | PPROFD__CONT_MUTEX);
 }
 
 /* The block profile rate in ns (0 off) and the mutex fraction (0 off). */
@@ -98,9 +97,16 @@ void pprofd__contention_stats(int64_t *recorded, int64_t *lost,
 /* Monotonic nanoseconds. */
 int64_t pprofd__contention_now(void);
 
+/* Nesting depth of hooks on this thread (initial-exec TLS: read inside
+ * the wrappers, where a first touch must not allocate). */
+extern __thread int pprofd__tls_cont_guard
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
 /* Whether the calling thread is inside a hook (nested calls go straight
  * to the C library). Enter/leave nest. */
-int pprofd__contention_guarded(void);
+static inline int pprofd__contention_guarded(void) {
+  return pprofd__tls_cont_guard > 0;
+}
 void pprofd__contention_guard_enter(void);
 void pprofd__contention_guard_exit(void);
 
