@@ -58,6 +58,18 @@ static _Atomic(backtrace_fn) unw_bt_sig;
 static __thread _Atomic int tls_in_unwind
     __attribute__((tls_model("initial-exec")));
 
+/* Nonzero once this thread ran libunwind outside a signal handler.
+ * libunwind is dlopen'ed, so its thread-local trace cache is dynamic
+ * TLS: the first access on a thread goes through __tls_get_addr, which
+ * calls malloc. A handler doing that first access, having interrupted
+ * malloc itself (holding an arena lock), deadlocks the thread and every
+ * lock it holds (observed: the CPU collector, under cpu.lock). So a
+ * handler unwinds only on a thread marked warm here, and records the
+ * leaf alone elsewhere; threads are warmed outside signal context
+ * (pprofd__unwind_warm: every thread the pthread_create wrapper starts,
+ * pprofd's own threads, and any thread that captured a stack). */
+static __thread int tls_unw_warm __attribute__((tls_model("initial-exec")));
+
 /* One libunwind walk at a time, process-wide. libunwind holds internal
  * mutexes across dl_iterate_phdr; a handler that waits for one of them
  * on a thread that holds the loader lock (inside a dl_iterate_phdr
@@ -128,7 +140,31 @@ static void load(void) {
 
 const char *pprofd__unwind_init(void) {
   pthread_once(&load_once, load);
+  pprofd__unwind_warm(0);
   return load_error;
+}
+
+void pprofd__unwind_warm(int load_it) {
+  if (tls_unw_warm)
+    return;
+  if (load_it)
+    pthread_once(&load_once, load);
+  /* Acquire pairs with the release in load(). */
+  if (atomic_load_explicit(&unw_bt_sig, memory_order_acquire) == NULL)
+    return;
+  /* unwind_here gives up when other threads keep the unwinder busy (a
+   * first walk takes milliseconds, and threads often start together);
+   * this thread holds nothing yet, so it tries again for up to a
+   * second. */
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  do {
+    uint64_t locs[4];
+    (void)pprofd__unwind_here(locs, 4, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t);
+  } while (!tls_unw_warm &&
+           (t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) <
+               1000000000L);
 }
 
 __attribute__((noinline)) int pprofd__unwind_here(uint64_t *locs, int max,
@@ -166,6 +202,7 @@ __attribute__((noinline)) int pprofd__unwind_here(uint64_t *locs, int max,
   if (owned) {
     n = bt(raw, MAX_RAW);
     atomic_flag_clear_explicit(&unwinder_busy, memory_order_release);
+    tls_unw_warm = 1; /* libunwind's TLS exists on this thread now */
   }
   atomic_signal_fence(memory_order_seq_cst); /* and down after it */
   atomic_store_explicit(&tls_in_unwind, 0, memory_order_relaxed);
@@ -246,8 +283,11 @@ pprofd__unwind_sigsafe_wait(const void *ucontext, uint64_t *locs, int max,
   if (bt == NULL)
     /* Acquire pairs with the release in load(). */
     bt = atomic_load_explicit(&unw_bt_sig, memory_order_acquire);
+  /* A test's backtrace seam uses no libunwind TLS; libunwind needs a
+   * warm thread (see tls_unw_warm). */
   if (bt == NULL || max == 1 ||
-      atomic_load_explicit(&tls_in_unwind, memory_order_relaxed))
+      atomic_load_explicit(&tls_in_unwind, memory_order_relaxed) ||
+      (!tls_unw_warm && pprofd__backtrace_fn == NULL))
     return 1;
   int want = max + SIG_SLACK + 1;
   if (want > MAX_RAW)

@@ -22,6 +22,16 @@
  * else why not (a static sentence). Call before any signal-context use. */
 const char *pprofd__unwind_init(void);
 
+/* Makes the calling thread's signal handlers able to unwind it: runs
+ * libunwind once here, outside signal context, so that its thread-local
+ * cache exists before a handler needs it (a handler on a thread that was
+ * never warmed records its leaf alone: allocating libunwind's TLS there
+ * could deadlock in malloc). Loads the unwinder first when load_it is
+ * set, else does nothing until it is loaded. Waits up to a second for
+ * other threads' walks. Free after the first success on a thread. Not
+ * signal-safe; call it where the thread holds no lock. */
+void pprofd__unwind_warm(int load_it);
+
 /* Writes up to max location addresses of the caller's stack into locs,
  * leaf first, starting at the caller of the function that calls this and
  * skipping `skip` more frames. Returns the number written: 0 if the stack
@@ -33,7 +43,8 @@ int pprofd__unwind_here(uint64_t *locs, int max, int skip);
  * (ucontext is the handler's third argument): locs[0] is the interrupted
  * PC exactly, every caller is its return address - 1. Writes at most max
  * (>= 1) addresses and returns how many; sets *truncated when the stack
- * was deeper than max. Records the leaf alone when max is 1 (callers
+ * was deeper than max. Records the leaf alone on a thread that was never
+ * warmed (pprofd__unwind_warm), when max is 1 (callers
  * pass 1 when the interrupted thread is inside the dynamic loader, where
  * unwinding could take the loader lock), when the unwinder is not
  * loaded, when the interrupted code was itself inside pprofd__unwind_here

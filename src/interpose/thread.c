@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 
 #include "capture/threadreg.h"
+#include "capture/unwind.h"
 #include "interpose/real.h"
 #include "sample/cpu.h"
 
@@ -97,6 +98,7 @@ static void *trampoline(void *p) {
   atomic_store_explicit(&h->busy, 0, memory_order_release);
   void *ret;
   pprofd__threadreg_started(ticket);
+  pprofd__unwind_warm(0); /* before any SIGPROF can need it */
   pprofd__cpu_thread_start();
   pthread_cleanup_push(thread_cleanup, (void *)(intptr_t)ticket);
   ret = fn(arg);

@@ -678,6 +678,7 @@ static void *collector_main(void *unused) {
 #ifdef HAVE_PTHREAD_SETNAME_NP
   pthread_setname_np(pthread_self(), "pprofd-cpu");
 #endif
+  pprofd__unwind_warm(1); /* it mallocs; SIGPROF may land there */
   unsigned ticks = 0;
   pprofd__mutex_lock(&cpu.lock);
   while (!cpu.collector_stop) {

@@ -33,6 +33,7 @@
 #include "encode/gzip.h"
 #include "encode/pprof.h"
 #include "encode/profile.pb-c.h"
+#include "interpose/real.h"
 #include "pprofd.h"
 #include "sample/cpu.h"
 #include "sample/labels.h"
@@ -409,6 +410,62 @@ START_TEST(test_overlapping_windows) {
 }
 END_TEST
 
+/* A thread started with the C library's pthread_create (so never warmed
+ * for libunwind) that does nothing but malloc and free, profiled at
+ * 1000 Hz: a handler that allocated libunwind's thread-local cache there
+ * would deadlock on the malloc lock the thread holds. Its samples must
+ * come in, leaf-only, and the test must end. */
+static atomic_int cold_stop, cold_started;
+
+static void *cold_churn(void *p) {
+#ifdef HAVE_PTHREAD_SETNAME_NP
+  pthread_setname_np(pthread_self(), "cold-churn");
+#endif
+  cold_started = 1;
+  unsigned x = 1;
+  while (!cold_stop) {
+    x = x * 1103515245 + 12345;
+    void *a = malloc(16 + x % 4096);
+    sink += (uintptr_t)a;
+    free(a);
+  }
+  return p;
+}
+
+START_TEST(test_cold_thread_in_malloc) {
+  /* A sampled allocation would unwind outside a handler and so warm the
+   * thread; keep it cold. */
+  ck_assert_int_eq(pprofd_set_mem_profile_rate(0), 0);
+  pthread_t t;
+  pprofd__pthread_create_fn create = pprofd__real_pthread_create();
+  ck_assert_ptr_nonnull(create);
+  ck_assert_int_eq(create(&t, NULL, cold_churn, NULL), 0);
+  while (!cold_started)
+    usleep(1000);
+  pprofd__cpu_session *s;
+  ck_assert_int_eq(pprofd__cpu_open(1000, 1, &s), 0);
+  usleep(1500 * 1000);
+  pprofd__snapshot p;
+  ck_assert_int_eq(pprofd__cpu_close(s, &p), 0);
+  cold_stop = 1;
+  pthread_join(t, NULL);
+  int64_t cold = 0;
+  for (size_t i = 0; i < p.nsamples; i++) {
+    const pprofd__sample *smp = &p.samples[i];
+    for (uint32_t j = 0; j < smp->nlabels; j++)
+      if (strcmp(smp->labels[j].key, "thread") == 0 &&
+          smp->labels[j].str != NULL &&
+          strcmp(smp->labels[j].str, "cold-churn") == 0) {
+        cold += smp->values[0];
+        ck_assert_uint_eq(smp->nlocs, 1); /* the leaf alone */
+      }
+  }
+  printf("cold thread: %lld samples, all leaf-only\n", (long long)cold);
+  ck_assert_int_gt(cold, 100);
+  pprofd__snap_free(&p);
+}
+END_TEST
+
 START_TEST(test_session_limit) {
   pprofd__cpu_session *s[3];
   pprofd__snapshot p;
@@ -726,6 +783,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_labels);
   tcase_add_test(tc, test_split_100hz);
   tcase_add_test(tc, test_split_1000hz);
+  tcase_add_test(tc, test_cold_thread_in_malloc);
   tcase_add_test(tc, test_itimer_fallback);
   tcase_add_test(tc, test_itimer_switch);
   tcase_add_test(tc, test_overlapping_windows);

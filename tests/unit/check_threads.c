@@ -4,6 +4,7 @@
  * dump, and the goroutine profile's proto, text and debug=2 forms.
  */
 #define _GNU_SOURCE
+#include "capture/unwind.h"
 #include "config.h"
 
 #include <check.h>
@@ -64,8 +65,13 @@ typedef struct worker {
   pthread_t th;
 } worker;
 
+/* Threads created here are warmed for the unwinder as the pthread_create
+ * wrapper warms every thread it starts; builds without the wrapper
+ * (sanitizer builds) need it done by hand, or their handlers record
+ * only the leaf (see capture/unwind.h). */
 static void *run(void *arg) {
   worker *w = arg;
+  pprofd__unwind_warm(1);
   pthread_setname_np(pthread_self(), w->name);
   w->fn();
   return NULL;
@@ -333,6 +339,7 @@ static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;
 
 /* Holds `held` until the test ends, sleeping. */
 static void *holder(void *arg) {
+  pprofd__unwind_warm(1);
   pthread_mutex_lock(&held);
   while (!atomic_load(&stop)) {
     struct timespec ts = {0, 50 * 1000 * 1000};
@@ -344,6 +351,7 @@ static void *holder(void *arg) {
 
 /* Blocks on `held`, which the dump does not need. */
 __attribute__((noinline)) static void *stuck_on_lock(void *arg) {
+  pprofd__unwind_warm(1);
   pthread_mutex_lock(&held);
   pthread_mutex_unlock(&held);
   __asm__ volatile("" ::: "memory");
