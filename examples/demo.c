@@ -6,7 +6,8 @@
  * workers splitting their time 70/30 between two functions, an allocator
  * churning memory, threads contending on one mutex, and a session manager
  * that opens and closes "sessions" from two call sites, tracked in the
- * custom profile `demo.sessions`.
+ * custom profile `demo.sessions` and annotated for execution traces
+ * (regions, tasks, log lines).
  *
  * Usage: pprofd-demo [--seconds N]   (default: run until SIGINT/SIGTERM)
  */
@@ -126,6 +127,10 @@ static void *session_manager(void *arg) {
   }
   unsigned i = 0;
   while (!atomic_load(&stopping)) {
+    /* A trace (/debug/pprof/trace) shows each round as a region, every
+     * 50th as a task with a log line; free when no trace records. */
+    uint64_t task = i % 350 == 0 ? pprofd_trace_task_begin("sweep") : 0;
+    pprofd_trace_region_begin("session round");
     void *s = &slot[i % SLOTS];
     if (pprofd_profile_remove(sessions, s) != 0) {
       if (i % 3 == 0)
@@ -133,6 +138,14 @@ static void *session_manager(void *arg) {
       else
         open_session_from_accept(s);
     }
+    if (task != 0) {
+      char msg[64];
+      snprintf(msg, sizeof msg, "%ld accepted, %ld resumed",
+               atomic_load(&accepted), atomic_load(&resumed));
+      pprofd_trace_log("sessions", msg);
+    }
+    pprofd_trace_region_end();
+    pprofd_trace_task_end(task);
     i += 7;
     usleep(2000);
   }
@@ -202,8 +215,10 @@ int main(int argc, char **argv) {
           "  go tool pprof -top http://%s/debug/pprof/demo.sessions\n"
           "  go tool pprof -top http://%s/debug/pprof/mutex\n"
           "  curl -s 'http://%s/debug/pprof/block?debug=1'\n"
+          "  curl -o trace.json 'http://%s/debug/pprof/trace?seconds=2'"
+          " (open it in Perfetto UI)\n"
           "  a browser on http://%s/debug/pprof/\n",
-          addr, addr, addr, addr, addr, addr, addr);
+          addr, addr, addr, addr, addr, addr, addr, addr);
 
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);

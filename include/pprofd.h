@@ -231,6 +231,32 @@ PPROFD_EXTERN int pprofd_set_mutex_profile_fraction(long fraction);
 PPROFD_EXTERN long pprofd_mutex_profile_fraction(void);
 
 /*
+ * Execution traces: GET /debug/pprof/trace?seconds=S records a timeline of
+ * every thread (CPU samples, lock waits, thread starts and exits, counters)
+ * as Chrome trace-event JSON for Perfetto UI or chrome://tracing. These
+ * calls add the application's own annotations, in the spirit of Go's
+ * runtime/trace. Each costs one load and a branch when no trace records.
+ */
+
+/* Nonzero while a trace records (Go's trace.IsEnabled). Since 0.1.0. */
+PPROFD_EXTERN int pprofd_trace_enabled(void);
+/* Begins a task named `name` (copied; up to 255 bytes), which may span
+ * threads, and returns its id for pprofd_trace_task_end; 0 when no trace
+ * records (ending 0 does nothing). Since 0.1.0. */
+PPROFD_EXTERN uint64_t pprofd_trace_task_begin(const char *name);
+/* Ends the task begun with `id`. Since 0.1.0. */
+PPROFD_EXTERN void pprofd_trace_task_end(uint64_t id);
+/* Begins a region named `name` on the calling thread's track; regions
+ * nest and each is ended by pprofd_trace_region_end on the same thread.
+ * Since 0.1.0. */
+PPROFD_EXTERN void pprofd_trace_region_begin(const char *name);
+/* Ends the calling thread's innermost region. Since 0.1.0. */
+PPROFD_EXTERN void pprofd_trace_region_end(void);
+/* Logs `message` (up to 4 KiB) under `category` (up to 255 bytes) as an
+ * instant on the calling thread's track. Since 0.1.0. */
+PPROFD_EXTERN void pprofd_trace_log(const char *category, const char *message);
+
+/*
  * Custom profiles: the equivalent of Go's pprof.NewProfile. A custom
  * profile is a set of keys, each remembered with the stack that added it
  * (say, open sessions and where they were opened). It is listed on the

@@ -18,3 +18,26 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
     --no-install-recommends $missing
 fi
+
+# Optional: a real trace viewer for the end-to-end trace test (speedscope
+# from the npm registry in headless Chromium). A failure here only makes
+# that check skip, with a message; it never stops the build.
+viewer_missing=""
+command -v chromium >/dev/null 2>&1 || viewer_missing="chromium"
+command -v npm >/dev/null 2>&1 || viewer_missing="$viewer_missing nodejs npm"
+if [ -n "$viewer_missing" ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  echo "pprofd: installing the trace viewer's tools:$viewer_missing"
+  { $SUDO apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+      --no-install-recommends $viewer_missing; } ||
+    echo "pprofd: could not install$viewer_missing: the viewer check will skip"
+fi
+if command -v npm >/dev/null 2>&1 &&
+   [ ! -d "$(npm root -g 2>/dev/null)/speedscope" ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO npm install -g --no-fund --no-audit speedscope@1.25.0 >/dev/null 2>&1 ||
+    echo "pprofd: could not install speedscope: the viewer check will skip"
+fi

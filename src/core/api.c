@@ -30,6 +30,7 @@
 #include "sample/cpu.h"
 #include "sample/custom.h"
 #include "sample/labels.h"
+#include "sample/trace.h"
 #include "symbol/maps.h"
 #include "symbol/symbolize.h"
 
@@ -182,10 +183,12 @@ static void prefork(void) {
   pprofd__http_prefork();
   pprofd__unwind_prefork();
   pprofd__contention_prefork();
+  pprofd__trace_prefork();
 }
 
 /* After fork() in the parent: release in reverse order. */
 static void postfork_parent(void) {
+  pprofd__trace_postfork_parent();
   pprofd__contention_postfork();
   pprofd__unwind_postfork_parent();
   pprofd__http_postfork_parent();
@@ -202,6 +205,7 @@ static void postfork_parent(void) {
 /* After fork() in the child: the same, and the parent's server is
  * forgotten (only the forking thread exists here). */
 static void postfork_child(void) {
+  pprofd__trace_postfork_child();
   pprofd__contention_postfork();
   pprofd__unwind_postfork_child();
   pprofd__http_postfork_child(pprofd__rt.http);

@@ -135,11 +135,6 @@ static const char *cpu_unavailable(const pprofd__kind *k) {
   return why != NULL ? why : pprofd__unwind_init();
 }
 
-/* Why tracing is unavailable in this version. */
-static const char *no_tracer(const pprofd__kind *k) {
-  return "this version of pprofd has no execution tracer";
-}
-
 #define NAMED (PPROFD__KIND_NAMED | PPROFD__KIND_DELTA)
 
 static const pprofd__kind builtin[] = {
@@ -180,8 +175,8 @@ static const pprofd__kind builtin[] = {
      "A trace of execution of the current program, as Chrome trace-event "
      "JSON. You can specify the duration in the seconds GET parameter. Open "
      "the trace file in Perfetto UI or chrome://tracing.",
-     PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, no_tracer, NULL,
-     NULL, NULL, NULL},
+     PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, NULL, NULL, NULL,
+     NULL, NULL},
 };
 
 const pprofd__kind *pprofd__kind_builtin(const char *name) {

@@ -21,6 +21,8 @@
  *      taken inside pthread wrappers after the stack is captured; the
  *      per-object waiter records there are try-locks, never held across
  *      a call, and reset in a fork child instead of being taken
+ *   6c. the tracer's buffer lock (sample/trace.c), a leaf taken by
+ *      recorders, including the CPU collector under cpu.lock
  *   7. the heap sampler's lock (sample/heap.c), a leaf taken on sampled
  *      malloc/free paths; heap.c registers its own fork handlers from an
  *      earlier constructor, so its prepare handler runs last

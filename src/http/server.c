@@ -60,6 +60,7 @@
 #include "sample/contention.h"
 #include "sample/cpu.h"
 #include "sample/heap.h"
+#include "sample/trace.h"
 #include "symbol/symbolize.h"
 
 #define URI_MAX 8192
@@ -472,12 +473,45 @@ static enum MHD_Result serve_cpu(ctx *c) {
                      "profile");
 }
 
-/* /debug/pprof/trace: the execution trace. */
+/* The tracer's wait: a slice of this request's window; nonzero when the
+ * client left or the server is stopping. */
+static int trace_wait(void *c, double seconds) {
+  return wait_window(c, seconds) != 0;
+}
+
+/* /debug/pprof/trace: a timeline of this request's own window, as Chrome
+ * trace-event JSON (spec 9.6). */
 static enum MHD_Result serve_trace(ctx *c) {
-  const pprofd__kind *k = pprofd__kind_builtin("trace");
-  const char *why = k->unavailable != NULL ? k->unavailable(k) : NULL;
-  return go_error(c, 500, "Could not enable tracing: %s",
-                  why != NULL ? why : "unknown error");
+  /* Go: seconds is a float; missing, malformed (a range error included)
+   * or not positive means 1 s. NaN, which Go lets through to an
+   * undefined duration, means 1 s too. */
+  const char *v = pprofd__query_get(c->q, "seconds");
+  double sec = 1;
+  if (v == NULL || pprofd__parse_float64(v, &sec) != 0 || !(sec > 0))
+    sec = 1;
+  if (sec > (double)c->cfg.max_seconds)
+    return go_error(c, 400,
+                    "trace duration exceeds the server's limit of %u "
+                    "seconds",
+                    c->cfg.max_seconds);
+  pprofd__buf b;
+  pprofd__buf_init(&b, PPROFD__BUF_MAX_DEFAULT);
+  int err = pprofd__trace_run(sec, trace_wait, c, c->cfg.symbolize,
+                              (int)c->cfg.max_cpu_profiles, &b);
+  if (err == PPROFD_EBUSY) {
+    pprofd__buf_free(&b);
+    return go_error(c, 500,
+                    "Could not enable tracing: tracing is already enabled");
+  }
+  if (err == 1) { /* the client is gone, or the server stops */
+    pprofd__buf_free(&b);
+    return MHD_NO;
+  }
+  if (err != 0) {
+    pprofd__buf_free(&b);
+    return go_error(c, 500, "could not write trace: %s", pprofd_strerror(err));
+  }
+  return respond_buf(c, 200, "application/json", &b, F_NOSNIFF, "trace.json");
 }
 
 /* The seconds-delta path of a named profile (spec section 3). */
@@ -783,8 +817,14 @@ static enum MHD_Result handle(struct pprofd__http *h,
                               const char *url, const char *method,
                               const char *upload, size_t *upload_size) {
   pprofd__heap_guard_enter();
+  int64_t t0 = pprofd__trace_active() ? pprofd__trace_now() : 0;
   enum MHD_Result rc =
       handle_guarded(h, conn, r, url, method, upload, upload_size);
+  if (t0 != 0 && r->phase != 1) { /* not waiting for more of a body */
+    const char *q = r->uri != NULL ? strchr(r->uri, '?') : NULL;
+    pprofd__trace_http(method, url, q != NULL ? q + 1 : NULL, t0,
+                       pprofd__trace_now());
+  }
   pprofd__heap_guard_exit();
   return rc;
 }

@@ -41,6 +41,7 @@
 
 #include "interpose/real.h"
 #include "sample/contention.h"
+#include "sample/trace.h"
 
 /* glibc's mutex kind bits for robust, priority-inheritance and
  * priority-protect mutexes (PTHREAD_MUTEX_ROBUST_NORMAL_NP,
@@ -62,13 +63,16 @@ static inline int maybe_waiters(pthread_mutex_t *m) {
 typedef struct waitctx {
   int mode;
   int64_t t0;
-  void *waiter; /* handle from pprofd__contention_arrive, or NULL */
+  void *waiter;     /* handle from pprofd__contention_arrive, or NULL */
+  const char *what; /* the call, for the trace */
 } waitctx;
 
 /* Before a blocking call on obj; track: obj has an owner whose release
  * the mutex profile charges (mutexes and rwlocks). */
-static PPROFD__HOOK void wait_begin(waitctx *w, const void *obj, int track) {
+static PPROFD__HOOK void wait_begin(waitctx *w, const void *obj, int track,
+                                    const char *what) {
   pprofd__contention_guard_enter();
+  w->what = what;
   w->mode = pprofd__contention_on();
   w->t0 = pprofd__contention_now();
   w->waiter = track && (w->mode & PPROFD__CONT_MUTEX)
@@ -87,16 +91,18 @@ static PPROFD__HOOK void wait_end(waitctx *w) {
     pprofd__contention_leave(w->waiter, t1);
   if (w->mode & PPROFD__CONT_BLOCK)
     pprofd__contention_blocked(w->t0, t1);
+  if ((w->mode & PPROFD__MODE_TRACE) && t1 - w->t0 >= PPROFD__TRACE_WAIT_MIN_NS)
+    pprofd__contention_trace_wait(w->what, w->t0, t1);
   pprofd__contention_guard_exit();
   errno = saved;
 }
 
 /* Evaluates `call` (an int expression: the real blocking call) as a
- * timed wait on obj. */
+ * timed wait on obj, named by the wrapper's own name for the trace. */
 #define TIMED_WAIT(obj, track, call)                                           \
   ({                                                                           \
     waitctx w_;                                                                \
-    wait_begin(&w_, (obj), (track));                                           \
+    wait_begin(&w_, (obj), (track), __func__);                                 \
     int e_ = (call);                                                           \
     wait_end(&w_);                                                             \
     e_;                                                                        \
@@ -118,7 +124,11 @@ static PPROFD__HOOK void release(const void *obj) {
 
 /* A lock whose try failed with EBUSY: time the wait. */
 static PPROFD__HOOK int mutex_lock_wait(pthread_mutex_t *m) {
-  return TIMED_WAIT(m, 1, pprofd__real_pthread_table.mutex_lock(m));
+  waitctx w;
+  wait_begin(&w, m, 1, "pthread_mutex_lock");
+  int e = pprofd__real_pthread_table.mutex_lock(m);
+  wait_end(&w);
+  return e;
 }
 
 /* Functions unresolved yet (a profile may be on too). */
@@ -189,9 +199,9 @@ PPROFD_INTERPOSE PPROFD__HOOK_FAST int
 pthread_mutex_unlock(pthread_mutex_t *m) {
   int mode =
       atomic_load_explicit(&pprofd__interpose_mode, memory_order_acquire);
-  if (PPROFD__LIKELY(mode == 0) ||
-      (mode == PPROFD__MODE_MUTEX && !maybe_waiters(m)) ||
-      mode == PPROFD__MODE_BLOCK)
+  if (PPROFD__LIKELY((mode & (PPROFD__MODE_MUTEX | PPROFD__MODE_UNRESOLVED)) ==
+                     0) ||
+      ((mode & PPROFD__MODE_UNRESOLVED) == 0 && !maybe_waiters(m)))
     return pprofd__real_pthread_table.mutex_unlock(m);
   return mutex_unlock_slow(m);
 }
@@ -362,7 +372,11 @@ static PPROFD__HOOK int spin_lock_slow(pthread_spinlock_t *s) {
   int e = r->spin_trylock(s);
   if (e != EBUSY)
     return e;
-  return TIMED_WAIT((const void *)s, 0, r->spin_lock(s));
+  waitctx w;
+  wait_begin(&w, (const void *)s, 0, "pthread_spin_lock");
+  e = r->spin_lock(s);
+  wait_end(&w);
+  return e;
 }
 
 PPROFD_INTERPOSE PPROFD__HOOK_FAST int

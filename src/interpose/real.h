@@ -85,12 +85,14 @@ extern atomic_int pprofd__real_pthread_ready
     __attribute__((visibility("hidden")));
 
 /* The pthread wrappers' one word: what the contention profiles want
- * (PPROFD__MODE_BLOCK, PPROFD__MODE_MUTEX, set by sample/contention.c)
+ * (PPROFD__MODE_BLOCK, PPROFD__MODE_MUTEX, set by sample/contention.c),
+ * whether a trace records waits (PPROFD__MODE_TRACE, sample/trace.c)
  * and whether the real functions are still unresolved. A wrapper whose
  * load of it reads 0 calls the real function from the table at once. */
 #define PPROFD__MODE_BLOCK 1
 #define PPROFD__MODE_MUTEX 2
 #define PPROFD__MODE_UNRESOLVED 4
+#define PPROFD__MODE_TRACE 8 /* a trace records waits (sample/trace.c) */
 extern atomic_int pprofd__interpose_mode __attribute__((visibility("hidden")));
 
 /* Whether a wrapper may call pprofd__real_pthread_table directly.

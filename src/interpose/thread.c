@@ -30,6 +30,7 @@
 #include "capture/unwind.h"
 #include "interpose/real.h"
 #include "sample/cpu.h"
+#include "sample/trace.h"
 
 /* How deep this thread is inside the loader. Only this thread writes it,
  * and only this thread's signal handlers read it, so relaxed accesses
@@ -82,6 +83,7 @@ static handoff *handoff_claim(void) {
 
 /* The wrapped thread's cleanup: runs on return, exit and cancellation. */
 static void thread_cleanup(void *ticket) {
+  pprofd__trace_thread_exit();
   pprofd__cpu_thread_exit();
   pprofd__threadreg_exited((int)(intptr_t)ticket);
 }
@@ -100,6 +102,7 @@ static void *trampoline(void *p) {
   pprofd__threadreg_started(ticket);
   pprofd__unwind_warm(0); /* before any SIGPROF can need it */
   pprofd__cpu_thread_start();
+  pprofd__trace_thread_start();
   pthread_cleanup_push(thread_cleanup, (void *)(intptr_t)ticket);
   ret = fn(arg);
   pthread_cleanup_pop(1);

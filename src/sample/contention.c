@@ -45,6 +45,7 @@
 #include "interpose/real.h"
 #include "pprofd.h"
 #include "sample/heap.h"
+#include "sample/trace.h"
 #include "symbol/symbolize.h"
 
 #define OBJ_SLOTS 4096u /* a power of two */
@@ -384,6 +385,13 @@ PPROFD__HOOK void pprofd__contention_blocked(int64_t t0, int64_t t1) {
   } else {
     record(PPROFD__BLOCK, MILLI, d);
   }
+}
+
+PPROFD__HOOK void pprofd__contention_trace_wait(const char *what, int64_t t0,
+                                                int64_t t1) {
+  uint64_t locs[DEPTH];
+  uint32_t n = capture(locs);
+  pprofd__trace_wait(what, t0, t1, locs, n);
 }
 
 /* ---- profiles ---- */

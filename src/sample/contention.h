@@ -51,12 +51,13 @@ enum pprofd__contention_kind { PPROFD__BLOCK, PPROFD__MUTEX };
 #define PPROFD__CONT_BLOCK PPROFD__MODE_BLOCK
 #define PPROFD__CONT_MUTEX PPROFD__MODE_MUTEX
 
-/* Which profiles are on (PPROFD__CONT_* bits), read with one relaxed
- * load of the wrappers' mode word (interpose/real.h): a wrapper that
- * sees a stale value records one event more or less. */
+/* Which of the profiles and the tracer want waits (PPROFD__CONT_* and
+ * PPROFD__MODE_TRACE bits), read with one relaxed load of the wrappers'
+ * mode word (interpose/real.h): a wrapper that sees a stale value
+ * records one event more or less. */
 static inline int pprofd__contention_on(void) {
   return atomic_load_explicit(&pprofd__interpose_mode, memory_order_relaxed) &
-         (PPROFD__CONT_BLOCK | PPROFD__CONT_MUTEX);
+         (PPROFD__CONT_BLOCK | PPROFD__CONT_MUTEX | PPROFD__MODE_TRACE);
 }
 
 /* The block profile rate in ns (0 off) and the mutex fraction (0 off). */
@@ -124,6 +125,10 @@ void pprofd__contention_release(const void *obj);
 /* The calling thread waited from t0 to t1 in a blocking call: a block
  * event, sampled by the block rate. */
 void pprofd__contention_blocked(int64_t t0, int64_t t1);
+
+/* A trace records waits: the calling thread waited from t0 to t1 in
+ * `what` (a static name); captures its stack for the trace. */
+void pprofd__contention_trace_wait(const char *what, int64_t t0, int64_t t1);
 
 /* Fork hooks (see core/runtime.h). */
 void pprofd__contention_prefork(void);

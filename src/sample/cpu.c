@@ -99,6 +99,7 @@
 #include "interpose/thread.h"
 #include "pprofd.h"
 #include "sample/labels.h"
+#include "sample/trace.h"
 
 #define RING_SLOTS 4096u /* a power of two; ~2.2 MiB */
 #define STACK_MAX 64
@@ -651,6 +652,8 @@ static void deliver_locked(const slot *s) {
   for (struct pprofd__cpu_session *ss = cpu.sessions; ss; ss = ss->next)
     if (s->mono >= ss->start_mono && s->mono <= ss->end_mono)
       agg_add(ss, s, name);
+  /* A trace (sample/trace.c) keeps every sample with its time. */
+  pprofd__trace_cpu_sample(s->tid, s->mono, s->weight, s->locs, s->nlocs);
 }
 
 /* Moves every published sample out of the ring. */

@@ -737,6 +737,27 @@ static void scale(int64_t count, int64_t size, int64_t rate, int64_t *oc,
   *os = (int64_t)((double)size * sc);
 }
 
+int64_t pprofd__heap_inuse_estimate(void) {
+  int64_t rate = pprofd__heap_rate();
+  if (rate <= 0 || pprofd__heap_unavailable() != NULL)
+    return -1;
+  int64_t total = 0;
+  heap_lock();
+  uint32_t n = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
+  for (uint32_t i = 0; i < n; i++) {
+    srec *r = rec_at(i);
+    int64_t c, b;
+    scale(atomic_load_explicit(&r->ao, memory_order_relaxed) -
+              atomic_load_explicit(&r->fo, memory_order_relaxed),
+          atomic_load_explicit(&r->ab, memory_order_relaxed) -
+              atomic_load_explicit(&r->fb, memory_order_relaxed),
+          rate, &c, &b);
+    total += b;
+  }
+  heap_unlock();
+  return total;
+}
+
 int pprofd__heap_collect(pprofd__snapshot *s, int allocs) {
   static const pprofd__vtype types[] = {{"alloc_objects", "count"},
                                         {"alloc_space", "bytes"},

@@ -63,6 +63,11 @@ int pprofd__heap_collect(pprofd__snapshot *s, int allocs) PPROFD__WARN_UNUSED;
  * counters and its own memory). */
 int pprofd__heap_write_text(pprofd__buf *out) PPROFD__WARN_UNUSED;
 
+/* The sampled heap in use, in bytes, unsampled as the profile is (the
+ * sum of inuse_space); -1 when heap profiling is off or unavailable.
+ * Takes the heap lock; O(distinct stacks). */
+int64_t pprofd__heap_inuse_estimate(void);
+
 /* ?gc=1: runs the application's registered hooks, then malloc_trim(0). */
 void pprofd__heap_gc(void);
 
