@@ -37,7 +37,7 @@ static void *map(pprofd__stacktab *t, size_t n) {
   return p;
 }
 
-static uint64_t hash_stack(const uint64_t *locs, uint32_t n) {
+uint64_t pprofd__stack_hash(const uint64_t *locs, uint32_t n) {
   uint64_t h = 0x84222325cbf29ce4ull ^ n;
   for (uint32_t i = 0; i < n; i++) {
     h = (h ^ locs[i]) * 0x9e3779b97f4a7c15ull;
@@ -126,7 +126,7 @@ static int64_t overflow_rec(pprofd__stacktab *t) {
   static const uint64_t full_loc[1] = {
       (uint64_t)(uintptr_t)pprofd_stack_table_full};
   if (t->overflow == 0) {
-    int64_t i = add_rec(t, full_loc, 1, hash_stack(full_loc, 1));
+    int64_t i = add_rec(t, full_loc, 1, pprofd__stack_hash(full_loc, 1));
     if (i < 0)
       return -1;
     t->overflow = (uint32_t)i + 1;
@@ -136,7 +136,7 @@ static int64_t overflow_rec(pprofd__stacktab *t) {
 
 /* The record of the stack, interned if new; -1 when nothing is left. */
 static int64_t intern(pprofd__stacktab *t, const uint64_t *locs, uint32_t n) {
-  uint64_t h = hash_stack(locs, n);
+  uint64_t h = pprofd__stack_hash(locs, n);
   if (t->index_cap != 0) {
     size_t s = h & (t->index_cap - 1);
     for (uint32_t v; (v = t->index[s]) != 0; s = (s + 1) & (t->index_cap - 1)) {

@@ -54,6 +54,10 @@ typedef struct pprofd__stacktab {
   size_t own; /* bytes mapped */
 } pprofd__stacktab;
 
+/* A hash of a stack's addresses (leaf first), for interning tables.
+ * Pure; signal-safe. */
+uint64_t pprofd__stack_hash(const uint64_t *locs, uint32_t n);
+
 /* A static initializer: PPROFD__STACKTAB_INIT(4096). */
 #define PPROFD__STACKTAB_INIT(max)                                             \
   { .lock = PTHREAD_MUTEX_INITIALIZER, .max_stacks = (max) }

@@ -55,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture/stacktab.h"
 #include "capture/unwind.h"
 #include "core/ialloc.h"
 #include "encode/tabwriter.h"
@@ -269,15 +270,6 @@ void pprofd__heap_reseed(uint64_t seed) {
 
 /* ---- the stack table (heap lock held) ---- */
 
-static uint64_t hash_stack(const uint64_t *locs, uint32_t n) {
-  uint64_t h = 0x84222325cbf29ce4ull ^ n;
-  for (uint32_t i = 0; i < n; i++) {
-    h = (h ^ locs[i]) * 0x9e3779b97f4a7c15ull;
-    h ^= h >> 29;
-  }
-  return h;
-}
-
 static srec *rec_at(uint32_t i) {
   return &heap.chunks[i / REC_CHUNK][i % REC_CHUNK];
 }
@@ -354,7 +346,7 @@ static uint32_t full_record(void) {
     uint32_t i;
     full_loc[0] = (uint64_t)(uintptr_t)pprofd_heap_stack_table_full;
     /* intern() leaves the last record slot for this stack. */
-    if (add_rec(full_loc, 1, hash_stack(full_loc, 1), &i) != 0)
+    if (add_rec(full_loc, 1, pprofd__stack_hash(full_loc, 1), &i) != 0)
       return 0;
     heap.full_rec = i + 1;
   }
@@ -581,7 +573,7 @@ void pprofd__heap_record(void *p, size_t n) {
     locs = none;
     nl = 1;
   }
-  uint64_t h = hash_stack(locs, nl);
+  uint64_t h = pprofd__stack_hash(locs, nl);
   uint64_t sz = (uint64_t)n < (1ull << (64 - IDX_BITS)) ? (uint64_t)n : 0;
   heap_lock();
   uint32_t idx = intern(locs, nl, h);

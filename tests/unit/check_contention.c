@@ -25,6 +25,7 @@
 #include "sample/contention.h"
 #include "symbol/symbolize.h"
 
+#include "../check_frames.h"
 #include "../check_proto.h"
 #include "../check_run.h"
 
@@ -45,27 +46,6 @@ static void sleep_ms(int ms) {
 static void collect(enum pprofd__contention_kind k, pprofd__snapshot *s) {
   pprofd__snap_init(s);
   ck_assert_int_eq(pprofd__contention_collect(k, s), 0);
-}
-
-/* Whether name is fn or a compiler clone of it (fn.constprop.0, ...). */
-static int same_func(const char *name, const char *fn) {
-  size_t n = strlen(fn);
-  return strncmp(name, fn, n) == 0 && (name[n] == '\0' || name[n] == '.');
-}
-
-/* Whether one of the first `depth` frames of smp is the function fn. */
-static int has_frame(pprofd__symctx *sym, const pprofd__sample *smp,
-                     const char *fn, uint32_t depth) {
-  for (uint32_t i = 0; i < smp->nlocs && i < depth; i++) {
-    pprofd__symres r;
-    pprofd__sym_lookup(sym, smp->locs[i], &r);
-    for (int j = 0; j < r.nframes; j++)
-      if (same_func(r.frames[j].name, fn))
-        return 1;
-    if (r.nframes == 0 && same_func(r.symbol, fn))
-      return 1;
-  }
-  return 0;
 }
 
 /* Sums [count, delay] of the samples whose leaf (depth 1) or any of the

@@ -29,6 +29,7 @@
 #include "sample/heap.h"
 #include "symbol/symbolize.h"
 
+#include "../check_frames.h"
 #include "../check_proto.h"
 #include "../check_run.h"
 
@@ -78,27 +79,6 @@ static void set_rate(int64_t rate) {
 static void collect(pprofd__snapshot *s, int allocs) {
   pprofd__snap_init(s);
   ck_assert_int_eq(pprofd__heap_collect(s, allocs), 0);
-}
-
-/* Whether name is fn or a compiler clone of it (fn.constprop.0, ...). */
-static int same_func(const char *name, const char *fn) {
-  size_t n = strlen(fn);
-  return strncmp(name, fn, n) == 0 && (name[n] == '\0' || name[n] == '.');
-}
-
-/* Whether one of the first `depth` frames of smp is the function fn. */
-static int has_frame(pprofd__symctx *sym, const pprofd__sample *smp,
-                     const char *fn, uint32_t depth) {
-  for (uint32_t i = 0; i < smp->nlocs && i < depth; i++) {
-    pprofd__symres r;
-    pprofd__sym_lookup(sym, smp->locs[i], &r);
-    for (int j = 0; j < r.nframes; j++)
-      if (same_func(r.frames[j].name, fn))
-        return 1;
-    if (r.nframes == 0 && same_func(r.symbol, fn))
-      return 1;
-  }
-  return 0;
 }
 
 /* Sums the four values of the samples of site fn (within depth frames of
