@@ -285,15 +285,21 @@ pprofd__unwind_sigsafe_wait(const void *ucontext, uint64_t *locs, int max,
     bt = atomic_load_explicit(&unw_bt_sig, memory_order_acquire);
   /* A test's backtrace seam uses no libunwind TLS; libunwind needs a
    * warm thread (see tls_unw_warm). */
-  if (bt == NULL || max == 1 ||
+  if (max == 1)
+    return 1; /* the caller asked for the leaf alone */
+  if (bt == NULL ||
       atomic_load_explicit(&tls_in_unwind, memory_order_relaxed) ||
-      (!tls_unw_warm && pprofd__backtrace_fn == NULL))
+      (!tls_unw_warm && pprofd__backtrace_fn == NULL)) {
+    *truncated = PPROFD__UNWIND_INCOMPLETE;
     return 1;
+  }
   int want = max + SIG_SLACK + 1;
   if (want > MAX_RAW)
     want = MAX_RAW;
-  if (!take_flag_sigsafe(wait_ns))
+  if (!take_flag_sigsafe(wait_ns)) {
+    *truncated = PPROFD__UNWIND_INCOMPLETE;
     return 1;
+  }
   int n = bt(raw, want);
   atomic_flag_clear_explicit(&unwinder_busy, memory_order_release);
   __asm__ volatile("" ::: "memory"); /* not a tail call */

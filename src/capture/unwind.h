@@ -55,6 +55,12 @@ int pprofd__unwind_here(uint64_t *locs, int max, int skip);
 int pprofd__unwind_sigsafe(const void *ucontext, uint64_t *locs, int max,
                            int *truncated) PPROFD__SIGSAFE;
 
+/* What *truncated says: 0 the whole stack, 1 cut at max frames,
+ * PPROFD__UNWIND_INCOMPLETE only the leaf, because the stack could not be
+ * walked then (the unwinder was busy or unloaded, or the thread was not
+ * warmed, or was inside libunwind itself). */
+#define PPROFD__UNWIND_INCOMPLETE 2
+
 /* The same, but when another walk is in progress it waits for it up to
  * wait_ns (yielding) instead of recording the leaf alone. For handlers of
  * signals sent to many threads at once (thread dumps), which would

@@ -250,8 +250,12 @@ int pprofd__kind_render(const pprofd__kind *k, int64_t debug, int64_t gc,
   pprofd__runtime_config(&cfg);
   pprofd__snapshot s;
   pprofd__snap_init(&s);
-  int err = k->collect(k, &s);
   *text = pprofd__kind_is_text(k, debug);
+  /* goroutine?debug=2 is a dump of its own, not a rendering of the count
+   * profile: collecting first would stop every thread twice. */
+  int err = *text && debug >= 2 && k->text_rule == PPROFD__TEXT_ONE
+                ? 0
+                : k->collect(k, &s);
   if (err == 0) {
     int d = debug > 2 ? 2 : (int)debug;
     err = *text ? k->write_text(k, &s, d, out)

@@ -444,6 +444,13 @@ static enum MHD_Result serve_cpu(ctx *c) {
     return go_error(c, 500, "Could not enable CPU profiling: %s", why);
   pprofd__cpu_session *s;
   int err = pprofd__cpu_open((int)hz, (int)c->cfg.max_cpu_profiles, &s);
+  int running = pprofd__cpu_hz();
+  if (err == PPROFD_EBUSY && running != 0 && running != (int)hz)
+    return go_error(c, 500,
+                    "Could not enable CPU profiling: cpu profiling already "
+                    "in use at %d Hz (profiles that overlap share one "
+                    "rate; ask for hz=%d)",
+                    running, running);
   if (err == PPROFD_EBUSY)
     return go_error(c, 500,
                     "Could not enable CPU profiling: cpu profiling "

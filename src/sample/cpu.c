@@ -214,6 +214,12 @@ __attribute__((noinline, noclone, used)) static void lost_profile_event(void) {
 __attribute__((noinline, noclone, used)) static void stack_truncated(void) {
   __asm__ volatile("nop\n\tnop" ::: "memory");
 }
+/* Under the leaf of a sample whose stack could not be walked (unwinder
+ * busy, thread inside the dynamic loader, or never warmed): the profile
+ * says so instead of passing a lone leaf off as a whole stack. */
+__attribute__((noinline, noclone, used)) static void stack_not_unwound(void) {
+  __asm__ volatile("nop\n\tnop\n\tnop" ::: "memory");
+}
 
 /* CLOCK_MONOTONIC in nanoseconds (vDSO; async-signal-safe). */
 static int64_t mono_now_sigsafe(void) {
@@ -267,6 +273,8 @@ static void record_sigsafe(const siginfo_t *si, void *uc) {
    * whose lock this thread may hold mid-update (pitfall 1). */
   int max = pprofd__thread_in_loader_sigsafe() ? 1 : STACK_MAX;
   s->nlocs = (uint16_t)pprofd__unwind_sigsafe(uc, s->locs, max, &truncated);
+  if (max == 1)
+    truncated = PPROFD__UNWIND_INCOMPLETE;
   s->truncated = (uint16_t)truncated;
   /* Release: the sample's fields are visible before the consumer sees
    * the slot as published. */
@@ -838,7 +846,9 @@ static int build_snapshot(const struct pprofd__cpu_session *ss, int64_t hz,
       continue;
     size_t n = a->nlocs;
     memcpy(locs, a->locs, n * sizeof *locs);
-    if (a->truncated)
+    if (a->truncated == PPROFD__UNWIND_INCOMPLETE)
+      locs[n++] = (uint64_t)(uintptr_t)stack_not_unwound;
+    else if (a->truncated)
       locs[n++] = (uint64_t)(uintptr_t)stack_truncated;
     size_t nl = 0;
     lb[nl++] = (pprofd__label){"thread", a->name, 0};

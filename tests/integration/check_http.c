@@ -576,6 +576,11 @@ START_TEST(test_cpu_profile) {
 }
 END_TEST
 
+static void *cpu_200hz_in_background(void *arg) {
+  get("/debug/pprof/profile?seconds=2&hz=200", arg);
+  return NULL;
+}
+
 START_TEST(test_cpu_errors) {
   h_resp r;
   get("/debug/pprof/profile?seconds=1&hz=abc", &r);
@@ -586,6 +591,24 @@ START_TEST(test_cpu_errors) {
   get("/debug/pprof/profile?seconds=999999", &r);
   ck_assert_int_eq(r.status, 400);
   h_resp_free(&r);
+  /* Overlapping profiles share one rate: another rate gets Go's text
+   * and the rate to ask for. */
+  h_resp bg;
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, cpu_200hz_in_background, &bg), 0);
+  usleep(500 * 1000);
+  get("/debug/pprof/profile?seconds=1", &r);
+  assert_go_error(&r, 500,
+                  "Could not enable CPU profiling: cpu profiling already in "
+                  "use at 200 Hz (profiles that overlap share one rate; ask "
+                  "for hz=200)\n");
+  h_resp_free(&r);
+  get("/debug/pprof/profile?seconds=1&hz=200", &r);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  pthread_join(t, NULL);
+  ck_assert_int_eq(bg.status, 200);
+  h_resp_free(&bg);
 }
 END_TEST
 

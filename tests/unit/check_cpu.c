@@ -37,6 +37,7 @@
 #include "pprofd.h"
 #include "sample/cpu.h"
 #include "sample/labels.h"
+#include "symbol/symbolize.h"
 
 #include "../check_proto.h"
 #include "../check_run.h"
@@ -450,6 +451,8 @@ START_TEST(test_cold_thread_in_malloc) {
   cold_stop = 1;
   pthread_join(t, NULL);
   int64_t cold = 0;
+  pprofd__symctx *sym;
+  ck_assert_int_eq(pprofd__sym_begin(&sym), 0);
   for (size_t i = 0; i < p.nsamples; i++) {
     const pprofd__sample *smp = &p.samples[i];
     for (uint32_t j = 0; j < smp->nlabels; j++)
@@ -457,9 +460,15 @@ START_TEST(test_cold_thread_in_malloc) {
           smp->labels[j].str != NULL &&
           strcmp(smp->labels[j].str, "cold-churn") == 0) {
         cold += smp->values[0];
-        ck_assert_uint_eq(smp->nlocs, 1); /* the leaf alone */
+        /* The leaf alone, marked as a stack that could not be walked. */
+        ck_assert_uint_eq(smp->nlocs, 2);
+        pprofd__symres r;
+        pprofd__sym_lookup(sym, smp->locs[1], &r);
+        ck_assert_int_ge(r.nframes, 1);
+        ck_assert_str_eq(r.frames[0].name, "stack_not_unwound");
       }
   }
+  pprofd__sym_end(sym);
   printf("cold thread: %lld samples, all leaf-only\n", (long long)cold);
   ck_assert_int_gt(cold, 100);
   pprofd__snap_free(&p);

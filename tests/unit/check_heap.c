@@ -818,6 +818,43 @@ START_TEST(test_memory_bound_100k_stacks) {
 }
 END_TEST
 
+/* A program that exits (destructors and atexit run) while its threads
+ * still allocate, sampled at every allocation: it must end, cleanly,
+ * every time. */
+static void *exit_churn(void *arg) {
+  unsigned x = (unsigned)(uintptr_t)arg;
+  void *keep[16] = {0};
+  for (unsigned i = 0;; i++) {
+    x = x * 1103515245 + 12345;
+    free(keep[i % 16]);
+    keep[i % 16] = malloc(16 + x % 8192);
+  }
+  return NULL;
+}
+
+START_TEST(test_exit_while_allocating) {
+  for (int round = 0; round < 10; round++) {
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+      alarm(10); /* a hang kills the child, and the test sees it */
+      if (pprofd__heap_set_rate(1) != 0)
+        _exit(3);
+      pthread_t t;
+      for (int i = 0; i < 4; i++)
+        if (pthread_create(&t, NULL, exit_churn, (void *)(uintptr_t)(i + 1)))
+          _exit(2);
+      usleep(30 * 1000);
+      exit(0);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "round %d: child status %#x", round, st);
+  }
+}
+END_TEST
+
 START_TEST(test_available) { ck_assert_ptr_null(pprofd__heap_unavailable()); }
 END_TEST
 
@@ -839,6 +876,7 @@ static Suite *heap_suite(void) {
   tcase_add_test(tc, test_proto_values);
   tcase_add_test(tc, test_gc_hooks);
   tcase_add_test(tc, test_memory_bound_100k_stacks);
+  tcase_add_test(tc, test_exit_while_allocating);
   suite_add_tcase(s, tc);
   return s;
 }
