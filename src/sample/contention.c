@@ -57,9 +57,12 @@
 typedef struct objrec {
   _Atomic uintptr_t key; /* the object; 0 for a never-used slot */
   atomic_int lock;
-  int32_t nwait;
-  int64_t last; /* when acc was last brought up to date */
-  int64_t acc;  /* waiter-nanoseconds not charged yet */
+  /* nwait and acc are written only under `lock`; they are relaxed
+   * atomics because release() and the slot reuse in arrive() peek at
+   * them without it (a hint, decided again under the lock). */
+  _Atomic int32_t nwait;
+  int64_t last;        /* when acc was last brought up to date */
+  _Atomic int64_t acc; /* waiter-nanoseconds not charged yet */
 } __attribute__((aligned(64))) objrec;
 
 static struct {
@@ -215,10 +218,25 @@ static void rec_unlock(objrec *r) {
   atomic_store_explicit(&r->lock, 0, memory_order_release);
 }
 
+/* Relaxed accessors for the peeked fields (see objrec). */
+static int32_t nwait_of(objrec *r) {
+  return atomic_load_explicit(&r->nwait, memory_order_relaxed);
+}
+
+static int64_t acc_of(objrec *r) {
+  return atomic_load_explicit(&r->acc, memory_order_relaxed);
+}
+
+/* Sets the waiter count and the uncharged delay (under the lock). */
+static void rec_set(objrec *r, int32_t nwait, int64_t acc) {
+  atomic_store_explicit(&r->nwait, nwait, memory_order_relaxed);
+  atomic_store_explicit(&r->acc, acc, memory_order_relaxed);
+}
+
 /* Brings acc up to time t (under the record's lock). */
 static void rec_advance(objrec *r, int64_t t) {
   if (t > r->last) {
-    r->acc += (int64_t)r->nwait * (t - r->last);
+    rec_set(r, nwait_of(r), acc_of(r) + (int64_t)nwait_of(r) * (t - r->last));
     r->last = t;
   }
 }
@@ -265,7 +283,7 @@ void *pprofd__contention_arrive(const void *obj, int64_t t) {
       goto lost;
     }
     rec_advance(r, t);
-    r->nwait++;
+    rec_set(r, nwait_of(r) + 1, acc_of(r));
     rec_unlock(r);
     return r;
   }
@@ -273,15 +291,14 @@ void *pprofd__contention_arrive(const void *obj, int64_t t) {
    * waiters (its uncharged delay, if any, is lost). */
   for (unsigned p = 0; p < PROBES; p++) {
     objrec *r = &cont.objs[(s + p) & (OBJ_SLOTS - 1)];
-    if (r->nwait != 0 || !rec_lock(r, 0))
+    if (nwait_of(r) != 0 || !rec_lock(r, 0))
       continue;
-    if (r->nwait == 0) {
-      if (r->acc > 0)
+    if (nwait_of(r) == 0) {
+      if (acc_of(r) > 0)
         atomic_fetch_add_explicit(&cont.lost, 1, memory_order_relaxed);
       atomic_store_explicit(&r->key, (uintptr_t)obj, memory_order_relaxed);
-      r->acc = 0;
       r->last = t;
-      r->nwait = 1;
+      rec_set(r, 1, 0);
       rec_unlock(r);
       return r;
     }
@@ -296,7 +313,7 @@ void pprofd__contention_leave(void *h, int64_t t) {
   objrec *r = h;
   rec_lock(r, 1);
   rec_advance(r, t);
-  r->nwait--;
+  rec_set(r, nwait_of(r) - 1, acc_of(r));
   rec_unlock(r);
 }
 
@@ -349,7 +366,7 @@ static PPROFD__HOOK void record(enum pprofd__contention_kind k,
 PPROFD__HOOK void pprofd__contention_release(const void *obj) {
   objrec *r = rec_find(obj);
   /* Relaxed peeks: a hint only; the decision is re-made under the lock. */
-  if (r == NULL || (r->nwait == 0 && r->acc == 0))
+  if (r == NULL || (nwait_of(r) == 0 && acc_of(r) == 0))
     return;
   int64_t t = pprofd__contention_now();
   if (!rec_lock(r, 0))
@@ -357,8 +374,8 @@ PPROFD__HOOK void pprofd__contention_release(const void *obj) {
   int64_t d = 0;
   if (atomic_load_explicit(&r->key, memory_order_relaxed) == (uintptr_t)obj) {
     rec_advance(r, t);
-    d = r->acc;
-    r->acc = 0;
+    d = acc_of(r);
+    rec_set(r, nwait_of(r), 0);
   }
   rec_unlock(r);
   int64_t f = pprofd__contention_mutex_fraction();
@@ -491,8 +508,7 @@ static void postfork_child_records(void) {
     if (atomic_load_explicit(&r->key, memory_order_relaxed) == 0)
       continue;
     atomic_store_explicit(&r->lock, 0, memory_order_relaxed);
-    r->nwait = 0;
-    r->acc = 0;
+    rec_set(r, 0, 0);
   }
 }
 
