@@ -10,6 +10,7 @@
 #include "core/conf.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +126,21 @@ int pprofd_config_set_max_cpu_profiles(pprofd_config *cfg, unsigned n) {
     return PPROFD_EINVAL;
   cfg->max_cpu_profiles = n;
   return 0;
+}
+
+int64_t pprofd__config_env_count(const char *name) {
+  const char *v = getenv(name);
+  if (v == NULL || *v == '\0')
+    return -1;
+  char *end;
+  errno = 0;
+  long long n = strtoll(v, &end, 10);
+  if (*v < '0' || *v > '9' || errno != 0 || *end != '\0') {
+    fprintf(stderr, "pprofd: ignoring %s=%s: want a whole number >= 0\n", name,
+            v);
+    return -1;
+  }
+  return n;
 }
 
 /* Parses a whole unsigned decimal environment value. */

@@ -11,6 +11,7 @@
 #define PPROFD_CORE_CONF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/common.h"
 #include "pprofd.h"
@@ -30,6 +31,13 @@ struct pprofd_config {
 
 /* Fills cfg with the defaults. */
 void pprofd__config_defaults(struct pprofd_config *cfg);
+
+/* Reads the environment variable name as a whole decimal number >= 0,
+ * for the samplers' own variables (read from their constructors).
+ * Returns -1 when it is unset or empty; when it is malformed, also says
+ * so once on stderr ("pprofd: ignoring NAME=VALUE: ...") so a typo does
+ * not silently leave a profile off. Not thread-safe (getenv). */
+int64_t pprofd__config_env_count(const char *name);
 
 /* Splits "HOST:PORT" / "[V6]:PORT" into host (without brackets) and port.
  * PPROFD_EADDR when malformed. */

@@ -38,6 +38,7 @@
 
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
+#include "core/conf.h"
 #include "core/ialloc.h"
 #include "encode/tabwriter.h"
 #include "encode/text.h"
@@ -512,24 +513,12 @@ static void postfork_child_records(void) {
   }
 }
 
-/* Reads a non-negative decimal environment variable; -1 when unset or
- * malformed. */
-static int64_t env_int(const char *name) {
-  const char *v = getenv(name);
-  if (v == NULL || *v < '0' || *v > '9')
-    return -1;
-  char *end;
-  errno = 0;
-  long long n = strtoll(v, &end, 10);
-  return errno == 0 && *end == '\0' ? n : -1;
-}
-
 /* Reads PPROFD_BLOCK_PROFILE_RATE and PPROFD_MUTEX_PROFILE_FRACTION and
  * registers the child's record reset. */
 __attribute__((constructor)) static void contention_init(void) {
   pthread_atfork(NULL, NULL, postfork_child_records);
-  int64_t r = env_int("PPROFD_BLOCK_PROFILE_RATE");
-  int64_t f = env_int("PPROFD_MUTEX_PROFILE_FRACTION");
+  int64_t r = pprofd__config_env_count("PPROFD_BLOCK_PROFILE_RATE");
+  int64_t f = pprofd__config_env_count("PPROFD_MUTEX_PROFILE_FRACTION");
   /* Both values are >= 0 here, so neither setter can fail. */
   int e = r > 0 ? pprofd__contention_set_block_rate(r) : 0;
   e |= f > 0 ? pprofd__contention_set_mutex_fraction(f) : 0;

@@ -57,6 +57,7 @@
 
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
+#include "core/conf.h"
 #include "core/ialloc.h"
 #include "encode/tabwriter.h"
 #include "encode/text.h"
@@ -934,14 +935,9 @@ __attribute__((constructor(101))) static void heap_init(void) {
   if (s != NULL && *s)
     heap.seed = strtoull(s, NULL, 0);
   int64_t rate = pprofd__heap_rate();
-  const char *r = getenv("PPROFD_MEM_PROFILE_RATE");
-  if (r != NULL && *r) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(r, &end, 10);
-    if (errno == 0 && *end == '\0' && v >= 0)
-      rate = v;
-  }
+  int64_t r = pprofd__config_env_count("PPROFD_MEM_PROFILE_RATE");
+  if (r >= 0)
+    rate = r;
   pthread_atfork(pprofd__heap_prefork, pprofd__heap_postfork_parent,
                  pprofd__heap_postfork_child);
   pprofd__heap_guard_exit();

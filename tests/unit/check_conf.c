@@ -93,6 +93,28 @@ START_TEST(test_env) {
 }
 END_TEST
 
+/* The samplers' own variables: a whole number >= 0, else -1 (and a line
+ * on stderr for a malformed one). */
+START_TEST(test_env_count) {
+  unsetenv("PPROFD_TEST_COUNT");
+  ck_assert_int_eq(pprofd__config_env_count("PPROFD_TEST_COUNT"), -1);
+  static const struct {
+    const char *v;
+    int64_t want;
+  } cases[] = {{"", -1},           {"0", 0},
+               {"524288", 524288}, {"-1", -1},
+               {"+1", -1},         {"1.5", -1},
+               {"abc", -1},        {"12abc", -1},
+               {" 1", -1},         {"99999999999999999999", -1}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    setenv("PPROFD_TEST_COUNT", cases[i].v, 1);
+    ck_assert_msg(pprofd__config_env_count("PPROFD_TEST_COUNT") ==
+                      cases[i].want,
+                  "'%s'", cases[i].v);
+  }
+}
+END_TEST
+
 START_TEST(test_errors_and_version) {
   ck_assert_str_eq(pprofd_strerror(PPROFD_EINVAL), "invalid argument");
   ck_assert_str_eq(pprofd_err_name(PPROFD_ELISTEN), "PPROFD_ELISTEN");
@@ -113,6 +135,7 @@ int main(void) {
   tcase_add_test(tc, test_addresses);
   tcase_add_test(tc, test_setter_ranges);
   tcase_add_test(tc, test_env);
+  tcase_add_test(tc, test_env_count);
   tcase_add_test(tc, test_errors_and_version);
   suite_add_tcase(s, tc);
   return pprofd_check_run(s);
