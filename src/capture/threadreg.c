@@ -154,7 +154,20 @@ void pprofd__threadreg_cancel(int ticket) {
 void pprofd__threadreg_started(int ticket) {
   if (ticket < 0 || ticket >= LIVE_CAP)
     return;
-  live[ticket].o.tid = own_tid();
+  pprofd__thread_origin *o = &live[ticket].o;
+  o->tid = own_tid();
+  o->pthread = (uint64_t)pthread_self();
+  o->stack_lo = o->stack_hi = 0;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void *addr;
+    size_t size;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+      o->stack_lo = (uint64_t)(uintptr_t)addr;
+      o->stack_hi = o->stack_lo + size;
+    }
+    pthread_attr_destroy(&attr);
+  }
   /* Release: a reader that sees RUNNING sees the whole origin. */
   atomic_store_explicit(&live[ticket].state, SLOT_RUNNING,
                         memory_order_release);
@@ -162,23 +175,38 @@ void pprofd__threadreg_started(int ticket) {
 
 void pprofd__threadreg_exited(int ticket) { pprofd__threadreg_cancel(ticket); }
 
+/* Copies live slot i into *out if it holds a running thread (with tid,
+ * unless tid is 0); 1 when it did. */
+static int copy_live(int i, int tid, pprofd__thread_origin *out) {
+  live_slot *s = &live[i];
+  if (atomic_load_explicit(&s->state, memory_order_acquire) != SLOT_RUNNING)
+    return 0;
+  unsigned g = atomic_load_explicit(&s->gen, memory_order_acquire);
+  if (tid != 0 && s->o.tid != tid)
+    return 0;
+  memcpy(out, &s->o, sizeof *out);
+  /* Acquire fence: the copy above is complete before the re-check. */
+  atomic_thread_fence(memory_order_acquire);
+  return atomic_load_explicit(&s->gen, memory_order_relaxed) == g &&
+         atomic_load_explicit(&s->state, memory_order_relaxed) ==
+             SLOT_RUNNING &&
+         out->tid != 0 && (tid == 0 || out->tid == tid);
+}
+
 int pprofd__threadreg_lookup(int tid, pprofd__thread_origin *out) {
-  for (int i = 0; i < LIVE_CAP; i++) {
-    live_slot *s = &live[i];
-    if (atomic_load_explicit(&s->state, memory_order_acquire) != SLOT_RUNNING)
-      continue;
-    unsigned g = atomic_load_explicit(&s->gen, memory_order_acquire);
-    if (s->o.tid != tid)
-      continue;
-    memcpy(out, &s->o, sizeof *out);
-    /* Acquire fence: the copy above is complete before the re-check. */
-    atomic_thread_fence(memory_order_acquire);
-    if (atomic_load_explicit(&s->gen, memory_order_relaxed) == g &&
-        atomic_load_explicit(&s->state, memory_order_relaxed) == SLOT_RUNNING &&
-        out->tid == tid)
+  for (int i = 0; i < LIVE_CAP; i++)
+    if (copy_live(i, tid, out))
       return 0;
-  }
   return -1;
+}
+
+void pprofd__threadreg_each(void (*fn)(const pprofd__thread_origin *o,
+                                       void *arg),
+                            void *arg) {
+  pprofd__thread_origin o;
+  for (int i = 0; i < LIVE_CAP; i++)
+    if (copy_live(i, 0, &o))
+      fn(&o, arg);
 }
 
 /* The number of live threads the registry has no record of. */

@@ -32,9 +32,13 @@
 typedef struct pprofd__thread_origin {
   int tid;
   int creator_tid;
+  uint64_t pthread; /* its pthread_t */
   uint64_t start_routine;
   int64_t created_nanos; /* wall clock */
-  int nlocs;             /* creation stack: the pthread_create call first */
+  /* Its stack, [stack_lo, stack_hi), as pthread_getattr_np tells in the
+   * thread's first instructions (0, 0 when it could not). */
+  uint64_t stack_lo, stack_hi;
+  int nlocs; /* creation stack: the pthread_create call first */
   uint64_t locs[PPROFD__THREADREG_DEPTH];
 } pprofd__thread_origin;
 
@@ -53,6 +57,12 @@ void pprofd__threadreg_exited(int ticket);
 /* Fills *out for live thread tid; 0, or -1 when the registry has no
  * record of it (created before pprofd, or without pthread_create). */
 int pprofd__threadreg_lookup(int tid, pprofd__thread_origin *out);
+
+/* Calls fn with each live thread the registry knows, in no order. A
+ * thread that starts or ends meanwhile may be missed. */
+void pprofd__threadreg_each(void (*fn)(const pprofd__thread_origin *o,
+                                       void *arg),
+                            void *arg);
 
 /* The threadcreate count profile: one sample per distinct creation stack
  * with the number of threads created there since the library loaded,

@@ -183,7 +183,7 @@ __attribute__((noinline)) int pprofd__unwind_here(uint64_t *locs, int max,
   /* tls_in_unwind is up only while this thread may be inside libunwind
    * (holding the flag): a handler that interrupts it then records its
    * leaf alone. While it merely waits for the flag it is down, so a
-   * handler (a thread dump, say) can still walk this thread's stack. */
+   * handler (a CPU sample, say) can still walk this thread's stack. */
   int owned = 0;
   for (int spins = 0; spins < WAIT_SPINS && !owned; spins++) {
     atomic_store_explicit(&tls_in_unwind, 1, memory_order_relaxed);
@@ -237,40 +237,12 @@ static uint64_t context_pc_sigsafe(const void *ucontext) {
 
 #define SIG_SLACK 16 /* handler frames before the interrupted one */
 
-/* Takes the unwinder flag from a signal handler: one try when wait_ns is
- * 0, else yields until it is free or wait_ns passes. A bounded wait
- * cannot deadlock: the holder's progress never depends on the waiter
- * beyond that bound. */
-static int take_flag_sigsafe(int64_t wait_ns) PPROFD__SIGSAFE;
-static int take_flag_sigsafe(int64_t wait_ns) {
-  /* Acquire/release: see unwinder_busy. */
-  if (!atomic_flag_test_and_set_explicit(&unwinder_busy, memory_order_acquire))
-    return 1;
-  if (wait_ns <= 0)
-    return 0;
-  struct timespec t0, t;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  for (;;) {
-    sched_yield();
-    if (!atomic_flag_test_and_set_explicit(&unwinder_busy,
-                                           memory_order_acquire))
-      return 1;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    if ((int64_t)(t.tv_sec - t0.tv_sec) * 1000000000 +
-            (t.tv_nsec - t0.tv_nsec) >
-        wait_ns)
-      return 0;
-  }
-}
-
+/* noinline: the handler frames counted by SIG_SLACK include this one. */
+__attribute__((noinline)) int pprofd__unwind_sigsafe(const void *ucontext,
+                                                     uint64_t *locs, int max,
+                                                     int *truncated);
 int pprofd__unwind_sigsafe(const void *ucontext, uint64_t *locs, int max,
                            int *truncated) {
-  return pprofd__unwind_sigsafe_wait(ucontext, locs, max, truncated, 0);
-}
-
-__attribute__((noinline)) int
-pprofd__unwind_sigsafe_wait(const void *ucontext, uint64_t *locs, int max,
-                            int *truncated, int64_t wait_ns) {
   void *raw[MAX_RAW];
   *truncated = 0;
   if (ucontext == NULL || max <= 0)
@@ -296,7 +268,8 @@ pprofd__unwind_sigsafe_wait(const void *ucontext, uint64_t *locs, int max,
   int want = max + SIG_SLACK + 1;
   if (want > MAX_RAW)
     want = MAX_RAW;
-  if (!take_flag_sigsafe(wait_ns)) {
+  /* Acquire/release: see unwinder_busy. One try, never a wait. */
+  if (atomic_flag_test_and_set_explicit(&unwinder_busy, memory_order_acquire)) {
     *truncated = PPROFD__UNWIND_INCOMPLETE;
     return 1;
   }

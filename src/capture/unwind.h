@@ -61,14 +61,6 @@ int pprofd__unwind_sigsafe(const void *ucontext, uint64_t *locs, int max,
  * warmed, or was inside libunwind itself). */
 #define PPROFD__UNWIND_INCOMPLETE 2
 
-/* The same, but when another walk is in progress it waits for it up to
- * wait_ns (yielding) instead of recording the leaf alone. For handlers of
- * signals sent to many threads at once (thread dumps), which would
- * otherwise mostly find the unwinder busy. Async-signal-safe. */
-int pprofd__unwind_sigsafe_wait(const void *ucontext, uint64_t *locs, int max,
-                                int *truncated,
-                                int64_t wait_ns) PPROFD__SIGSAFE;
-
 /* Fork hooks (see core/runtime.h): fork() waits (boundedly) until no
  * thread is inside libunwind, so the child never inherits one of its
  * mutexes locked. */

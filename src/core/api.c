@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
 #include "core/conf.h"
@@ -182,6 +183,7 @@ static void prefork(void) {
   pprofd__maps_prefork();
   pprofd__http_prefork();
   pprofd__unwind_prefork();
+  pprofd__stackcopy_prefork();
   pprofd__contention_prefork();
   pprofd__trace_prefork();
 }
@@ -190,6 +192,7 @@ static void prefork(void) {
 static void postfork_parent(void) {
   pprofd__trace_postfork_parent();
   pprofd__contention_postfork();
+  pprofd__stackcopy_postfork_parent();
   pprofd__unwind_postfork_parent();
   pprofd__http_postfork_parent();
   pprofd__maps_postfork();
@@ -207,6 +210,7 @@ static void postfork_parent(void) {
 static void postfork_child(void) {
   pprofd__trace_postfork_child();
   pprofd__contention_postfork();
+  pprofd__stackcopy_postfork_child();
   pprofd__unwind_postfork_child();
   pprofd__http_postfork_child(pprofd__rt.http);
   pprofd__rt.http = NULL;

@@ -14,9 +14,14 @@
 #include "pprofd.h"
 
 ssize_t pprofd__read_small(const char *path, char *buf, size_t cap) {
+  return pprofd__read_small_at(AT_FDCWD, path, buf, cap);
+}
+
+ssize_t pprofd__read_small_at(int dirfd, const char *path, char *buf,
+                              size_t cap) {
   if (cap == 0)
     return -1;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return -1;
   ssize_t n;

@@ -14,6 +14,10 @@
 /* Reads at most cap - 1 bytes of path into buf and NUL-terminates it;
  * returns the length, or -1 when the file cannot be opened or read. */
 ssize_t pprofd__read_small(const char *path, char *buf, size_t cap);
+/* The same, with a relative path resolved from directory dirfd (one
+ * path walk saved per file when many files share a directory). */
+ssize_t pprofd__read_small_at(int dirfd, const char *path, char *buf,
+                              size_t cap);
 
 /* Writes all n bytes of p to fd, retrying on EINTR and short writes.
  * 0, or PPROFD_EIO. */

@@ -17,6 +17,8 @@
  *   6. the HTTP server's request-set lock (http/server.c), a leaf
  *   6a. the unwinder's busy flag (capture/unwind.c): fork() waits for it,
  *      so no thread is inside libunwind when the child is made
+ *   6a'. the stack-copy walker's session lock (capture/stackcopy.c),
+ *      held while a thread dump walks its copies
  *   6b. the block and mutex stack tables (sample/contention.c), leaves
  *      taken inside pthread wrappers after the stack is captured; the
  *      per-object waiter records there are try-locks, never held across

@@ -3,16 +3,20 @@
  *
  * Hand-off between the requester and the signal handlers:
  *   - `cur` points at the dump being answered (NULL between dumps). The
- *     requester fills every slot with a thread id before publishing it;
+ *     requester fills every slot with a thread id (and the stack bounds
+ *     the registry knows) before publishing it;
  *   - a handler first counts itself in `inflight`, then loads `cur`, finds
- *     its slot by thread id, claims it (0 -> 1), unwinds into it and marks
- *     it done (2), then counts itself out;
+ *     its slot by thread id, claims it (0 -> 1), copies its registers and
+ *     stack window into it (capture/stackcopy.h) and marks it done (2),
+ *     then counts itself out. It never waits for anything: the walks
+ *     happen afterwards, on the requesting thread;
  *   - after the wait, the requester unpublishes `cur` and waits for
- *     `inflight` to drain before it reads or frees the slots, so no
- *     handler can still be writing into memory that is gone. If it does
- *     not drain within a second (a handler cannot take that long unless
- *     the thread was stopped mid-handler), the slots are leaked instead
- *     of freed: a bounded leak is better than a write into freed memory.
+ *     `inflight` to drain before it reads or frees the slots and the
+ *     copies, so no handler can still be writing into memory that is
+ *     gone. If it does not drain within a second (a handler cannot take
+ *     that long unless the thread was stopped mid-handler), the slots and
+ *     the copies are leaked instead of freed: a bounded leak is better
+ *     than a write into freed memory.
  * A signal that arrives late finds `cur` NULL (or a later dump without
  * its thread id, or its slot already claimed) and does nothing.
  *
@@ -38,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
 #include "core/fileio.h"
@@ -54,21 +59,19 @@
 #define DRAIN_NS 1000000000LL
 /* How long a dump waits for every thread's answer. */
 #define DUMP_TIMEOUT_MS 1000
-/* How long one handler waits for another's walk to finish: on a busy
- * machine a handler that holds the unwinder can be preempted for several
- * time slices, and a waiter that gives up records its leaf alone. */
-#define HANDLER_WAIT_NS 500000000LL
 
 typedef struct slot {
   int tid;
-  atomic_int state; /* 0 waiting, 1 writing, 2 done */
-  int nlocs;
-  uint64_t locs[PPROFD__THREAD_DEPTH];
+  atomic_int state; /* 0 waiting, 1 writing, 2 done, 3 not signalled */
+  uint64_t stack_lo, stack_hi; /* from the registry, 0 if unknown */
+  pprofd__stackcopy copy;
+  int64_t held_ns; /* how long the copy took */
 } slot;
 
 typedef struct dump_req {
   slot *slots;
   size_t n;
+  pprofd__stackcopy_arena arena;
 } dump_req;
 
 static _Atomic(dump_req *) cur;
@@ -82,8 +85,8 @@ static const char *install_why; /* why dumps are unavailable */
 static int gettid_sigsafe(void) PPROFD__SIGSAFE;
 static int gettid_sigsafe(void) { return (int)syscall(SYS_gettid); }
 
-/* The dump signal's handler: unwinds into this thread's slot, if a dump
- * is waiting for it. */
+/* The dump signal's handler: copies this thread's context into its slot,
+ * if a dump is waiting for it. */
 static void on_dump_signal_sigsafe(int sig, siginfo_t *si,
                                    void *uc) PPROFD__SIGSAFE;
 static void on_dump_signal_sigsafe(int sig, siginfo_t *si, void *uc) {
@@ -102,19 +105,21 @@ static void on_dump_signal_sigsafe(int sig, siginfo_t *si, void *uc) {
                                &s->state, &expected, 1, memory_order_acquire,
                                memory_order_relaxed))
         continue;
-      int truncated;
-      /* Inside the loader the walk could need the loader lock this thread
-       * holds: the leaf alone, then, without waiting. */
-      int64_t wait = pprofd__thread_in_loader_sigsafe() ? 0 : HANDLER_WAIT_NS;
-      s->nlocs = pprofd__unwind_sigsafe_wait(uc, s->locs, PPROFD__THREAD_DEPTH,
-                                             &truncated, wait);
-      /* release: the requester reads nlocs and locs after seeing 2. */
+      struct timespec t0, t1;
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      (void)pprofd__stackcopy_take_sigsafe(uc, &s->copy, &req->arena,
+                                           s->stack_lo, s->stack_hi);
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      s->held_ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 +
+                   (t1.tv_nsec - t0.tv_nsec);
+      /* release: the requester reads the copy after seeing 2. */
       atomic_store_explicit(&s->state, 2, memory_order_release);
       break;
     }
   }
   atomic_fetch_sub(&inflight, 1);
   errno = saved;
+  (void)sig;
 }
 
 /* Picks a free real-time signal and installs the handler (once). */
@@ -184,21 +189,23 @@ static const char *state_name(char c) {
   }
 }
 
-/* Fills what the kernel tells about thread t->tid. The PC of the system
+/* Fills what the kernel tells about thread t->tid, reading its files
+ * under the open /proc/self/task directory taskfd. The PC of the system
  * call it waits in becomes its only frame, until (and unless) its stack
  * is captured. */
-static void describe(pprofd__thread *t) {
+static void describe(int taskfd, pprofd__thread *t, unsigned flags) {
   char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/self/task/%d/comm", t->tid);
-  if (pprofd__read_small(path, buf, sizeof buf) > 0) {
-    buf[strcspn(buf, "\n")] = '\0';
-    snprintf(t->name, sizeof t->name, "%.16s", buf);
-  }
-  snprintf(path, sizeof path, "/proc/self/task/%d/stat", t->tid);
+  /* stat holds the name too (the kernel's comm, which pthread_setname_np,
+   * prctl(PR_SET_NAME) and writes to .../comm all change): one file fewer
+   * per thread. "TID (NAME) S ...", and NAME may hold spaces and ')'. */
+  snprintf(path, sizeof path, "%d/stat", t->tid);
   char state = '?';
-  if (pprofd__read_small(path, buf, sizeof buf) > 0) {
-    const char *rp = strrchr(buf, ')'); /* the name may hold spaces */
-    state = rp != NULL && rp[1] == ' ' ? rp[2] : '?';
+  if (pprofd__read_small_at(taskfd, path, buf, sizeof buf) > 0) {
+    char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
+    if (lp != NULL && rp != NULL && rp > lp) {
+      snprintf(t->name, sizeof t->name, "%.*s", (int)(rp - lp - 1), lp + 1);
+      state = rp[1] == ' ' ? rp[2] : '?';
+    }
     snprintf(t->state, sizeof t->state, "%s", state_name(state));
   }
   /* A running thread is in no system call, and reading its syscall file
@@ -206,12 +213,14 @@ static void describe(pprofd__thread *t) {
    * per thread): skip both files for it. */
   if (state == 'R')
     return;
-  snprintf(path, sizeof path, "/proc/self/task/%d/wchan", t->tid);
-  if (pprofd__read_small(path, buf, sizeof buf) > 0 && strcmp(buf, "0") != 0)
+  snprintf(path, sizeof path, "%d/wchan", t->tid);
+  if ((flags & PPROFD__DUMP_WCHAN) &&
+      pprofd__read_small_at(taskfd, path, buf, sizeof buf) > 0 &&
+      strcmp(buf, "0") != 0)
     snprintf(t->wchan, sizeof t->wchan, "%.47s", buf);
-  snprintf(path, sizeof path, "/proc/self/task/%d/syscall", t->tid);
-  if (pprofd__read_small(path, buf, sizeof buf) > 0 && buf[0] >= '0' &&
-      buf[0] <= '9') {
+  snprintf(path, sizeof path, "%d/syscall", t->tid);
+  if (pprofd__read_small_at(taskfd, path, buf, sizeof buf) > 0 &&
+      buf[0] >= '0' && buf[0] <= '9') {
     /* "NR a1 a2 a3 a4 a5 a6 SP PC" */
     long nr = strtol(buf, NULL, 10);
     syscall_name(nr, t->syscall, sizeof t->syscall);
@@ -276,7 +285,82 @@ __attribute__((noinline)) static int capture_self(uint64_t *locs, int max) {
   return n;
 }
 
-int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms) {
+/* pprofd__threadreg_each callback: copies what the registry knows into
+ * the dump's entry for that thread (entries sorted by thread id). */
+typedef struct origin_fill {
+  pprofd__thread *t;
+  size_t n;
+} origin_fill;
+
+static void fill_origin(const pprofd__thread_origin *o, void *arg) {
+  origin_fill *f = arg;
+  size_t lo = 0, hi = f->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (f->t[mid].tid < o->tid)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == f->n || f->t[lo].tid != o->tid)
+    return;
+  pprofd__thread *t = &f->t[lo];
+  t->creator_tid = o->creator_tid;
+  t->created_at = o->nlocs > 0 ? o->locs[0] : 0;
+  t->stack_lo = o->stack_lo;
+  t->stack_hi = o->stack_hi;
+}
+
+static int cmp_tid(const void *a, const void *b) {
+  const pprofd__thread *x = a, *y = b;
+  return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/* Reads what the kernel says about every thread and signals every thread
+ * but the requester, each right after its /proc files were read (the
+ * signal wakes a sleeping thread for a moment, which /proc would then
+ * show; the handlers run on other CPUs meanwhile). Then waits, at most
+ * timeout_ms, for their copies. Returns the request, or NULL when it
+ * had to be leaked because a handler may still be writing into it. With
+ * req NULL, only reads. */
+static dump_req *describe_and_signal(dump_req *req, pprofd__thread *t,
+                                     size_t nt, int timeout_ms,
+                                     unsigned flags) {
+  int taskfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (req != NULL)
+    atomic_store(&cur, req);
+  for (size_t i = 0; i < nt; i++) {
+    describe(taskfd, &t[i], flags);
+    if (t[i].self)
+      t[i].syscall[0] = '\0'; /* it is running this code */
+    else if (req != NULL &&
+             syscall(SYS_tgkill, getpid(), t[i].tid, dump_signo) != 0)
+      atomic_store_explicit(&req->slots[i].state, 3, memory_order_relaxed);
+  }
+  if (taskfd >= 0)
+    close(taskfd);
+  if (req == NULL)
+    return NULL;
+  int64_t deadline = mono_ns() + (int64_t)timeout_ms * 1000000;
+  for (;;) {
+    size_t pending = 0;
+    for (size_t i = 0; i < nt; i++)
+      pending += !t[i].self && atomic_load_explicit(&req->slots[i].state,
+                                                    memory_order_acquire) < 2;
+    if (pending == 0 || mono_ns() >= deadline)
+      break;
+    struct timespec ts = {0, 100 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  atomic_store(&cur, NULL);
+  int64_t drain = mono_ns() + DRAIN_NS;
+  while (atomic_load(&inflight) != 0 && mono_ns() < drain)
+    sched_yield();
+  return atomic_load(&inflight) != 0 ? NULL : req;
+}
+
+int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
+                         unsigned flags) {
   int *tids = NULL;
   size_t nt = 0;
   int err = list_tids(&tids, &nt);
@@ -293,67 +377,57 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms) {
     return PPROFD_ENOMEM;
   }
   int self = gettid_sigsafe();
-  /* What the kernel says is read before any signal: the signal itself
-   * wakes a sleeping thread for a moment, which /proc would then show. */
-  for (size_t i = 0; i < nt; i++) {
-    t[i].tid = slots[i].tid = tids[i];
-    t[i].self = tids[i] == self;
-    describe(&t[i]);
-    if (t[i].self)
-      t[i].syscall[0] = '\0'; /* it is running this code */
-  }
+  for (size_t i = 0; i < nt; i++)
+    t[i].tid = tids[i];
   pprofd__ifree(tids);
+  qsort(t, nt, sizeof *t, cmp_tid);
+  origin_fill of = {t, nt};
+  pprofd__threadreg_each(fill_origin, &of);
+  for (size_t i = 0; i < nt; i++) {
+    slots[i].tid = t[i].tid;
+    slots[i].stack_lo = t[i].stack_lo;
+    slots[i].stack_hi = t[i].stack_hi;
+    t[i].self = t[i].tid == self;
+  }
   req->slots = slots;
   req->n = nt;
-  int can_signal =
-      pprofd__threads_unavailable() == NULL && pprofd__unwind_init() == NULL;
+  int can_signal = pprofd__threads_unavailable() == NULL &&
+                   pprofd__stackcopy_arena_init(&req->arena, nt) == 0;
 
   pprofd__mutex_lock(&dump_lock);
-  if (can_signal) {
-    atomic_store(&cur, req);
-    /* Every thread at once. The unwinder admits one walk at a time, so
-     * each handler waits its turn for a bounded while (HANDLER_WAIT_NS)
-     * rather than record its leaf alone; the walks then follow each
-     * other back to back, with no round trip through this thread. */
-    int64_t deadline = mono_ns() + (int64_t)timeout_ms * 1000000;
-    for (size_t i = 0; i < nt; i++)
-      if (!t[i].self &&
-          syscall(SYS_tgkill, getpid(), t[i].tid, dump_signo) != 0)
-        atomic_store_explicit(&slots[i].state, 3, memory_order_relaxed);
-    for (;;) {
-      size_t pending = 0;
-      for (size_t i = 0; i < nt; i++)
-        pending += !t[i].self && atomic_load_explicit(&slots[i].state,
-                                                      memory_order_acquire) < 2;
-      if (pending == 0 || mono_ns() >= deadline)
-        break;
-      /* Sleep rather than yield: the handlers need these CPUs. */
-      struct timespec ts = {0, 200 * 1000};
-      nanosleep(&ts, NULL);
-    }
-    atomic_store(&cur, NULL);
-    int64_t drain = mono_ns() + DRAIN_NS;
-    while (atomic_load(&inflight) != 0 && mono_ns() < drain)
-      sched_yield();
-    if (atomic_load(&inflight) != 0)
-      req = NULL, slots = NULL; /* a handler may still write: leak */
-  }
+  if (describe_and_signal(can_signal ? req : NULL, t, nt, timeout_ms, flags) ==
+          NULL &&
+      can_signal)
+    req = NULL, slots = NULL; /* a handler may still write: leak */
   pprofd__mutex_unlock(&dump_lock);
 
-  for (size_t i = 0; i < nt; i++) {
+  if (slots != NULL && can_signal) {
+    /* Walking needs no thread's cooperation any more. */
+    const char *why = pprofd__stackcopy_walk_begin();
+    for (size_t i = 0; i < nt; i++) {
+      if (t[i].self || t[i].state[0] == '\0' ||
+          atomic_load_explicit(&slots[i].state, memory_order_acquire) != 2)
+        continue;
+      int truncated;
+      int k = pprofd__stackcopy_walk(&slots[i].copy, t[i].locs,
+                                     PPROFD__THREAD_DEPTH, &truncated);
+      t[i].held_ns = slots[i].held_ns;
+      if (k > 0) {
+        t[i].nlocs = k;
+        t[i].captured = 1;
+        t[i].truncated = truncated;
+      }
+    }
+    (void)why; /* the walks then give each thread's PC alone */
+    pprofd__stackcopy_walk_end();
+  }
+  for (size_t i = 0; i < nt; i++)
     if (t[i].self) {
       t[i].nlocs = capture_self(t[i].locs, PPROFD__THREAD_DEPTH);
       t[i].captured = t[i].nlocs > 0;
-    } else if (slots != NULL && t[i].state[0] != '\0' &&
-               atomic_load_explicit(&slots[i].state, memory_order_acquire) ==
-                   2 &&
-               slots[i].nlocs > 0) {
-      t[i].nlocs = slots[i].nlocs;
-      memcpy(t[i].locs, slots[i].locs,
-             (size_t)t[i].nlocs * sizeof t[i].locs[0]);
-      t[i].captured = 1;
     }
-  }
+  if (req != NULL)
+    pprofd__stackcopy_arena_free(&req->arena);
   pprofd__ifree(slots);
   pprofd__ifree(req);
   /* Threads that exited meanwhile have no state left to show. */
@@ -393,7 +467,7 @@ int pprofd__threads_collect(pprofd__snapshot *s) {
   pprofd__snap_init_count(s, "goroutine");
   pprofd__thread *t;
   size_t n;
-  int err = pprofd__threads_dump(&t, &n, DUMP_TIMEOUT_MS);
+  int err = pprofd__threads_dump(&t, &n, DUMP_TIMEOUT_MS, 0);
   if (err != 0)
     return err;
   int64_t one = 1;
@@ -456,11 +530,14 @@ static void dump_block(pprofd__buf *b, pprofd__symctx *sym,
   pprofd__buf_puts(b, "]:\n");
   for (int i = 0; i < t->nlocs; i++)
     dump_frame(b, sym, t->locs[i], "", 0);
-  pprofd__thread_origin o;
-  if (pprofd__threadreg_lookup(t->tid, &o) == 0 && o.nlocs > 0) {
+  if (t->truncated == 1)
+    pprofd__buf_puts(b, "...additional frames elided...\n");
+  else if (t->truncated == PPROFD__UNWIND_INCOMPLETE)
+    pprofd__buf_puts(b, "...stack not walked past its PC...\n");
+  if (t->created_at != 0) {
     char creator[32];
-    snprintf(creator, sizeof creator, "in thread %d", o.creator_tid);
-    dump_frame(b, sym, o.locs[0], creator, 1);
+    snprintf(creator, sizeof creator, "in thread %d", t->creator_tid);
+    dump_frame(b, sym, t->created_at, creator, 1);
   }
 }
 
@@ -470,7 +547,7 @@ int pprofd__threads_write_text(pprofd__snapshot *s, int debug,
     return pprofd__text_count_profile(s, "goroutine", out);
   pprofd__thread *t;
   size_t n;
-  int err = pprofd__threads_dump(&t, &n, DUMP_TIMEOUT_MS);
+  int err = pprofd__threads_dump(&t, &n, DUMP_TIMEOUT_MS, PPROFD__DUMP_WCHAN);
   if (err != 0)
     return err;
   pprofd__symctx *sym = NULL;

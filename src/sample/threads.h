@@ -6,11 +6,14 @@
  * and captures each thread's stack in-process: the requester publishes a
  * dump request, sends each thread a real-time signal with tgkill, and
  * waits a bounded time; each thread's handler (async-signal-safe, lock-
- * free, allocation-free) unwinds its own interrupted context into its
- * slot. A thread that does not answer (signals blocked, stopped, stuck in
- * the kernel) is still listed, with the user-space PC the kernel reports
- * for its system call, and marked as not captured. The requesting thread
- * is captured directly and listed first.
+ * free, allocation-free, wait-free) copies its registers and a window of
+ * its stack into its slot and returns, and the requester walks the
+ * copies afterwards (capture/stackcopy.h). A thread is held up by a dump
+ * for one copy, a few microseconds, however many threads there are. A thread
+ * that does not answer (signals blocked, stopped, stuck in the kernel) is still
+ * listed, with the user-space PC the kernel reports for its system call, and
+ * marked as not captured. The requesting thread is captured directly and listed
+ * first.
  *
  * Threads: dumps run on request threads, one at a time (a mutex); the
  * handler runs on any thread and ignores signals that arrive when no dump
@@ -35,17 +38,29 @@ typedef struct pprofd__thread {
   char syscall[32]; /* the system call it waits in, "" if none */
   char wchan[48];   /* kernel wait channel, "" if none or hidden */
   int captured;     /* 1 when the stack was unwound in-process */
+  int truncated;    /* the stack goes on past locs (see capture/unwind.h) */
+  int64_t held_ns;  /* how long the dump held the thread in its handler */
   int self;         /* the requesting thread */
   int nlocs;        /* leaf first: the PC, then return address - 1 */
   uint64_t locs[PPROFD__THREAD_DEPTH];
+  /* From the thread registry, when the thread was created through the
+   * pthread_create wrapper (creator_tid 0 otherwise). */
+  int creator_tid;
+  uint64_t created_at; /* the pthread_create call's location */
+  /* Internal: where the registry says its stack is (0, 0 unknown). */
+  uint64_t stack_lo, stack_hi;
 } pprofd__thread;
+
+/* pprofd__threads_dump flags: also read each thread's wait channel (one
+ * more /proc file per thread, for the debug=2 dump). */
+#define PPROFD__DUMP_WCHAN 1u
 
 /* Lists and captures every thread, waiting at most timeout_ms for their
  * answers. *out (freed with pprofd__ifree) has the requester first, then
  * the rest by thread id. PPROFD_EIO when /proc/self/task cannot be read,
  * PPROFD_ENOMEM. */
-int pprofd__threads_dump(pprofd__thread **out, size_t *n,
-                         int timeout_ms) PPROFD__WARN_UNUSED;
+int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
+                         unsigned flags) PPROFD__WARN_UNUSED;
 
 /* The number of threads of the process (0 if unknown). */
 int64_t pprofd__threads_count(void);

@@ -136,7 +136,7 @@ START_TEST(test_dump_known_threads) {
   pprofd__thread *t;
   size_t n;
   int64_t t0 = mono_ms();
-  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 200), 0);
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 200, PPROFD__DUMP_WCHAN), 0);
   ck_assert_int_lt(mono_ms() - t0, 1000);
   ck_assert_uint_eq(n, NW + 1);
   ck_assert(t[0].self && t[0].captured);
@@ -251,7 +251,7 @@ START_TEST(test_dump_during_churn) {
     pprofd__thread *t;
     size_t n;
     int64_t t0 = mono_ms();
-    ck_assert_int_eq(pprofd__threads_dump(&t, &n, 100), 0);
+    ck_assert_int_eq(pprofd__threads_dump(&t, &n, 100, 0), 0);
     ck_assert_int_lt(mono_ms() - t0, 1500);
     ck_assert_uint_ge(n, 3);
     pprofd__ifree(t);
@@ -368,7 +368,7 @@ START_TEST(test_dump_with_stuck_lock) {
   pprofd__thread *t;
   size_t n;
   int64_t t0 = mono_ms();
-  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 200), 0);
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 200, PPROFD__DUMP_WCHAN), 0);
   ck_assert_int_lt(mono_ms() - t0, 1000);
   ck_assert_uint_eq(n, 3);
   int found = 0;

@@ -1,0 +1,92 @@
+/*
+ * stackcopy.h - a thread's interrupted context, copied in a signal
+ * handler and walked afterwards by another thread.
+ *
+ * A handler that walks its own stack makes its thread wait for the
+ * unwinder: libunwind walks one stack at a time (capture/unwind.c), and
+ * may wait on the loader lock. For a thread dump, where every thread is
+ * signalled at once, that made each host thread stand still until all
+ * the walks before its own were done. Instead the handler copies what a
+ * walk needs - its registers and a window of its stack, from the stack
+ * pointer up - into memory the requester prepared, and returns: a few
+ * microseconds, no lock, no wait. The requester then walks every copy
+ * with libunwind's remote interface, reading stack words from the copy
+ * and everything else (unwind tables, code) from the process itself.
+ *
+ * Copies are taken with process_vm_readv on the process itself, one page
+ * per iovec, so a window that runs into an unmapped page ends there
+ * instead of faulting. Where a sandbox forbids that call, the handler
+ * copies with memcpy only the part it knows is mapped (up to the end of
+ * the thread's own stack) and nothing when it does not know.
+ *
+ * Threads: pprofd__stackcopy_take_sigsafe runs in signal handlers, on
+ * any thread, concurrently; the walk functions run on request threads,
+ * one walk session at a time (an internal lock).
+ */
+#ifndef PPROFD_CAPTURE_STACKCOPY_H
+#define PPROFD_CAPTURE_STACKCOPY_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/common.h"
+
+/* Registers kept, in libunwind's numbering for the architecture. */
+#define PPROFD__STACKCOPY_NREGS 34
+
+/* Memory the copies go into: one mapping, handed out by an atomic bump
+ * pointer. Pages are touched only as copies land in them. */
+typedef struct pprofd__stackcopy_arena {
+  unsigned char *base;
+  size_t size;
+  atomic_size_t used;
+} pprofd__stackcopy_arena;
+
+/* One interrupted context. */
+typedef struct pprofd__stackcopy {
+  uint64_t regs[PPROFD__STACKCOPY_NREGS];
+  uint64_t pc, sp;
+  /* Where the thread's stack ends when the handler knew it, else 0. */
+  uint64_t limit;
+  const unsigned char *stack; /* a copy of [sp, sp + len) */
+  size_t len;
+  int clipped; /* the window stopped before the known end of the stack */
+} pprofd__stackcopy;
+
+/* Maps an arena for copies of nthreads stacks (bounded in total).
+ * PPROFD_ENOMEM when the mapping fails. */
+int pprofd__stackcopy_arena_init(pprofd__stackcopy_arena *a,
+                                 size_t nthreads) PPROFD__WARN_UNUSED;
+void pprofd__stackcopy_arena_free(pprofd__stackcopy_arena *a);
+
+/* In a signal handler: copies the context in ucontext (the handler's
+ * third argument) into *c, its stack window into arena memory.
+ * [stack_lo, stack_hi) is the thread's stack when the requester knows it
+ * (else 0, 0). Returns 1 when at least the registers were copied, 0 on
+ * an architecture this does not know. Async-signal-safe. */
+int pprofd__stackcopy_take_sigsafe(const void *ucontext, pprofd__stackcopy *c,
+                                   pprofd__stackcopy_arena *a,
+                                   uint64_t stack_lo,
+                                   uint64_t stack_hi) PPROFD__SIGSAFE;
+
+/* Starts a walk session: loads libunwind's remote unwinder if needed and
+ * forgets what earlier sessions cached (a library may have been unloaded
+ * since). Returns NULL, or why copies cannot be walked (a static
+ * sentence); call pprofd__stackcopy_walk_end either way. Not signal-safe. */
+const char *pprofd__stackcopy_walk_begin(void);
+/* Walks one copy: writes the PC, then every caller's return address - 1,
+ * at most max (>= 1) entries, and returns how many. *truncated as
+ * pprofd__unwind_sigsafe sets it (capture/unwind.h): 1 when the stack
+ * went on past max frames or past the copied window, and
+ * PPROFD__UNWIND_INCOMPLETE when only the PC could be given. */
+int pprofd__stackcopy_walk(const pprofd__stackcopy *c, uint64_t *locs, int max,
+                           int *truncated);
+void pprofd__stackcopy_walk_end(void);
+
+/* Fork hooks (see core/runtime.h): fork() waits for a walk session. */
+void pprofd__stackcopy_prefork(void);
+void pprofd__stackcopy_postfork_parent(void);
+void pprofd__stackcopy_postfork_child(void);
+
+#endif
