@@ -7,7 +7,9 @@
  * churning memory, threads contending on one mutex, and a session manager
  * that opens and closes "sessions" from two call sites, tracked in the
  * custom profile `demo.sessions` and annotated for execution traces
- * (regions, tasks, log lines).
+ * (regions, tasks, log lines). A spawner starts and joins a short-lived
+ * thread every 200 ms, so threadcreate keeps growing (and its deltas,
+ * threadcreate?seconds=N, are never empty).
  *
  * Usage: pprofd-demo [--seconds N]   (default: run until SIGINT/SIGTERM)
  */
@@ -152,6 +154,28 @@ static void *session_manager(void *arg) {
   return arg;
 }
 
+/* A short-lived thread's whole life: a little work, then return. */
+static void *helper_thread(void *arg) {
+  sink += spin(1);
+  return arg;
+}
+
+/* Creates one short-lived thread and waits for it to end: the creation
+ * stack (this function) is what threadcreate counts. */
+__attribute__((noinline)) static void spawn_helper_thread(void) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, helper_thread, NULL) == 0)
+    pthread_join(t, NULL);
+}
+
+static void *spawner(void *arg) {
+  while (!atomic_load(&stopping)) {
+    spawn_helper_thread();
+    usleep(200 * 1000);
+  }
+  return arg;
+}
+
 static void on_signal(int sig) {
   (void)sig;
   atomic_store(&stopping, 1);
@@ -200,6 +224,7 @@ int main(int argc, char **argv) {
       {"cpu-1", cpu_worker},   {"cpu-2", cpu_worker},
       {"alloc", alloc_worker}, {"lock-1", lock_worker},
       {"lock-2", lock_worker}, {"sessions", session_manager},
+      {"spawner", spawner},
   };
   enum { NW = sizeof workers / sizeof workers[0] };
   pthread_t tids[NW];

@@ -73,6 +73,10 @@ extern void *__libc_stack_end __attribute__((weak));
  * then use memcpy within the bounds known to be mapped. */
 static atomic_int vm_read_refused;
 
+ssize_t (*PPROFD__SEAM pprofd__stackcopy_vm_read)(
+    pid_t, const struct iovec *, unsigned long, const struct iovec *,
+    unsigned long, unsigned long) = process_vm_readv;
+
 int pprofd__stackcopy_arena_init(pprofd__stackcopy_arena *a, size_t nthreads) {
   size_t size = nthreads < ARENA_MAX / ARENA_PER_THREAD
                     ? nthreads * ARENA_PER_THREAD + WINDOW_KNOWN
@@ -161,7 +165,8 @@ static ssize_t vm_copy_sigsafe(void *to, uint64_t from, size_t len) {
     }
     local.iov_base = (unsigned char *)to + done;
     local.iov_len = batch;
-    ssize_t got = process_vm_readv(pid, &local, 1, remote, (unsigned long)k, 0);
+    ssize_t got =
+        pprofd__stackcopy_vm_read(pid, &local, 1, remote, (unsigned long)k, 0);
     if (got < 0)
       return errno == EFAULT || done > 0 ? (ssize_t)done : -1;
     done += (size_t)got;
@@ -295,7 +300,7 @@ static int acc_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
     return -UNW_EINVAL;
   struct iovec local = {val, sizeof *val};
   struct iovec remote = {(void *)(uintptr_t)addr, sizeof *val};
-  return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) ==
+  return pprofd__stackcopy_vm_read(getpid(), &local, 1, &remote, 1, 0) ==
                  (ssize_t)sizeof *val
              ? 0
              : -UNW_EINVAL;

@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/common.h"
 
@@ -83,6 +84,13 @@ const char *pprofd__stackcopy_walk_begin(void);
 int pprofd__stackcopy_walk(const pprofd__stackcopy *c, uint64_t *locs, int max,
                            int *truncated);
 void pprofd__stackcopy_walk_end(void);
+
+/* Test seam: process_vm_readv, replaceable to play a sandbox that
+ * refuses it. */
+struct iovec;
+extern ssize_t (*PPROFD__SEAM pprofd__stackcopy_vm_read)(
+    pid_t pid, const struct iovec *local, unsigned long nlocal,
+    const struct iovec *remote, unsigned long nremote, unsigned long flags);
 
 /* Fork hooks (see core/runtime.h): fork() waits for a walk session. */
 void pprofd__stackcopy_prefork(void);

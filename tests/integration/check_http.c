@@ -491,7 +491,7 @@ START_TEST(test_goroutine) {
   int64_t total = 0;
   for (size_t i = 0; i < p->n_sample; i++)
     total += p->sample[i]->value[0];
-  ck_assert_int_ge(total, 7); /* main, six workers, the server */
+  ck_assert_int_ge(total, 7); /* main, seven workers, the server */
   ck_assert(h_has_function(p, "cpu_worker"));
   ck_assert(h_has_function(p, "session_manager"));
   perftools__profiles__profile__free_unpacked(p, NULL);
@@ -517,8 +517,8 @@ END_TEST
 /* Runs go tool pprof with a private home so nothing leaks out. */
 static int pprof_run(const char *args, char **out);
 
-/* Sums a CPU profile's samples whose stack contains function fn. */
-static int64_t cpu_in(const Perftools__Profiles__Profile *p, const char *fn) {
+/* Sums value[0] of the samples whose stack contains function fn. */
+static int64_t sum_in(const Perftools__Profiles__Profile *p, const char *fn) {
   int64_t total = 0;
   for (size_t i = 0; i < p->n_sample; i++) {
     const Perftools__Profiles__Sample *s = p->sample[i];
@@ -568,7 +568,7 @@ START_TEST(test_cpu_profile) {
         threads++;
   }
   ck_assert_int_gt(threads, 0);
-  int64_t hot = cpu_in(p, "compute_hot"), cold = cpu_in(p, "compute_cold");
+  int64_t hot = sum_in(p, "compute_hot"), cold = sum_in(p, "compute_cold");
   ck_assert_int_gt(hot, 0);
   ck_assert_int_gt(cold, 0);
   ck_assert_int_gt(hot, cold);
@@ -723,7 +723,7 @@ START_TEST(test_threadcreate) {
   ck_assert_str_eq(h_str(p, p->sample_type[0]->type), "threadcreate");
   ck_assert_str_eq(h_str(p, p->period_type->type), "threadcreate");
   ck_assert_int_eq(p->period, 1);
-  /* The demo's six workers come from main(); the main thread was there
+  /* The demo's seven workers come from main(); the main thread was there
    * before pprofd. */
   ck_assert(h_has_function(p, "main"));
   ck_assert(h_has_function(p, "pprofd_thread_created_before_pprofd"));
@@ -746,6 +746,60 @@ START_TEST(test_threadcreate) {
            demo.base);
   int st = pprof_run(args, &out);
   ck_assert_msg(st == 0, "pprof failed: %s", out);
+  free(out);
+}
+END_TEST
+
+/* Deltas of the thread profiles (p1 - p0 over `seconds`): the demo's
+ * spawner creates a thread every 200 ms, so a threadcreate delta counts
+ * those creations; goroutine deltas decode; debug!=0 and seconds=0 get
+ * Go's errors; go tool pprof loads a delta. */
+START_TEST(test_thread_deltas) {
+  Perftools__Profiles__Profile *p = fetch_profile(
+      "/debug/pprof/threadcreate?seconds=1", "threadcreate-delta");
+  ck_assert_uint_eq(p->n_sample_type, 1);
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->type), "threadcreate");
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->unit), "count");
+  ck_assert_int_ge(p->duration_nanos, 900000000LL);
+  ck_assert_int_le(p->duration_nanos, 3000000000LL);
+  for (size_t i = 0; i < p->n_sample; i++)
+    for (size_t j = 0; j < p->sample[i]->n_value; j++)
+      ck_assert_int_ne(p->sample[i]->value[j], 0); /* zeros are dropped */
+  /* About five in the second; two is a bound a slow machine still meets. */
+  int64_t spawned = sum_in(p, "spawn_helper_thread");
+  ck_assert_msg(spawned >= 2, "spawn_helper_thread created %lld threads",
+                (long long)spawned);
+  perftools__profiles__profile__free_unpacked(p, NULL);
+  p = fetch_profile("/debug/pprof/goroutine?seconds=1", "goroutine-delta");
+  ck_assert_uint_eq(p->n_sample_type, 1);
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->type), "goroutine");
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->unit), "count");
+  ck_assert_int_ge(p->duration_nanos, 900000000LL);
+  ck_assert_int_le(p->duration_nanos, 3000000000LL);
+  for (size_t i = 0; i < p->n_sample; i++)
+    for (size_t j = 0; j < p->sample[i]->n_value; j++)
+      ck_assert_int_ne(p->sample[i]->value[j], 0);
+  perftools__profiles__profile__free_unpacked(p, NULL);
+  h_resp r;
+  get("/debug/pprof/goroutine?seconds=1&debug=1", &r);
+  assert_go_error(&r, 400, "seconds and debug params are incompatible\n");
+  h_resp_free(&r);
+  get("/debug/pprof/threadcreate?seconds=1&debug=2", &r);
+  assert_go_error(&r, 400, "seconds and debug params are incompatible\n");
+  h_resp_free(&r);
+  get("/debug/pprof/goroutine?seconds=0", &r);
+  assert_go_error(&r, 400,
+                  "invalid value for \"seconds\" - must be a "
+                  "positive integer\n");
+  h_resp_free(&r);
+  if (!h_have_go())
+    return;
+  char args[512], *out;
+  snprintf(args, sizeof args, "-raw '%s/debug/pprof/threadcreate?seconds=1'",
+           demo.base);
+  int st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof failed: %s", out);
+  ck_assert_msg(strstr(out, "spawn_helper_thread") != NULL, "%s", out);
   free(out);
 }
 END_TEST
@@ -1286,6 +1340,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_heap_text_and_delta);
   tcase_add_test(tc, test_goroutine);
   tcase_add_test(tc, test_threadcreate);
+  tcase_add_test(tc, test_thread_deltas);
   tcase_add_test(tc, test_go_pprof_heap_goroutine);
   tcase_add_test(tc, test_go_pprof_proto);
   tcase_add_test(tc, test_go_pprof_text_symbolz);

@@ -8,6 +8,10 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <regex.h>
 #include <signal.h>
@@ -15,12 +19,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../check_run.h"
+#include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "core/ialloc.h"
+#include "encode/snapshot.h"
 #include "encode/text.h"
 #include "sample/threads.h"
 #include "symbol/symbolize.h"
@@ -118,6 +131,21 @@ static int on_stack(const pprofd__thread *t, const char *fn) {
   for (int i = 0; i < t->nlocs && !hit; i++) {
     pprofd__symres r;
     pprofd__sym_lookup(sym, t->locs[i], &r);
+    for (int j = 0; j < r.nframes; j++)
+      hit |= strcmp(r.frames[j].name, fn) == 0;
+  }
+  pprofd__sym_end(sym);
+  return hit;
+}
+
+/* Whether fn is on a snapshot sample's stack. */
+static int sample_has(const pprofd__sample *smp, const char *fn) {
+  pprofd__symctx *sym;
+  ck_assert_int_eq(pprofd__sym_begin(&sym), 0);
+  int hit = 0;
+  for (uint32_t i = 0; i < smp->nlocs && !hit; i++) {
+    pprofd__symres r;
+    pprofd__sym_lookup(sym, smp->locs[i], &r);
     for (int j = 0; j < r.nframes; j++)
       hit |= strcmp(r.frames[j].name, fn) == 0;
   }
@@ -274,21 +302,6 @@ __attribute__((noinline)) static void spawn_here(int n) {
   }
 }
 
-/* Whether fn is on a snapshot sample's stack. */
-static int sample_has(const pprofd__sample *smp, const char *fn) {
-  pprofd__symctx *sym;
-  ck_assert_int_eq(pprofd__sym_begin(&sym), 0);
-  int hit = 0;
-  for (uint32_t i = 0; i < smp->nlocs && !hit; i++) {
-    pprofd__symres r;
-    pprofd__sym_lookup(sym, smp->locs[i], &r);
-    for (int j = 0; j < r.nframes; j++)
-      hit |= strcmp(r.frames[j].name, fn) == 0;
-  }
-  pprofd__sym_end(sym);
-  return hit;
-}
-
 START_TEST(test_threadcreate) {
   spawn_here(25);
   pprofd__snapshot s;
@@ -361,16 +374,18 @@ __attribute__((noinline)) static void *stuck_on_lock(void *arg) {
 START_TEST(test_dump_with_stuck_lock) {
   atomic_store(&stop, 0);
   pthread_t h, s;
-  pthread_create(&h, NULL, holder, NULL);
+  ck_assert_int_eq(pthread_create(&h, NULL, holder, NULL), 0);
   usleep(50 * 1000);
-  pthread_create(&s, NULL, stuck_on_lock, NULL);
+  ck_assert_int_eq(pthread_create(&s, NULL, stuck_on_lock, NULL), 0);
   usleep(100 * 1000);
   pprofd__thread *t;
   size_t n;
   int64_t t0 = mono_ms();
   ck_assert_int_eq(pprofd__threads_dump(&t, &n, 200, PPROFD__DUMP_WCHAN), 0);
   ck_assert_int_lt(mono_ms() - t0, 1000);
-  ck_assert_uint_eq(n, 3);
+  ck_assert_msg(n == 3, "%zu threads: %d %s [%s], %d %s [%s]", n, t[0].tid,
+                t[0].name, t[0].state, n > 1 ? t[1].tid : 0,
+                n > 1 ? t[1].name : "", n > 1 ? t[1].state : "");
   int found = 0;
   for (size_t i = 0; i < n; i++)
     if (on_stack(&t[i], "stuck_on_lock")) {
@@ -393,6 +408,440 @@ START_TEST(test_count) {
 }
 END_TEST
 
+/* ---- threads blocked in various system calls, never warmed ---- */
+
+/* Every blocking call below is interrupted by the dump's signal: calls
+ * the kernel does not restart (poll, epoll_wait, sigtimedwait) return
+ * EINTR, as they do for any signal with a handler, and are retried. The
+ * timeouts (a second) let the test stop them. */
+static int pipefd[2] = {-1, -1};
+static int listenfd = -1, epfd = -1;
+static sigset_t waitset;
+
+__attribute__((noinline)) static void blocked_in_read(void) {
+  char c;
+  while (read(pipefd[0], &c, 1) < 0 && errno == EINTR)
+    ;
+  __asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) static void blocked_in_poll(void) {
+  struct pollfd p = {pipefd[0], POLLIN, 0};
+  while (!atomic_load(&stop))
+    (void)poll(&p, 1, 1000);
+  __asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) static void blocked_in_epoll(void) {
+  struct epoll_event ev;
+  while (!atomic_load(&stop))
+    (void)epoll_wait(epfd, &ev, 1, 1000);
+  __asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) static void blocked_in_accept(void) {
+  int fd;
+  while ((fd = accept(listenfd, NULL, NULL)) < 0 && errno == EINTR)
+    ;
+  if (fd >= 0)
+    close(fd);
+  __asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) static void blocked_in_sigwait(void) {
+  pthread_sigmask(SIG_BLOCK, &waitset, NULL);
+  struct timespec ts = {1, 0};
+  while (!atomic_load(&stop))
+    (void)sigtimedwait(&waitset, NULL, &ts);
+  __asm__ volatile("" ::: "memory");
+}
+
+/* A thread in a system call, by name: what the dump must say of it. */
+typedef struct sys_worker {
+  const char *name;
+  void (*fn)(void);
+  const char *func;    /* on its stack */
+  const char *syscall; /* the system call it waits in */
+  pthread_t th;
+} sys_worker;
+
+static sys_worker sys_workers[] = {
+    {"reader", blocked_in_read, "blocked_in_read", "read", 0},
+    {"poller", blocked_in_poll, "blocked_in_poll", "poll", 0},
+    {"epoller", blocked_in_epoll, "blocked_in_epoll", "epoll_wait", 0},
+    {"acceptor", blocked_in_accept, "blocked_in_accept", "accept", 0},
+    {"sigwaiter", blocked_in_sigwait, "blocked_in_sigwait", "rt_sigtimedwait",
+     0},
+    {"napper", blocked_in_sleep, "blocked_in_sleep", "clock_nanosleep", 0},
+    {"condwaiter", blocked_on_cond, "blocked_on_cond", "futex", 0},
+};
+enum { NSYS = sizeof sys_workers / sizeof sys_workers[0] };
+
+/* Names itself and blocks; not warmed for the unwinder, unlike run():
+ * dumps walk copies of stacks on the requesting thread and need no
+ * help from the thread itself. */
+static void *run_cold(void *arg) {
+  sys_worker *w = arg;
+  pthread_setname_np(pthread_self(), w->name);
+  w->fn();
+  return NULL;
+}
+
+static void start_sys_workers(void) {
+  atomic_store(&stop, 0);
+  ck_assert_int_eq(pipe(pipefd), 0);
+  listenfd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  ck_assert_int_eq(bind(listenfd, (struct sockaddr *)&a, sizeof a), 0);
+  ck_assert_int_eq(listen(listenfd, 1), 0);
+  epfd = epoll_create1(0);
+  ck_assert_int_ge(epfd, 0);
+  sigemptyset(&waitset);
+  sigaddset(&waitset, SIGUSR2);
+  for (int i = 0; i < NSYS; i++)
+    pthread_create(&sys_workers[i].th, NULL, run_cold, &sys_workers[i]);
+  usleep(300 * 1000);
+}
+
+static void stop_sys_workers(void) {
+  atomic_store(&stop, 1);
+  pthread_mutex_lock(&mu);
+  pthread_cond_broadcast(&cv);
+  pthread_mutex_unlock(&mu);
+  ck_assert_int_eq(write(pipefd[1], "x", 1), 1); /* the reader */
+  struct sockaddr_in a;
+  socklen_t alen = sizeof a;
+  ck_assert_int_eq(getsockname(listenfd, (struct sockaddr *)&a, &alen), 0);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, alen), 0); /* acceptor */
+  /* The others time out within a second and see `stop`. */
+  for (int i = 0; i < NSYS; i++)
+    pthread_join(sys_workers[i].th, NULL);
+  close(fd);
+  close(pipefd[0]);
+  close(pipefd[1]);
+  close(listenfd);
+  close(epfd);
+}
+
+/* The label key's value on a snapshot sample, or NULL. */
+static const char *label(const pprofd__sample *smp, const char *key) {
+  for (uint32_t j = 0; j < smp->nlabels; j++)
+    if (strcmp(smp->labels[j].key, key) == 0)
+      return smp->labels[j].str;
+  return NULL;
+}
+
+START_TEST(test_syscalls_every_form) {
+  start_sys_workers();
+  /* The struct: state, system call and blocking function of each. */
+  pprofd__thread *t;
+  size_t n;
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, PPROFD__DUMP_WCHAN), 0);
+  ck_assert_uint_eq(n, NSYS + 1);
+  for (int i = 0; i < NSYS; i++) {
+    const pprofd__thread *x = find(t, n, sys_workers[i].name);
+    ck_assert_msg(x->captured, "%s not captured", x->name);
+    ck_assert_str_eq(x->state, "sleeping");
+    ck_assert_msg(strcmp(x->syscall, sys_workers[i].syscall) == 0,
+                  "%s: in %s, not %s", x->name, x->syscall,
+                  sys_workers[i].syscall);
+    ck_assert_msg(on_stack(x, sys_workers[i].func), "%s: no %s", x->name,
+                  sys_workers[i].func);
+    ck_assert_msg(on_stack(x, "run_cold"), "%s: stack cut short", x->name);
+    ck_assert_int_eq(x->truncated, 0);
+  }
+  pprofd__ifree(t);
+
+  /* The proto's samples: each thread alone in its group, labelled with
+   * its name, state and system call. */
+  pprofd__snapshot s;
+  ck_assert_int_eq(pprofd__threads_collect(&s), 0);
+  int seen = 0;
+  for (size_t i = 0; i < s.nsamples; i++) {
+    const char *name = label(&s.samples[i], "threads");
+    for (int k = 0; name != NULL && k < NSYS; k++) {
+      if (strcmp(name, sys_workers[k].name) != 0)
+        continue;
+      seen++;
+      ck_assert_int_eq(s.samples[i].values[0], 1);
+      ck_assert_str_eq(label(&s.samples[i], "state"), "sleeping");
+      ck_assert_str_eq(label(&s.samples[i], "syscall"), sys_workers[k].syscall);
+      ck_assert(sample_has(&s.samples[i], sys_workers[k].func));
+    }
+  }
+  ck_assert_int_eq(seen, NSYS);
+
+  /* debug=1: Go's count text, one group per thread here. */
+  pprofd__buf b;
+  pprofd__buf_init(&b, 1 << 20);
+  ck_assert_int_eq(pprofd__threads_write_text(&s, 1, &b), 0);
+  pprofd__buf_putc(&b, '\0');
+  ck_assert_msg(strncmp(b.data, "goroutine profile: total 8\n", 27) == 0, "%s",
+                b.data);
+  ck_assert_ptr_nonnull(strstr(b.data, "\"threads\":\"acceptor\""));
+  ck_assert_ptr_nonnull(strstr(b.data, "blocked_in_accept+0x"));
+  pprofd__buf_free(&b);
+  pprofd__snap_free(&s);
+
+  /* debug=2: each block's header and its blocking function. */
+  pprofd__buf_init(&b, 1 << 20);
+  pprofd__snap_init(&s);
+  ck_assert_int_eq(pprofd__threads_write_text(&s, 2, &b), 0);
+  pprofd__buf_putc(&b, '\0');
+  for (int i = 0; i < NSYS; i++) {
+    char pat[256];
+    snprintf(pat, sizeof pat,
+             "^thread [0-9]+ \"%s\" \\[sleeping, %s[],][^\n]*:\n"
+             "(.*\n\t.*\n)*%s\\+0x[0-9a-f]+\n\t/.*check_threads.c:[0-9]+$",
+             sys_workers[i].name, sys_workers[i].syscall, sys_workers[i].func);
+    regex_t rx;
+    ck_assert_int_eq(regcomp(&rx, pat, REG_EXTENDED | REG_NEWLINE), 0);
+    ck_assert_msg(regexec(&rx, b.data, 0, NULL, 0) == 0, "%s:\n%s",
+                  sys_workers[i].name, b.data);
+    regfree(&rx);
+  }
+  pprofd__buf_free(&b);
+  pprofd__snap_free(&s);
+  stop_sys_workers();
+}
+END_TEST
+
+/* The handlers never wait for the unwinder: with it held elsewhere for
+ * the whole dump (as a long walk on another thread would), every thread
+ * still answers at once with its whole stack. */
+START_TEST(test_dump_while_unwinder_busy) {
+  start_sys_workers();
+  pprofd__unwind_prefork(); /* takes the unwinder's flag */
+  pprofd__thread *t;
+  size_t n;
+  int64_t t0 = mono_ms();
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
+  int64_t took = mono_ms() - t0;
+  pprofd__unwind_postfork_parent();
+  ck_assert_int_lt(took, 500); /* nobody timed out */
+  for (int i = 0; i < NSYS; i++) {
+    const pprofd__thread *x = find(t, n, sys_workers[i].name);
+    ck_assert(x->captured);
+    ck_assert(on_stack(x, sys_workers[i].func));
+    ck_assert(on_stack(x, "run_cold"));
+  }
+  pprofd__ifree(t);
+  stop_sys_workers();
+}
+END_TEST
+
+#ifdef PPROFD_ENABLE_INTERPOSE
+/* A sandbox that refuses process_vm_readv. */
+static ssize_t refuse_vm_read(pid_t pid, const struct iovec *l,
+                              unsigned long nl, const struct iovec *r,
+                              unsigned long nr, unsigned long flags) {
+  (void)pid, (void)l, (void)nl, (void)r, (void)nr, (void)flags;
+  errno = EPERM;
+  return -1;
+}
+
+/* Without process_vm_readv, handlers copy with memcpy what they know is
+ * mapped: the stack the registry recorded for a thread pthread_create
+ * started. Those stacks come out whole all the same. */
+START_TEST(test_dump_without_vm_read) {
+  pprofd__stackcopy_vm_read = refuse_vm_read;
+  start_sys_workers();
+  pprofd__thread *t;
+  size_t n;
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
+  for (int i = 0; i < NSYS; i++) {
+    const pprofd__thread *x = find(t, n, sys_workers[i].name);
+    ck_assert(x->captured);
+    ck_assert_msg(on_stack(x, sys_workers[i].func), "%s", x->name);
+    ck_assert_msg(on_stack(x, "run_cold"), "%s", x->name);
+  }
+  pprofd__ifree(t);
+  stop_sys_workers();
+}
+END_TEST
+#endif
+
+/* ---- renamed threads ---- */
+
+static atomic_int renamed_ready;
+
+static void *renames_itself(void *arg) {
+  prctl(PR_SET_NAME, "via-prctl", 0, 0, 0);
+  atomic_fetch_add(&renamed_ready, 1);
+  blocked_in_sleep();
+  return arg;
+}
+
+static void *named_later(void *arg) {
+  atomic_fetch_add(&renamed_ready, 1);
+  blocked_in_sleep();
+  return arg;
+}
+
+START_TEST(test_renamed_threads) {
+  atomic_store(&stop, 0);
+  pthread_t a, b, c;
+  pthread_create(&a, NULL, renames_itself, NULL);
+  pthread_create(&b, NULL, named_later, NULL);
+  pthread_create(&c, NULL, named_later, NULL);
+  while (atomic_load(&renamed_ready) < 3)
+    usleep(1000);
+  ck_assert_int_eq(pthread_setname_np(b, "first-name"), 0);
+  ck_assert_int_eq(pthread_setname_np(b, "via-setname"), 0);
+  /* A name with a space and a parenthesis, written through /proc. */
+  char path[64];
+  pid_t ctid = 0;
+  pprofd__thread *t;
+  size_t n;
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
+  for (size_t i = 0; i < n; i++)
+    if (!t[i].self && strcmp(t[i].name, "via-prctl") != 0 &&
+        strcmp(t[i].name, "via-setname") != 0)
+      ctid = t[i].tid;
+  pprofd__ifree(t);
+  ck_assert_int_ne(ctid, 0);
+  snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)ctid);
+  int fd = open(path, O_WRONLY);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, "odd) name", 9), 9);
+  close(fd);
+
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
+  ck_assert_uint_eq(n, 4);
+  const pprofd__thread *x = find(t, n, "via-prctl");
+  ck_assert(x->captured && on_stack(x, "renames_itself"));
+  x = find(t, n, "via-setname");
+  ck_assert(x->captured && on_stack(x, "named_later"));
+  x = find(t, n, "odd) name");
+  ck_assert_int_eq(x->tid, ctid);
+  ck_assert_str_eq(x->state, "sleeping"); /* parsed past the ')' */
+  ck_assert_str_eq(x->syscall, "clock_nanosleep");
+  pprofd__ifree(t);
+  atomic_store(&stop, 1);
+  pthread_join(a, NULL);
+  pthread_join(b, NULL);
+  pthread_join(c, NULL);
+}
+END_TEST
+
+/* ---- a stack deeper than the copied window ---- */
+
+static atomic_int deep_ready;
+
+/* Recurses with 8 KiB frames: 48 of them are 384 KiB, more than a copy
+ * takes (256 KiB). */
+__attribute__((noinline)) static int deep_frames(int depth) {
+  volatile char pad[8192];
+  pad[0] = (char)depth;
+  if (depth > 0)
+    return deep_frames(depth - 1) + pad[0];
+  atomic_store(&deep_ready, 1);
+  blocked_in_sleep();
+  return pad[0];
+}
+
+static void *deep_thread(void *arg) {
+  pthread_setname_np(pthread_self(), "deep");
+  (void)deep_frames(48);
+  return arg;
+}
+
+START_TEST(test_stack_deeper_than_window) {
+  atomic_store(&stop, 0);
+  pthread_t th;
+  pthread_create(&th, NULL, deep_thread, NULL);
+  while (!atomic_load(&deep_ready))
+    usleep(1000);
+  usleep(50 * 1000);
+  pprofd__thread *t;
+  size_t n;
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
+  const pprofd__thread *x = find(t, n, "deep");
+  ck_assert(x->captured);
+  ck_assert(on_stack(x, "deep_frames"));
+  /* Walked as far as the copy goes, then marked as cut. */
+  ck_assert_int_ge(x->nlocs, 20);
+  ck_assert_int_lt(x->nlocs, 48);
+  ck_assert_int_eq(x->truncated, 1);
+  ck_assert(!on_stack(x, "deep_thread"));
+  pprofd__ifree(t);
+  pprofd__buf b;
+  pprofd__buf_init(&b, 1 << 20);
+  pprofd__snapshot s;
+  pprofd__snap_init(&s);
+  ck_assert_int_eq(pprofd__threads_write_text(&s, 2, &b), 0);
+  pprofd__buf_putc(&b, '\0');
+  ck_assert_ptr_nonnull(strstr(b.data, "...additional frames elided...\n"));
+  pprofd__buf_free(&b);
+  pprofd__snap_free(&s);
+  atomic_store(&stop, 1);
+  pthread_join(th, NULL);
+}
+END_TEST
+
+/* ---- a stopped thread ---- */
+
+/* A tracer process stops one of our threads (ptrace's group-stop-free
+ * PTRACE_INTERRUPT), which then cannot run the dump's handler: the dump
+ * still returns within its timeout and lists it from /proc. Where ptrace
+ * is not permitted (a sandbox), the test says so and passes. */
+START_TEST(test_stopped_thread) {
+  atomic_store(&stop, 0);
+  pthread_t th;
+  worker w = {"stopped", blocked_in_sleep, 0};
+  pthread_create(&th, NULL, run, &w);
+  usleep(100 * 1000);
+  pprofd__thread *t;
+  size_t n;
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
+  pid_t tid = find(t, n, "stopped")->tid;
+  pprofd__ifree(t);
+  prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+  int up[2], down[2];
+  ck_assert_int_eq(pipe(up), 0);
+  ck_assert_int_eq(pipe(down), 0);
+  pid_t child = fork();
+  ck_assert_int_ge(child, 0);
+  if (child == 0) {
+    char ok = 'n', c;
+    int st;
+    if (ptrace(PTRACE_SEIZE, tid, 0, 0) == 0 &&
+        ptrace(PTRACE_INTERRUPT, tid, 0, 0) == 0 &&
+        waitpid(tid, &st, __WALL) == tid)
+      ok = 'y';
+    (void)!write(up[1], &ok, 1);
+    (void)!read(down[0], &c, 1); /* until the dump is done */
+    _exit(0);                    /* detaches: the thread runs on */
+  }
+  char ok = 'n';
+  ck_assert_int_eq(read(up[0], &ok, 1), 1);
+  if (ok != 'y') {
+    fprintf(stderr, "test_stopped_thread: ptrace not permitted here, "
+                    "stopped threads not checked\n");
+  } else {
+    int64_t t0 = mono_ms();
+    ck_assert_int_eq(pprofd__threads_dump(&t, &n, 300, 0), 0);
+    ck_assert_int_lt(mono_ms() - t0, 1500);
+    const pprofd__thread *x = find(t, n, "stopped");
+    ck_assert_str_eq(x->state, "tracing stop");
+    ck_assert(!x->captured);
+    ck_assert(t[0].self && t[0].captured);
+    pprofd__ifree(t);
+  }
+  ck_assert_int_eq(write(down[1], "x", 1), 1);
+  waitpid(child, NULL, 0);
+  /* Running again: its late signal finds no dump and does nothing. */
+  usleep(50 * 1000);
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
+  ck_assert(find(t, n, "stopped")->captured);
+  pprofd__ifree(t);
+  atomic_store(&stop, 1);
+  pthread_join(th, NULL);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("threads");
   TCase *tc = tcase_create("dump");
@@ -402,9 +851,15 @@ int main(void) {
   tcase_add_test(tc, test_dump_during_churn);
   tcase_add_test(tc, test_count);
   tcase_add_test(tc, test_dump_with_stuck_lock);
+  tcase_add_test(tc, test_syscalls_every_form);
+  tcase_add_test(tc, test_dump_while_unwinder_busy);
+  tcase_add_test(tc, test_renamed_threads);
+  tcase_add_test(tc, test_stack_deeper_than_window);
+  tcase_add_test(tc, test_stopped_thread);
 #ifdef PPROFD_ENABLE_INTERPOSE
   tcase_add_test(tc, test_threadcreate);
   tcase_add_test(tc, test_registry_bounded);
+  tcase_add_test(tc, test_dump_without_vm_read);
 #endif
   suite_add_tcase(s, tc);
   return pprofd_check_run(s);
