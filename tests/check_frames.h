@@ -18,12 +18,12 @@ static inline int same_func(const char *name, const char *fn) {
   return strncmp(name, fn, n) == 0 && (name[n] == '\0' || name[n] == '.');
 }
 
-/* Whether one of the first `depth` frames of smp is the function fn. */
-static inline int has_frame(pprofd__symctx *sym, const pprofd__sample *smp,
-                            const char *fn, uint32_t depth) {
-  for (uint32_t i = 0; i < smp->nlocs && i < depth; i++) {
+/* Whether one of the n locations locs is in the function fn. */
+static inline int locs_have_frame(pprofd__symctx *sym, const uint64_t *locs,
+                                  size_t n, const char *fn) {
+  for (size_t i = 0; i < n; i++) {
     pprofd__symres r;
-    pprofd__sym_lookup(sym, smp->locs[i], &r);
+    pprofd__sym_lookup(sym, locs[i], &r);
     for (int j = 0; j < r.nframes; j++)
       if (same_func(r.frames[j].name, fn))
         return 1;
@@ -31,6 +31,13 @@ static inline int has_frame(pprofd__symctx *sym, const pprofd__sample *smp,
       return 1;
   }
   return 0;
+}
+
+/* Whether one of the first `depth` frames of smp is the function fn. */
+static inline int has_frame(pprofd__symctx *sym, const pprofd__sample *smp,
+                            const char *fn, uint32_t depth) {
+  return locs_have_frame(sym, smp->locs,
+                         smp->nlocs < depth ? smp->nlocs : depth, fn);
 }
 
 #endif

@@ -56,8 +56,9 @@
 #define ARENA_PER_THREAD (64 * 1024)
 #define ARENA_MIN (1024 * 1024)
 #define ARENA_MAX (64 * 1024 * 1024)
-/* What the arena pre-faults per thread. */
+/* What the arena pre-faults per thread, and in all. */
 #define PREFAULT_PER_THREAD (8 * 1024)
+#define PREFAULT_MAX (8 * 1024 * 1024)
 /* How far above its stack pointer an unknown stack may reach: stack
  * words there are refused rather than read live. */
 #define STACK_REACH (8 * 1024 * 1024)
@@ -96,7 +97,9 @@ int pprofd__stackcopy_arena_init(pprofd__stackcopy_arena *a, size_t nthreads) {
   atomic_init(&a->used, 0);
   /* Most copies are a few KiB: fault those pages in here, on the
    * requester's time, not in the handlers, on the host's. */
-  size_t warm = nthreads * PREFAULT_PER_THREAD;
+  size_t warm = nthreads < PREFAULT_MAX / PREFAULT_PER_THREAD
+                    ? nthreads * PREFAULT_PER_THREAD
+                    : PREFAULT_MAX;
   memset(p, 0, warm < size ? warm : size);
   return 0;
 }

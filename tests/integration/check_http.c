@@ -516,6 +516,9 @@ END_TEST
 
 /* Runs go tool pprof with a private home so nothing leaks out. */
 static int pprof_run(const char *args, char **out);
+/* go tool pprof -raw on a path of the demo, which must succeed and whose
+ * output must name want; call only when Go is there. */
+static void pprof_raw_has(const char *path, const char *want);
 
 /* Sums value[0] of the samples whose stack contains function fn. */
 static int64_t sum_in(const Perftools__Profiles__Profile *p, const char *fn) {
@@ -678,6 +681,15 @@ static int pprof_run(const char *args, char **out) {
   return h_run(cmd, 120, out);
 }
 
+static void pprof_raw_has(const char *path, const char *want) {
+  char args[512], *out;
+  snprintf(args, sizeof args, "-raw '%s%s'", demo.base, path);
+  int st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof -raw %s failed: %s", path, out);
+  ck_assert_msg(want == NULL || strstr(out, want) != NULL, "%s: %s", path, out);
+  free(out);
+}
+
 START_TEST(test_go_pprof_proto) {
   if (!h_have_go())
     return;
@@ -741,14 +753,23 @@ START_TEST(test_threadcreate) {
   h_resp_free(&r);
   if (!h_have_go())
     return;
-  char args[512], *out;
-  snprintf(args, sizeof args, "-raw '%s/debug/pprof/threadcreate?debug=1'",
-           demo.base);
-  int st = pprof_run(args, &out);
-  ck_assert_msg(st == 0, "pprof failed: %s", out);
-  free(out);
+  pprof_raw_has("/debug/pprof/threadcreate?debug=1", NULL);
 }
 END_TEST
+
+/* A count profile's one-second delta: its one sample type, a duration of
+ * about the second asked for, and no zero sample (merging drops them). */
+static void assert_count_delta(const Perftools__Profiles__Profile *p,
+                               const char *type) {
+  ck_assert_uint_eq(p->n_sample_type, 1);
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->type), type);
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->unit), "count");
+  ck_assert_int_ge(p->duration_nanos, 900000000LL);
+  ck_assert_int_le(p->duration_nanos, 3000000000LL);
+  for (size_t i = 0; i < p->n_sample; i++)
+    for (size_t j = 0; j < p->sample[i]->n_value; j++)
+      ck_assert_int_ne(p->sample[i]->value[j], 0);
+}
 
 /* Deltas of the thread profiles (p1 - p0 over `seconds`): the demo's
  * spawner creates a thread every 200 ms, so a threadcreate delta counts
@@ -757,28 +778,14 @@ END_TEST
 START_TEST(test_thread_deltas) {
   Perftools__Profiles__Profile *p = fetch_profile(
       "/debug/pprof/threadcreate?seconds=1", "threadcreate-delta");
-  ck_assert_uint_eq(p->n_sample_type, 1);
-  ck_assert_str_eq(h_str(p, p->sample_type[0]->type), "threadcreate");
-  ck_assert_str_eq(h_str(p, p->sample_type[0]->unit), "count");
-  ck_assert_int_ge(p->duration_nanos, 900000000LL);
-  ck_assert_int_le(p->duration_nanos, 3000000000LL);
-  for (size_t i = 0; i < p->n_sample; i++)
-    for (size_t j = 0; j < p->sample[i]->n_value; j++)
-      ck_assert_int_ne(p->sample[i]->value[j], 0); /* zeros are dropped */
+  assert_count_delta(p, "threadcreate");
   /* About five in the second; two is a bound a slow machine still meets. */
   int64_t spawned = sum_in(p, "spawn_helper_thread");
   ck_assert_msg(spawned >= 2, "spawn_helper_thread created %lld threads",
                 (long long)spawned);
   perftools__profiles__profile__free_unpacked(p, NULL);
   p = fetch_profile("/debug/pprof/goroutine?seconds=1", "goroutine-delta");
-  ck_assert_uint_eq(p->n_sample_type, 1);
-  ck_assert_str_eq(h_str(p, p->sample_type[0]->type), "goroutine");
-  ck_assert_str_eq(h_str(p, p->sample_type[0]->unit), "count");
-  ck_assert_int_ge(p->duration_nanos, 900000000LL);
-  ck_assert_int_le(p->duration_nanos, 3000000000LL);
-  for (size_t i = 0; i < p->n_sample; i++)
-    for (size_t j = 0; j < p->sample[i]->n_value; j++)
-      ck_assert_int_ne(p->sample[i]->value[j], 0);
+  assert_count_delta(p, "goroutine");
   perftools__profiles__profile__free_unpacked(p, NULL);
   h_resp r;
   get("/debug/pprof/goroutine?seconds=1&debug=1", &r);
@@ -794,13 +801,7 @@ START_TEST(test_thread_deltas) {
   h_resp_free(&r);
   if (!h_have_go())
     return;
-  char args[512], *out;
-  snprintf(args, sizeof args, "-raw '%s/debug/pprof/threadcreate?seconds=1'",
-           demo.base);
-  int st = pprof_run(args, &out);
-  ck_assert_msg(st == 0, "pprof failed: %s", out);
-  ck_assert_msg(strstr(out, "spawn_helper_thread") != NULL, "%s", out);
-  free(out);
+  pprof_raw_has("/debug/pprof/threadcreate?seconds=1", "spawn_helper_thread");
 }
 END_TEST
 
@@ -829,17 +830,8 @@ START_TEST(test_go_pprof_heap_goroutine) {
   st = pprof_run(args, &out);
   ck_assert_msg(st == 0, "pprof -seconds failed: %s", out);
   free(out);
-  snprintf(args, sizeof args, "-raw '%s/debug/pprof/goroutine?debug=1'",
-           demo.base);
-  st = pprof_run(args, &out);
-  ck_assert_msg(st == 0, "pprof failed: %s", out);
-  ck_assert_msg(strstr(out, "cpu_worker") != NULL, "%s", out);
-  free(out);
-  snprintf(args, sizeof args, "-raw %s/debug/pprof/goroutine", demo.base);
-  st = pprof_run(args, &out);
-  ck_assert_msg(st == 0, "pprof failed: %s", out);
-  ck_assert_msg(strstr(out, "session_manager") != NULL, "%s", out);
-  free(out);
+  pprof_raw_has("/debug/pprof/goroutine?debug=1", "cpu_worker");
+  pprof_raw_has("/debug/pprof/goroutine", "session_manager");
 }
 END_TEST
 

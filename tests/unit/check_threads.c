@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../check_frames.h"
 #include "../check_run.h"
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
@@ -123,34 +124,31 @@ static const pprofd__thread *find(const pprofd__thread *t, size_t n,
   return NULL;
 }
 
-/* Whether fn is one of the functions on t's stack. */
-static int on_stack(const pprofd__thread *t, const char *fn) {
+/* Whether fn is one of the functions at the n locations locs. */
+static int on_locs(const uint64_t *locs, size_t n, const char *fn) {
   pprofd__symctx *sym;
   ck_assert_int_eq(pprofd__sym_begin(&sym), 0);
-  int hit = 0;
-  for (int i = 0; i < t->nlocs && !hit; i++) {
-    pprofd__symres r;
-    pprofd__sym_lookup(sym, t->locs[i], &r);
-    for (int j = 0; j < r.nframes; j++)
-      hit |= strcmp(r.frames[j].name, fn) == 0;
-  }
+  int hit = locs_have_frame(sym, locs, n, fn);
   pprofd__sym_end(sym);
   return hit;
 }
 
+/* Whether fn is one of the functions on t's stack. */
+static int on_stack(const pprofd__thread *t, const char *fn) {
+  return on_locs(t->locs, (size_t)t->nlocs, fn);
+}
+
 /* Whether fn is on a snapshot sample's stack. */
 static int sample_has(const pprofd__sample *smp, const char *fn) {
-  pprofd__symctx *sym;
-  ck_assert_int_eq(pprofd__sym_begin(&sym), 0);
-  int hit = 0;
-  for (uint32_t i = 0; i < smp->nlocs && !hit; i++) {
-    pprofd__symres r;
-    pprofd__sym_lookup(sym, smp->locs[i], &r);
-    for (int j = 0; j < r.nframes; j++)
-      hit |= strcmp(r.frames[j].name, fn) == 0;
-  }
-  pprofd__sym_end(sym);
-  return hit;
+  return on_locs(smp->locs, smp->nlocs, fn);
+}
+
+/* Renders s as goroutine text at debug level `debug` into a new b,
+ * NUL-terminated. */
+static void render(pprofd__snapshot *s, int debug, pprofd__buf *b) {
+  pprofd__buf_init(b, 1 << 20);
+  ck_assert_int_eq(pprofd__threads_write_text(s, debug, b), 0);
+  pprofd__buf_putc(b, '\0');
 }
 
 static int64_t mono_ms(void) {
@@ -213,19 +211,15 @@ START_TEST(test_profile_forms) {
   ck_assert_int_eq(total, NW + 1);
   ck_assert_int_eq(grouped, 2); /* sleeper-1 and sleeper-2: one group */
   pprofd__buf b;
-  pprofd__buf_init(&b, 1 << 20);
-  ck_assert_int_eq(pprofd__threads_write_text(&s, 1, &b), 0);
-  pprofd__buf_putc(&b, '\0');
+  render(&s, 1, &b);
   ck_assert(strncmp(b.data, "goroutine profile: total 6\n", 27) == 0);
   ck_assert_msg(strstr(b.data, "\n2 @ 0x") != NULL, "%s", b.data);
   ck_assert_ptr_nonnull(strstr(b.data, "\"threads\":\"sleeper-*\""));
   pprofd__buf_free(&b);
   pprofd__snap_free(&s);
 
-  pprofd__buf_init(&b, 1 << 20);
   pprofd__snap_init(&s);
-  ck_assert_int_eq(pprofd__threads_write_text(&s, 2, &b), 0);
-  pprofd__buf_putc(&b, '\0');
+  render(&s, 2, &b);
   regex_t rx;
   ck_assert_int_eq(regcomp(&rx,
                            "^thread [0-9]+ \"waiter\" \\[sleeping, futex"
@@ -575,9 +569,7 @@ START_TEST(test_syscalls_every_form) {
 
   /* debug=1: Go's count text, one group per thread here. */
   pprofd__buf b;
-  pprofd__buf_init(&b, 1 << 20);
-  ck_assert_int_eq(pprofd__threads_write_text(&s, 1, &b), 0);
-  pprofd__buf_putc(&b, '\0');
+  render(&s, 1, &b);
   ck_assert_msg(strncmp(b.data, "goroutine profile: total 8\n", 27) == 0, "%s",
                 b.data);
   ck_assert_ptr_nonnull(strstr(b.data, "\"threads\":\"acceptor\""));
@@ -586,10 +578,8 @@ START_TEST(test_syscalls_every_form) {
   pprofd__snap_free(&s);
 
   /* debug=2: each block's header and its blocking function. */
-  pprofd__buf_init(&b, 1 << 20);
   pprofd__snap_init(&s);
-  ck_assert_int_eq(pprofd__threads_write_text(&s, 2, &b), 0);
-  pprofd__buf_putc(&b, '\0');
+  render(&s, 2, &b);
   for (int i = 0; i < NSYS; i++) {
     char pat[256];
     snprintf(pat, sizeof pat,
