@@ -10,16 +10,21 @@
  *   - stack words from the copied window. A stack word the window does
  *     not hold is refused, never read from the live stack, which has
  *     moved on since: the walk ends there, marked as cut;
- *   - other memory (unwind tables, instructions at a PC) directly when it
- *     lies in a loaded object's readable segment, listed once per walk
- *     session, and otherwise through process_vm_readv, which fails
- *     instead of faulting on an address that is not mapped;
+ *   - other memory (unwind tables, instructions at a PC) through
+ *     /proc/self/mem, a page at a time with a small cache: a read of an
+ *     address that is no longer mapped (a library unloaded meanwhile)
+ *     fails instead of faulting;
  *   - unwind-table lookup (find_proc_info), from the generic build's own
  *     local accessors: dl_iterate_phdr over the process's objects.
  * That address space is used by one walk session at a time, so it can
  * cache unwind rules globally across the threads of one dump; each
  * session flushes that cache, since a library may have been unloaded
  * and another loaded at its address in between.
+ *
+ * Handlers copy with pread on /proc/self/mem too, which stops at the
+ * first unmapped page. Not process_vm_readv: seccomp allow-lists
+ * (systemd's SystemCallFilter= among them) often leave it out and kill
+ * the process that calls it; pread and openat they always allow.
  */
 #include "config.h"
 
@@ -27,12 +32,12 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -62,21 +67,18 @@
 /* How far above its stack pointer an unknown stack may reach: stack
  * words there are refused rather than read live. */
 #define STACK_REACH (8 * 1024 * 1024)
-/* process_vm_readv granularity: no iovec crosses a 4 KiB boundary, so
- * none crosses a page, whatever the page size. */
-#define CHUNK 4096
-#define IOV_BATCH 16
+/* The walker's cache of process memory: PAGES pages of PAGE bytes. */
+#define PAGE 4096
+#define PAGES 64
 
 /* The initial stack pointer of the main thread (glibc's ld.so). */
 extern void *__libc_stack_end __attribute__((weak));
 
-/* Set once process_vm_readv was refused (a seccomp sandbox, say): copies
- * then use memcpy within the bounds known to be mapped. */
-static atomic_int vm_read_refused;
+static int open_mem(void) {
+  return open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+}
 
-ssize_t (*PPROFD__SEAM pprofd__stackcopy_vm_read)(
-    pid_t, const struct iovec *, unsigned long, const struct iovec *,
-    unsigned long, unsigned long) = process_vm_readv;
+int (*PPROFD__SEAM pprofd__stackcopy_open_mem)(void) = open_mem;
 
 int pprofd__stackcopy_arena_init(pprofd__stackcopy_arena *a, size_t nthreads) {
   size_t size = nthreads < ARENA_MAX / ARENA_PER_THREAD
@@ -90,8 +92,10 @@ int pprofd__stackcopy_arena_init(pprofd__stackcopy_arena *a, size_t nthreads) {
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
     memset(a, 0, sizeof *a);
+    a->memfd = -1;
     return PPROFD_ENOMEM;
   }
+  a->memfd = pprofd__stackcopy_open_mem();
   a->base = p;
   a->size = size;
   atomic_init(&a->used, 0);
@@ -108,6 +112,9 @@ void pprofd__stackcopy_arena_free(pprofd__stackcopy_arena *a) {
   if (a->base != NULL)
     munmap(a->base, a->size);
   a->base = NULL;
+  if (a->memfd >= 0)
+    close(a->memfd);
+  a->memfd = -1;
 }
 
 /* Fills c's registers, PC and SP from a signal's ucontext; 0 on an
@@ -144,108 +151,50 @@ static int regs_sigsafe(const void *ucontext, pprofd__stackcopy *c) {
 #endif
 }
 
-/* Copies up to len bytes at from into to with process_vm_readv, stopping
- * at the first page that cannot be read. Returns the bytes copied, or -1
- * when the call itself is refused. */
-static ssize_t vm_copy_sigsafe(void *to, uint64_t from,
-                               size_t len) PPROFD__SIGSAFE;
-static ssize_t vm_copy_sigsafe(void *to, uint64_t from, size_t len) {
-  pid_t pid = getpid();
-  size_t done = 0;
-  while (done < len) {
-    struct iovec local, remote[IOV_BATCH];
-    size_t batch = 0;
-    int k = 0;
-    while (k < IOV_BATCH && done + batch < len) {
-      uint64_t at = from + done + batch;
-      size_t take = CHUNK - (size_t)(at % CHUNK);
-      if (take > len - done - batch)
-        take = len - done - batch;
-      remote[k].iov_base = (void *)(uintptr_t)at;
-      remote[k].iov_len = take;
-      batch += take;
-      k++;
-    }
-    local.iov_base = (unsigned char *)to + done;
-    local.iov_len = batch;
-    ssize_t got =
-        pprofd__stackcopy_vm_read(pid, &local, 1, remote, (unsigned long)k, 0);
-    if (got < 0)
-      return errno == EFAULT || done > 0 ? (ssize_t)done : -1;
-    done += (size_t)got;
-    if ((size_t)got < batch)
-      break; /* an unreadable page */
-  }
-  return (ssize_t)done;
-}
-
 int pprofd__stackcopy_take_sigsafe(const void *ucontext, pprofd__stackcopy *c,
                                    pprofd__stackcopy_arena *a,
                                    uint64_t stack_lo, uint64_t stack_hi) {
   c->stack = NULL;
   c->len = 0;
   c->limit = 0;
-  c->clipped = 0;
   if (!regs_sigsafe(ucontext, c))
     return 0;
+  /* Where the stack ends only sizes the copy: pread stops at an unmapped
+   * page, so a wrong guess copies too much or too little, nothing
+   * worse. The registry's bounds first; else glibc's layout, which puts
+   * a thread's descriptor (pthread_self) at the top of its stack block,
+   * above its static TLS; else the main thread's __libc_stack_end. */
   uint64_t sp = c->sp;
-  int known = stack_hi != 0 && sp >= stack_lo && sp < stack_hi;
-  /* glibc puts a thread's descriptor (pthread_self) at the top of its
-   * stack block, above its static TLS: the frames lie between SP and it,
-   * and the 2 KiB descriptor above need not be copied. Not so for the
-   * main thread, whose frames end at __libc_stack_end. */
   uint64_t self = (uint64_t)(uintptr_t)pthread_self();
   uint64_t main_end = &__libc_stack_end != NULL
                           ? (uint64_t)(uintptr_t)__libc_stack_end + 64
                           : 0;
-  if (known)
+  if (stack_hi != 0 && sp >= stack_lo && sp < stack_hi)
     c->limit = self > sp && self < stack_hi ? self : stack_hi;
   else if (self > sp && self - sp <= STACK_REACH)
     c->limit = self;
   else if (main_end > sp && main_end - sp <= STACK_REACH)
     c->limit = main_end;
   size_t want = c->limit != 0 ? (size_t)(c->limit - sp) : WINDOW_UNKNOWN;
-  if (want > WINDOW_KNOWN) {
+  if (want > WINDOW_KNOWN)
     want = WINDOW_KNOWN;
-    c->clipped = 1;
-  }
-  if (a == NULL || a->base == NULL)
-    return 1;
+  if (a == NULL || a->base == NULL || a->memfd < 0)
+    return 1; /* registers only */
   /* Relaxed: the arena's memory is published with the slot's state. */
   size_t off = atomic_fetch_add_explicit(&a->used, (want + 15) & ~(size_t)15,
                                          memory_order_relaxed);
   if (off >= a->size)
     return 1; /* the arena is spent: registers only */
-  if (want > a->size - off) {
+  if (want > a->size - off)
     want = a->size - off;
-    c->clipped = 1;
-  }
   unsigned char *to = a->base + off;
-  ssize_t got = -1;
-  if (!atomic_load_explicit(&vm_read_refused, memory_order_relaxed)) {
-    got = vm_copy_sigsafe(to, sp, want);
-    if (got < 0)
-      atomic_store_explicit(&vm_read_refused, 1, memory_order_relaxed);
-  }
-  if (got < 0) {
-    /* Only [SP, stack_hi) of a stack the requester knew is surely
-     * mapped: the thread's own, live stack. */
-    got = 0;
-    if (known) {
-      memcpy(to, (const void *)(uintptr_t)sp, want);
-      got = (ssize_t)want;
-    }
-  }
+  ssize_t got = pread(a->memfd, to, want, (off_t)sp);
   c->stack = to;
-  c->len = (size_t)got;
+  c->len = got > 0 ? (size_t)got : 0;
   return 1;
 }
 
 /* ---- the walker: request threads only ---- */
-
-typedef struct seg {
-  uint64_t lo, hi;
-} seg;
 
 static struct {
   pthread_mutex_t lock; /* one walk session at a time */
@@ -255,11 +204,14 @@ static struct {
   __typeof__(unw_init_remote) *init_remote;
   __typeof__(unw_step) *step;
   __typeof__(unw_get_reg) *get_reg;
-  __typeof__(unw_is_signal_frame) *is_signal_frame;
   __typeof__(unw_flush_cache) *flush_cache;
-  seg *segs; /* readable segments of loaded objects, by address */
-  size_t nsegs, capsegs;
-} w = {.lock = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT};
+  int memfd; /* /proc/self/mem during a session, else -1 */
+  struct {
+    uint64_t page; /* address / PAGE + 1; 0 when empty */
+    unsigned char bytes[PAGE];
+  } cache[PAGES];
+} w = {
+    .lock = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT, .memfd = -1};
 
 /* One walk's accessor argument. */
 typedef struct walk_arg {
@@ -267,16 +219,29 @@ typedef struct walk_arg {
   int past_window; /* a stack word beyond the copy was asked for */
 } walk_arg;
 
-static int in_segs(uint64_t addr, size_t len) {
-  size_t lo = 0, hi = w.nsegs;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (w.segs[mid].hi <= addr)
-      lo = mid + 1;
-    else
-      hi = mid;
+/* Reads len (<= 16) bytes of process memory at addr through the page
+ * cache; 0, or -1 when some byte is not mapped. */
+static int read_mem(uint64_t addr, void *out, size_t len) {
+  unsigned char *o = out;
+  while (len > 0) {
+    uint64_t page = addr / PAGE;
+    size_t at = (size_t)(addr % PAGE);
+    size_t take = len < PAGE - at ? len : PAGE - at;
+    __typeof__(w.cache[0]) *e = &w.cache[page % PAGES];
+    if (e->page != page + 1) {
+      if (w.memfd < 0 || pread(w.memfd, e->bytes, PAGE, (off_t)(page * PAGE)) !=
+                             (ssize_t)PAGE) {
+        e->page = 0;
+        return -1;
+      }
+      e->page = page + 1;
+    }
+    memcpy(o, e->bytes + at, take);
+    o += take;
+    addr += take;
+    len -= take;
   }
-  return lo < w.nsegs && w.segs[lo].lo <= addr && addr + len <= w.segs[lo].hi;
+  return 0;
 }
 
 static int acc_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
@@ -290,23 +255,13 @@ static int acc_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
     memcpy(val, c->stack + (addr - c->sp), sizeof *val);
     return 0;
   }
-  if (in_segs(addr, sizeof *val)) {
-    memcpy(val, (const void *)(uintptr_t)addr, sizeof *val);
-    return 0;
-  }
   uint64_t top = c->limit != 0 ? c->limit : c->sp + STACK_REACH;
-  if (addr + WINDOW_UNKNOWN >= c->sp && addr < top) {
+  uint64_t bottom = c->sp > WINDOW_UNKNOWN ? c->sp - WINDOW_UNKNOWN : 0;
+  if (addr >= bottom && addr < top) {
     wa->past_window |= addr >= c->sp;
     return -UNW_EINVAL; /* the stack, but not the copy of it */
   }
-  if (atomic_load_explicit(&vm_read_refused, memory_order_relaxed))
-    return -UNW_EINVAL;
-  struct iovec local = {val, sizeof *val};
-  struct iovec remote = {(void *)(uintptr_t)addr, sizeof *val};
-  return pprofd__stackcopy_vm_read(getpid(), &local, 1, &remote, 1, 0) ==
-                 (ssize_t)sizeof *val
-             ? 0
-             : -UNW_EINVAL;
+  return read_mem(addr, val, sizeof *val) == 0 ? 0 : -UNW_EINVAL;
 }
 
 static int acc_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
@@ -355,71 +310,90 @@ static void load(void) {
   w.init_remote = (__typeof__(w.init_remote))dlsym(h, STR(unw_init_remote));
   w.step = (__typeof__(w.step))dlsym(h, STR(unw_step));
   w.get_reg = (__typeof__(w.get_reg))dlsym(h, STR(unw_get_reg));
-  w.is_signal_frame =
-      (__typeof__(w.is_signal_frame))dlsym(h, STR(unw_is_signal_frame));
   w.flush_cache = (__typeof__(w.flush_cache))dlsym(h, STR(unw_flush_cache));
   if (create == NULL || get_acc == NULL || policy == NULL || local == NULL ||
       w.init_remote == NULL || w.step == NULL || w.get_reg == NULL ||
-      w.is_signal_frame == NULL || w.flush_cache == NULL) {
+      w.flush_cache == NULL) {
     w.why = "libunwind's remote unwinder lacks a function pprofd needs";
+    dlclose(h);
     return;
   }
-  unw_accessors_t acc = *get_acc(*local);
-  acc.access_mem = acc_mem;
-  acc.access_reg = acc_reg;
-  acc.access_fpreg = acc_fpreg;
-  acc.resume = acc_resume;
-  acc.get_proc_name = acc_proc_name;
-  w.as = create(&acc, 0);
+  /* libunwind 1.8 appended members to unw_accessors_t and copies its own
+   * size: a zeroed tail longer than any of them makes those NULL (the
+   * defaults) whatever headers this was built with. */
+  union {
+    unw_accessors_t acc;
+    unsigned char room[sizeof(unw_accessors_t) + 256];
+  } u;
+  memset(&u, 0, sizeof u);
+  u.acc = *get_acc(*local);
+  u.acc.access_mem = acc_mem;
+  u.acc.access_reg = acc_reg;
+  u.acc.access_fpreg = acc_fpreg;
+  u.acc.resume = acc_resume;
+  u.acc.get_proc_name = acc_proc_name;
+  w.as = create(&u.acc, 0);
   if (w.as == NULL) {
     w.why = "libunwind cannot make an address space";
     return;
   }
   (void)policy(w.as, UNW_CACHE_GLOBAL);
+  /* libunwind 1.8's local find_proc_info calls the address space's
+   * iterate_phdr_function, which only the local address space has by
+   * default: give ours dl_iterate_phdr too (older versions have neither
+   * the member nor this function, and call dl_iterate_phdr directly). */
+  typedef int (*iterate_fn)(int (*)(struct dl_phdr_info *, size_t, void *),
+                            void *);
+  void (*set_iterate)(unw_addr_space_t, iterate_fn) =
+      (void (*)(unw_addr_space_t, iterate_fn))dlsym(
+          h, STR(UNW_OBJ(set_iterate_phdr_function)));
+  if (set_iterate != NULL)
+    set_iterate(w.as, dl_iterate_phdr);
 }
 
-static int add_segs(struct dl_phdr_info *info, size_t size, void *data) {
-  (void)size, (void)data;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_R) || ph->p_memsz == 0)
-      continue;
-    if (w.nsegs == w.capsegs) {
-      size_t cap = w.capsegs ? w.capsegs * 2 : 64;
-      seg *ns = pprofd__irealloc(w.segs, cap * sizeof *ns);
-      if (ns == NULL)
-        return 1; /* stop: the rest goes through process_vm_readv */
-      w.segs = ns;
-      w.capsegs = cap;
-    }
-    uint64_t lo = info->dlpi_addr + ph->p_vaddr;
-    w.segs[w.nsegs++] = (seg){lo, lo + ph->p_memsz};
-  }
-  return 0;
-}
-
-static int cmp_seg(const void *a, const void *b) {
-  const seg *x = a, *y = b;
-  return x->lo < y->lo ? -1 : x->lo > y->lo;
+const char *pprofd__stackcopy_init(void) {
+  pthread_once(&w.once, load);
+  return w.why;
 }
 
 const char *pprofd__stackcopy_walk_begin(void) {
-  pprofd__mutex_lock(&w.lock);
+  /* Loaded before the lock: dlopen takes the loader lock, which a
+   * fork() may be waiting on while holding ours. */
   pthread_once(&w.once, load);
+  pprofd__mutex_lock(&w.lock);
   if (w.why != NULL)
     return w.why;
   w.flush_cache(w.as, 0, 0);
-  w.nsegs = 0;
-  dl_iterate_phdr(add_segs, NULL);
-  qsort(w.segs, w.nsegs, sizeof *w.segs, cmp_seg);
+  for (size_t i = 0; i < PAGES; i++)
+    w.cache[i].page = 0;
+  w.memfd = pprofd__stackcopy_open_mem();
   return NULL;
 }
 
 void pprofd__stackcopy_walk_end(void) {
-  pprofd__ifree(w.segs);
-  w.segs = NULL;
-  w.nsegs = w.capsegs = 0;
+  if (w.memfd >= 0)
+    close(w.memfd);
+  w.memfd = -1;
   pprofd__mutex_unlock(&w.lock);
+}
+
+/* Whether pc is the signal-return trampoline (glibc's __restore_rt):
+ * the frame after it is an interrupted context whose PC is exact. */
+static int is_sigreturn(uint64_t pc) {
+#if defined(__x86_64__)
+  static const unsigned char code[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
+                                       0x00, 0x00, 0x0f, 0x05};
+#elif defined(__aarch64__)
+  static const unsigned char code[] = {0x68, 0x11, 0x80, 0xd2,
+                                       0x01, 0x00, 0x00, 0xd4};
+#else
+  static const unsigned char code[] = {0};
+  (void)pc;
+  return 0;
+#endif
+  unsigned char got[sizeof code];
+  return read_mem(pc, got, sizeof got) == 0 &&
+         memcmp(got, code, sizeof code) == 0;
 }
 
 int pprofd__stackcopy_walk(const pprofd__stackcopy *c, uint64_t *locs, int max,
@@ -438,10 +412,8 @@ int pprofd__stackcopy_walk(const pprofd__stackcopy *c, uint64_t *locs, int max,
    * thread meanwhile records its leaf alone (sample/cpu.c). */
   pprofd__thread_loader_mark_sigsafe(1);
   int n = 1;
+  int after_signal = is_sigreturn(c->pc);
   for (;;) {
-    /* After a signal frame comes an interrupted PC, not a return
-     * address. */
-    int after_signal = w.is_signal_frame(&cur) > 0;
     int r = w.step(&cur);
     if (r <= 0) {
       if (r < 0 && wa.past_window)
@@ -455,14 +427,46 @@ int pprofd__stackcopy_walk(const pprofd__stackcopy *c, uint64_t *locs, int max,
       *truncated = 1;
       break;
     }
-    locs[n++] = after_signal ? ip : ip - 1;
+    /* A return address is one past its call; the trampoline's own
+     * address and an interrupted PC are exact. */
+    int trampoline = is_sigreturn(ip);
+    locs[n++] = after_signal || trampoline ? ip : ip - 1;
+    after_signal = trampoline;
   }
   pprofd__thread_loader_mark_sigsafe(-1);
+  if (n == 1 && c->len == 0)
+    *truncated = PPROFD__UNWIND_INCOMPLETE; /* no stack was copied */
   return n;
 }
 
-void pprofd__stackcopy_prefork(void) { pprofd__mutex_lock(&w.lock); }
+/* fork() waits for a walk session this long, in 1 ms naps, then goes
+ * ahead; the child then cannot walk (the session's state is mid-way). */
+#define FORK_WAIT_MS 2000
+static int fork_owned;
 
-void pprofd__stackcopy_postfork_parent(void) { pprofd__mutex_unlock(&w.lock); }
+void pprofd__stackcopy_prefork(void) {
+  fork_owned = 0;
+  for (int i = 0; i < FORK_WAIT_MS && !fork_owned; i++) {
+    fork_owned = pthread_mutex_trylock(&w.lock) == 0;
+    if (!fork_owned) {
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+  }
+}
 
-void pprofd__stackcopy_postfork_child(void) { pprofd__mutex_unlock(&w.lock); }
+void pprofd__stackcopy_postfork_parent(void) {
+  if (fork_owned)
+    pprofd__mutex_unlock(&w.lock);
+}
+
+void pprofd__stackcopy_postfork_child(void) {
+  if (fork_owned) {
+    pprofd__mutex_unlock(&w.lock);
+    return;
+  }
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  memcpy(&w.lock, &fresh, sizeof fresh);
+  w.memfd = -1;
+  w.why = "a fork happened while a thread dump was walking stacks";
+}

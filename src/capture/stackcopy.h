@@ -13,11 +13,10 @@
  * with libunwind's remote interface, reading stack words from the copy
  * and everything else (unwind tables, code) from the process itself.
  *
- * Copies are taken with process_vm_readv on the process itself, one page
- * per iovec, so a window that runs into an unmapped page ends there
- * instead of faulting. Where a sandbox forbids that call, the handler
- * copies with memcpy only the part it knows is mapped (up to the end of
- * the thread's own stack) and nothing when it does not know.
+ * Copies are taken with pread on /proc/self/mem, which stops at the
+ * first unmapped page instead of faulting: the handler needs no exact
+ * bound for the stack. Where /proc/self/mem cannot be opened, a copy
+ * holds the registers alone.
  *
  * Threads: pprofd__stackcopy_take_sigsafe runs in signal handlers, on
  * any thread, concurrently; the walk functions run on request threads,
@@ -42,6 +41,7 @@ typedef struct pprofd__stackcopy_arena {
   unsigned char *base;
   size_t size;
   atomic_size_t used;
+  int memfd; /* /proc/self/mem, -1 if it cannot be opened */
 } pprofd__stackcopy_arena;
 
 /* One interrupted context. */
@@ -52,7 +52,6 @@ typedef struct pprofd__stackcopy {
   uint64_t limit;
   const unsigned char *stack; /* a copy of [sp, sp + len) */
   size_t len;
-  int clipped; /* the window stopped before the known end of the stack */
 } pprofd__stackcopy;
 
 /* Maps an arena for copies of nthreads stacks (bounded in total).
@@ -71,6 +70,10 @@ int pprofd__stackcopy_take_sigsafe(const void *ucontext, pprofd__stackcopy *c,
                                    uint64_t stack_lo,
                                    uint64_t stack_hi) PPROFD__SIGSAFE;
 
+/* Loads libunwind's remote unwinder if needed; NULL, or why copies
+ * cannot be walked. Not signal-safe. */
+const char *pprofd__stackcopy_init(void);
+
 /* Starts a walk session: loads libunwind's remote unwinder if needed and
  * forgets what earlier sessions cached (a library may have been unloaded
  * since). Returns NULL, or why copies cannot be walked (a static
@@ -85,14 +88,12 @@ int pprofd__stackcopy_walk(const pprofd__stackcopy *c, uint64_t *locs, int max,
                            int *truncated);
 void pprofd__stackcopy_walk_end(void);
 
-/* Test seam: process_vm_readv, replaceable to play a sandbox that
- * refuses it. */
-struct iovec;
-extern ssize_t (*PPROFD__SEAM pprofd__stackcopy_vm_read)(
-    pid_t pid, const struct iovec *local, unsigned long nlocal,
-    const struct iovec *remote, unsigned long nremote, unsigned long flags);
+/* Test seam: opens /proc/self/mem (replaceable to play a process that
+ * cannot; copies then hold registers alone and each walk gives the PC). */
+extern int (*PPROFD__SEAM pprofd__stackcopy_open_mem)(void);
 
-/* Fork hooks (see core/runtime.h): fork() waits for a walk session. */
+/* Fork hooks (see core/runtime.h): fork() waits up to 2 s for a walk
+ * session; a child forked during one cannot walk. */
 void pprofd__stackcopy_prefork(void);
 void pprofd__stackcopy_postfork_parent(void);
 void pprofd__stackcopy_postfork_child(void);

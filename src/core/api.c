@@ -31,6 +31,7 @@
 #include "sample/cpu.h"
 #include "sample/custom.h"
 #include "sample/labels.h"
+#include "sample/threads.h"
 #include "sample/trace.h"
 #include "symbol/maps.h"
 #include "symbol/symbolize.h"
@@ -98,9 +99,11 @@ int pprofd_start(const pprofd_config *cfg) {
     err = PPROFD_EALREADY;
     goto out;
   }
-  /* Load the unwinder now, outside any signal handler or hot path; a
-   * failure only turns the profiles that need stacks off. */
+  /* Load the unwinders now, outside any signal handler or hot path (and
+   * before a wedged loader could keep a thread dump from loading its
+   * own); a failure only turns the profiles that need stacks off. */
   (void)pprofd__unwind_init();
+  (void)pprofd__stackcopy_init();
   char addr[PPROFD__ADDR_MAX] = "";
   if (c.http) {
     err = pprofd__http_start(&c, &pprofd__rt.http, addr, sizeof addr);
@@ -182,8 +185,8 @@ static void prefork(void) {
   pprofd__sym_prefork();
   pprofd__maps_prefork();
   pprofd__http_prefork();
-  pprofd__unwind_prefork();
   pprofd__stackcopy_prefork();
+  pprofd__unwind_prefork();
   pprofd__contention_prefork();
   pprofd__trace_prefork();
 }
@@ -192,8 +195,8 @@ static void prefork(void) {
 static void postfork_parent(void) {
   pprofd__trace_postfork_parent();
   pprofd__contention_postfork();
-  pprofd__stackcopy_postfork_parent();
   pprofd__unwind_postfork_parent();
+  pprofd__stackcopy_postfork_parent();
   pprofd__http_postfork_parent();
   pprofd__maps_postfork();
   pprofd__sym_postfork();
@@ -210,8 +213,9 @@ static void postfork_parent(void) {
 static void postfork_child(void) {
   pprofd__trace_postfork_child();
   pprofd__contention_postfork();
-  pprofd__stackcopy_postfork_child();
   pprofd__unwind_postfork_child();
+  pprofd__stackcopy_postfork_child();
+  pprofd__threads_postfork_child();
   pprofd__http_postfork_child(pprofd__rt.http);
   pprofd__rt.http = NULL;
   pprofd__rt.running = 0;

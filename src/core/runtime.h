@@ -15,10 +15,12 @@
  *   4. the symbolizer lock (symbol/symbolize.c)
  *   5. the build-id cache lock (symbol/maps.c)
  *   6. the HTTP server's request-set lock (http/server.c), a leaf
- *   6a. the unwinder's busy flag (capture/unwind.c): fork() waits for it,
+ *   6a. the stack-copy walker's session lock (capture/stackcopy.c),
+ *      held while a thread dump walks its copies (a walk may then take
+ *      the next one, when the heap sampler samples libunwind's own
+ *      allocations); fork() waits for it up to 2 s
+ *   6a'. the unwinder's busy flag (capture/unwind.c): fork() waits for it,
  *      so no thread is inside libunwind when the child is made
- *   6a'. the stack-copy walker's session lock (capture/stackcopy.c),
- *      held while a thread dump walks its copies
  *   6b. the block and mutex stack tables (sample/contention.c), leaves
  *      taken inside pthread wrappers after the stack is captured; the
  *      per-object waiter records there are try-locks, never held across

@@ -16,7 +16,9 @@
  *     gone. If it does not drain within a second (a handler cannot take
  *     that long unless the thread was stopped mid-handler), the slots and
  *     the copies are leaked instead of freed: a bounded leak is better
- *     than a write into freed memory.
+ *     than a write into freed memory. Until that handler leaves, later
+ *     dumps list threads from /proc without signalling them, so at most
+ *     one request is ever leaked.
  * A signal that arrives late finds `cur` NULL (or a later dump without
  * its thread id, or its slot already claimed) and does nothing.
  *
@@ -76,6 +78,10 @@ typedef struct dump_req {
 
 static _Atomic(dump_req *) cur;
 static atomic_int inflight;
+/* The one request left behind because a handler never left (see above);
+ * freed by the first dump that finds no handler in flight. Until then
+ * dumps do not signal, so at most one request is ever leaked. */
+static dump_req *leaked;
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static int dump_signo;          /* 0 until installed */
@@ -391,14 +397,23 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
   }
   req->slots = slots;
   req->n = nt;
-  int can_signal = pprofd__threads_unavailable() == NULL &&
-                   pprofd__stackcopy_arena_init(&req->arena, nt) == 0;
+  req->arena.memfd = -1;
 
   pprofd__mutex_lock(&dump_lock);
+  if (leaked != NULL && atomic_load(&inflight) == 0) {
+    pprofd__stackcopy_arena_free(&leaked->arena);
+    pprofd__ifree(leaked->slots);
+    pprofd__ifree(leaked);
+    leaked = NULL;
+  }
+  int can_signal = leaked == NULL && pprofd__threads_unavailable() == NULL &&
+                   pprofd__stackcopy_arena_init(&req->arena, nt) == 0;
   if (describe_and_signal(can_signal ? req : NULL, t, nt, timeout_ms, flags) ==
           NULL &&
-      can_signal)
-    req = NULL, slots = NULL; /* a handler may still write: leak */
+      can_signal) {
+    leaked = req; /* a handler may still write into it */
+    req = NULL, slots = NULL;
+  }
   pprofd__mutex_unlock(&dump_lock);
 
   if (slots != NULL && can_signal) {
@@ -439,6 +454,15 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
   *out = t;
   *n = k;
   return 0;
+}
+
+void pprofd__threads_postfork_child(void) {
+  /* Only the forking thread exists here, and it was in no dump. */
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  memcpy(&dump_lock, &fresh, sizeof fresh);
+  atomic_store(&cur, NULL);
+  atomic_store(&inflight, 0);
+  leaked = NULL; /* the parent's; nothing here writes into it */
 }
 
 int64_t pprofd__threads_count(void) {

@@ -33,7 +33,7 @@
 
 typedef struct pprofd__thread {
   int tid;
-  char name[17];    /* /proc/self/task/TID/comm */
+  char name[17];    /* the kernel's name for it (comm, from .../stat) */
   char state[16];   /* "running", "sleeping", "disk sleep", ... */
   char syscall[32]; /* the system call it waits in, "" if none */
   char wchan[48];   /* kernel wait channel, "" if none or hidden */
@@ -61,6 +61,9 @@ typedef struct pprofd__thread {
  * PPROFD_ENOMEM. */
 int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
                          unsigned flags) PPROFD__WARN_UNUSED;
+
+/* In a fork child: forgets any dump the parent had in progress. */
+void pprofd__threads_postfork_child(void);
 
 /* The number of threads of the process (0 if unknown). */
 int64_t pprofd__threads_count(void);
