@@ -14,8 +14,11 @@
  *     /proc/self/mem, a page at a time with a small cache: a read of an
  *     address that is no longer mapped (a library unloaded meanwhile)
  *     fails instead of faulting;
- *   - unwind-table lookup (find_proc_info), from the generic build's own
- *     local accessors: dl_iterate_phdr over the process's objects.
+ *   - unwind-table lookup (find_proc_info) from the executable mappings
+ *     of /proc/self/maps, each object's program headers and its
+ *     .eh_frame_hdr search table, read through /proc/self/mem: never
+ *     dl_iterate_phdr, so a walk does not need the loader lock, and a
+ *     thread wedged inside the loader (holding it) cannot hang a dump.
  * That address space is used by one walk session at a time, so it can
  * cache unwind rules globally across the threads of one dump; each
  * session flushes that cache, since a library may have been unloaded
@@ -31,10 +34,12 @@
 #include "capture/stackcopy.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -47,7 +52,6 @@
 #include "capture/unwind.h"
 #include "core/ialloc.h"
 #include "interpose/real.h"
-#include "interpose/thread.h"
 #include "pprofd.h"
 
 #define STR2(x) #x
@@ -196,6 +200,12 @@ int pprofd__stackcopy_take_sigsafe(const void *ucontext, pprofd__stackcopy *c,
 
 /* ---- the walker: request threads only ---- */
 
+/* libunwind's search of a remote .eh_frame_hdr table (exported, used by
+ * its ptrace and coredump unwinders, but in no public header). */
+typedef int (*search_table_fn)(unw_addr_space_t as, unw_word_t ip,
+                               unw_dyn_info_t *di, unw_proc_info_t *pi,
+                               int need_unwind_info, void *arg);
+
 static struct {
   pthread_mutex_t lock; /* one walk session at a time */
   pthread_once_t once;
@@ -205,13 +215,24 @@ static struct {
   __typeof__(unw_step) *step;
   __typeof__(unw_get_reg) *get_reg;
   __typeof__(unw_flush_cache) *flush_cache;
-  int memfd; /* /proc/self/mem during a session, else -1 */
+  search_table_fn search_table;
+  int memfd;        /* /proc/self/mem during a session, else -1 */
+  struct obj *objs; /* executable mappings, by address, during a session */
+  size_t nobjs;
   struct {
     uint64_t page; /* address / PAGE + 1; 0 when empty */
     unsigned char bytes[PAGE];
   } cache[PAGES];
 } w = {
     .lock = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT, .memfd = -1};
+
+/* An executable mapping and its object's unwind search table. */
+typedef struct obj {
+  uint64_t lo, hi;   /* the mapping */
+  uint64_t hdr;      /* .eh_frame_hdr, 0 when the object has none */
+  uint64_t table;    /* its binary search table */
+  uint64_t nentries; /* entries in it (two 32-bit words each) */
+} obj;
 
 /* One walk's accessor argument. */
 typedef struct walk_arg {
@@ -291,6 +312,124 @@ static int acc_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf,
   return -UNW_ENOINFO; /* names come from the symbolizer */
 }
 
+/* The executable mapping holding ip, or NULL. */
+static const obj *find_obj(uint64_t ip) {
+  size_t lo = 0, hi = w.nobjs;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (w.objs[mid].hi <= ip)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < w.nobjs && w.objs[lo].lo <= ip ? &w.objs[lo] : NULL;
+}
+
+static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip,
+                              unw_proc_info_t *pi, int need_unwind_info,
+                              void *arg) {
+  const obj *o = find_obj(ip);
+  if (o == NULL || o->hdr == 0)
+    return -UNW_ENOINFO;
+  unw_dyn_info_t di;
+  memset(&di, 0, sizeof di);
+  di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+  di.start_ip = o->lo;
+  di.end_ip = o->hi;
+  di.u.rti.segbase = o->hdr;
+  di.u.rti.table_data = o->table;
+  di.u.rti.table_len = o->nentries * 8 / sizeof(unw_word_t);
+  return w.search_table(as, ip, &di, pi, need_unwind_info, arg);
+}
+
+/* Fills o's unwind table from the ELF image whose file offset 0 is
+ * mapped at base (read through /proc/self/mem, validated). */
+static void find_table(obj *o, uint64_t base) {
+  ElfW(Ehdr) eh;
+  o->hdr = 0;
+  if (read_mem(base, &eh, sizeof eh) != 0 ||
+      memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+      eh.e_phentsize != sizeof(ElfW(Phdr)) || eh.e_phnum > 256)
+    return;
+  uint64_t min_vaddr = UINT64_MAX, hdr_vaddr = 0;
+  for (int i = 0; i < eh.e_phnum; i++) {
+    ElfW(Phdr) ph;
+    if (read_mem(base + eh.e_phoff + (uint64_t)i * sizeof ph, &ph, sizeof ph) !=
+        0)
+      return;
+    if (ph.p_type == PT_LOAD && ph.p_vaddr < min_vaddr)
+      min_vaddr = ph.p_vaddr;
+    if (ph.p_type == PT_GNU_EH_FRAME)
+      hdr_vaddr = ph.p_vaddr;
+  }
+  if (hdr_vaddr == 0 || min_vaddr == UINT64_MAX)
+    return;
+  uint64_t bias = base - (min_vaddr & ~(uint64_t)(PAGE - 1));
+  uint64_t hdr = bias + hdr_vaddr;
+  /* version 1; eh_frame_ptr's encoding; fde_count's (udata4); the
+   * table's (datarel sdata4): what every linker writes, and what
+   * libunwind's remote search reads. */
+  unsigned char h[4];
+  if (read_mem(hdr, h, sizeof h) != 0 || h[0] != 1 || h[2] != 0x03 ||
+      h[3] != 0x3b)
+    return;
+  size_t ptr_size;
+  switch (h[1] & 0x0f) {
+  case 0x02: /* udata2 */
+  case 0x0a: /* sdata2 */
+    ptr_size = 2;
+    break;
+  case 0x03: /* udata4 */
+  case 0x0b: /* sdata4 */
+    ptr_size = 4;
+    break;
+  case 0x04: /* udata8 */
+  case 0x0c: /* sdata8 */
+    ptr_size = 8;
+    break;
+  default:
+    return;
+  }
+  uint32_t count;
+  if (read_mem(hdr + 4 + ptr_size, &count, sizeof count) != 0 || count == 0)
+    return;
+  o->hdr = hdr;
+  o->table = hdr + 4 + ptr_size + 4;
+  o->nentries = count;
+}
+
+/* Lists the executable mappings with their unwind tables. */
+static void list_objs(void) {
+  FILE *f = fopen("/proc/self/maps", "re");
+  if (f == NULL)
+    return;
+  size_t cap = 0;
+  char line[512];
+  while (fgets(line, sizeof line, f) != NULL) {
+    unsigned long long lo, hi, off;
+    char perms[8];
+    if (sscanf(line, "%llx-%llx %7s %llx", &lo, &hi, perms, &off) != 4 ||
+        perms[2] != 'x')
+      continue;
+    if (w.nobjs == cap) {
+      size_t ncap = cap ? cap * 2 : 64;
+      obj *no = pprofd__irealloc(w.objs, ncap * sizeof *no);
+      if (no == NULL)
+        break;
+      w.objs = no;
+      cap = ncap;
+    }
+    obj *o = &w.objs[w.nobjs++];
+    o->lo = lo;
+    o->hi = hi;
+    /* Where file offset 0 would be: the ELF header, for every layout
+     * that maps its code at the same distance from its file offset as
+     * its first segment (all the GNU and LLVM linkers write). */
+    find_table(o, lo - off);
+  }
+  fclose(f);
+}
+
 /* Loads the generic libunwind and makes the address space. */
 static void load(void) {
   void *h = dlopen(PPROFD_UNWIND_REMOTE_SONAME, RTLD_NOW | RTLD_LOCAL);
@@ -311,9 +450,11 @@ static void load(void) {
   w.step = (__typeof__(w.step))dlsym(h, STR(unw_step));
   w.get_reg = (__typeof__(w.get_reg))dlsym(h, STR(unw_get_reg));
   w.flush_cache = (__typeof__(w.flush_cache))dlsym(h, STR(unw_flush_cache));
+  w.search_table =
+      (search_table_fn)dlsym(h, STR(UNW_OBJ(dwarf_search_unwind_table)));
   if (create == NULL || get_acc == NULL || policy == NULL || local == NULL ||
       w.init_remote == NULL || w.step == NULL || w.get_reg == NULL ||
-      w.flush_cache == NULL) {
+      w.flush_cache == NULL || w.search_table == NULL) {
     w.why = "libunwind's remote unwinder lacks a function pprofd needs";
     dlclose(h);
     return;
@@ -332,23 +473,13 @@ static void load(void) {
   u.acc.access_fpreg = acc_fpreg;
   u.acc.resume = acc_resume;
   u.acc.get_proc_name = acc_proc_name;
+  u.acc.find_proc_info = acc_find_proc_info;
   w.as = create(&u.acc, 0);
   if (w.as == NULL) {
     w.why = "libunwind cannot make an address space";
     return;
   }
   (void)policy(w.as, UNW_CACHE_GLOBAL);
-  /* libunwind 1.8's local find_proc_info calls the address space's
-   * iterate_phdr_function, which only the local address space has by
-   * default: give ours dl_iterate_phdr too (older versions have neither
-   * the member nor this function, and call dl_iterate_phdr directly). */
-  typedef int (*iterate_fn)(int (*)(struct dl_phdr_info *, size_t, void *),
-                            void *);
-  void (*set_iterate)(unw_addr_space_t, iterate_fn) =
-      (void (*)(unw_addr_space_t, iterate_fn))dlsym(
-          h, STR(UNW_OBJ(set_iterate_phdr_function)));
-  if (set_iterate != NULL)
-    set_iterate(w.as, dl_iterate_phdr);
 }
 
 const char *pprofd__stackcopy_init(void) {
@@ -367,6 +498,8 @@ const char *pprofd__stackcopy_walk_begin(void) {
   for (size_t i = 0; i < PAGES; i++)
     w.cache[i].page = 0;
   w.memfd = pprofd__stackcopy_open_mem();
+  w.nobjs = 0;
+  list_objs();
   return NULL;
 }
 
@@ -374,6 +507,9 @@ void pprofd__stackcopy_walk_end(void) {
   if (w.memfd >= 0)
     close(w.memfd);
   w.memfd = -1;
+  pprofd__ifree(w.objs);
+  w.objs = NULL;
+  w.nobjs = 0;
   pprofd__mutex_unlock(&w.lock);
 }
 
@@ -408,9 +544,6 @@ int pprofd__stackcopy_walk(const pprofd__stackcopy *c, uint64_t *locs, int max,
     *truncated = PPROFD__UNWIND_INCOMPLETE;
     return 1;
   }
-  /* The walk may enter the loader (dl_iterate_phdr): a SIGPROF on this
-   * thread meanwhile records its leaf alone (sample/cpu.c). */
-  pprofd__thread_loader_mark_sigsafe(1);
   int n = 1;
   int after_signal = is_sigreturn(c->pc);
   for (;;) {
@@ -433,7 +566,6 @@ int pprofd__stackcopy_walk(const pprofd__stackcopy *c, uint64_t *locs, int max,
     locs[n++] = after_signal || trampoline ? ip : ip - 1;
     after_signal = trampoline;
   }
-  pprofd__thread_loader_mark_sigsafe(-1);
   if (n == 1 && c->len == 0)
     *truncated = PPROFD__UNWIND_INCOMPLETE; /* no stack was copied */
   return n;

@@ -30,6 +30,7 @@
 #include "sample/contention.h"
 #include "sample/cpu.h"
 #include "sample/custom.h"
+#include "sample/heap.h"
 #include "sample/labels.h"
 #include "sample/threads.h"
 #include "sample/trace.h"
@@ -152,6 +153,11 @@ int pprofd_get_addr(char *buf, size_t len) {
 int pprofd_write_profile(const char *name, int fd, int debug) {
   if (name == NULL || fd < 0)
     return PPROFD_EINVAL;
+  /* As for an HTTP request: what rendering allocates (the symbolizer's
+   * libraries, stdio) is pprofd's, not the application's, and is never
+   * sampled, so it neither shows in the heap profile nor needs the
+   * unwinder. */
+  pprofd__heap_guard_enter();
   pprofd__buf b;
   pprofd__buf_init(&b, PPROFD__BUF_MAX_DEFAULT);
   int err;
@@ -171,6 +177,7 @@ int pprofd_write_profile(const char *name, int fd, int debug) {
   if (err == 0 && b.len > 0)
     err = pprofd__write_all(fd, b.data, b.len);
   pprofd__buf_free(&b);
+  pprofd__heap_guard_exit();
   return err;
 }
 

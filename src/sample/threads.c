@@ -339,8 +339,10 @@ static dump_req *describe_and_signal(dump_req *req, pprofd__thread *t,
     describe(taskfd, &t[i], flags);
     if (t[i].self)
       t[i].syscall[0] = '\0'; /* it is running this code */
-    else if (req != NULL &&
-             syscall(SYS_tgkill, getpid(), t[i].tid, dump_signo) != 0)
+    /* The requester too: its handler runs as this tgkill returns, and
+     * its copy is walked like the others, without the loader lock the
+     * in-process unwinder may need. */
+    if (req != NULL && syscall(SYS_tgkill, getpid(), t[i].tid, dump_signo) != 0)
       atomic_store_explicit(&req->slots[i].state, 3, memory_order_relaxed);
   }
   if (taskfd >= 0)
@@ -420,7 +422,7 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
     /* Walking needs no thread's cooperation any more. */
     const char *why = pprofd__stackcopy_walk_begin();
     for (size_t i = 0; i < nt; i++) {
-      if (t[i].self || t[i].state[0] == '\0' ||
+      if (t[i].state[0] == '\0' ||
           atomic_load_explicit(&slots[i].state, memory_order_acquire) != 2)
         continue;
       int truncated;
@@ -437,7 +439,7 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
     pprofd__stackcopy_walk_end();
   }
   for (size_t i = 0; i < nt; i++)
-    if (t[i].self) {
+    if (t[i].self && !t[i].captured) { /* its signal blocked, say */
       t[i].nlocs = capture_self(t[i].locs, PPROFD__THREAD_DEPTH);
       t[i].captured = t[i].nlocs > 0;
     }

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -727,6 +728,58 @@ START_TEST(test_walk_through_signal_frame) {
 }
 END_TEST
 
+/* ---- a thread wedged inside the loader ---- */
+
+static atomic_int wedged;
+
+/* A dl_iterate_phdr callback that waits until the test ends: its thread
+ * holds the loader's lock all that time, as one deadlocked in a library
+ * constructor would. */
+__attribute__((noinline)) static int wedge_in_loader(struct dl_phdr_info *info,
+                                                     size_t size, void *arg) {
+  (void)info, (void)size, (void)arg;
+  atomic_store(&wedged, 1);
+  blocked_in_sleep();
+  return 1;
+}
+
+static void *loader_wedger(void *arg) {
+  pthread_setname_np(pthread_self(), "in-loader");
+  dl_iterate_phdr(wedge_in_loader, NULL);
+  return arg;
+}
+
+/* Dumps need no loader lock: with it held by a wedged thread the dump
+ * still returns at once, every stack walked, the wedged one included. */
+START_TEST(test_dump_with_loader_wedged) {
+  ck_assert_ptr_null(pprofd__stackcopy_init()); /* as pprofd_start does */
+  start_workers();
+  pthread_t th;
+  pthread_create(&th, NULL, loader_wedger, NULL);
+  while (!atomic_load(&wedged))
+    usleep(1000);
+  usleep(20 * 1000);
+  pprofd__thread *t;
+  size_t n;
+  int64_t t0 = mono_ms();
+  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
+  int64_t took = mono_ms() - t0;
+  /* Unwedged before anything else, since the test's own symbolizing
+   * allocates, and the heap sampler's unwinder needs the loader lock. */
+  stop_workers();
+  pthread_join(th, NULL);
+  ck_assert_int_lt(took, 1500);
+  ck_assert(t[0].self && t[0].captured);
+  ck_assert(on_stack(&t[0], "test_dump_with_loader_wedged_fn"));
+  const pprofd__thread *x = find(t, n, "in-loader");
+  ck_assert(x->captured);
+  ck_assert(on_stack(x, "wedge_in_loader"));
+  ck_assert(on_stack(x, "loader_wedger"));
+  ck_assert(on_stack(find(t, n, "waiter"), "blocked_on_cond"));
+  pprofd__ifree(t);
+}
+END_TEST
+
 /* ---- renamed threads ---- */
 
 static atomic_int renamed_ready;
@@ -922,6 +975,7 @@ int main(void) {
   tcase_add_test(tc, test_stopped_thread);
   tcase_add_test(tc, test_dump_without_proc_mem);
   tcase_add_test(tc, test_walk_through_signal_frame);
+  tcase_add_test(tc, test_dump_with_loader_wedged);
 #ifdef PPROFD_ENABLE_INTERPOSE
   tcase_add_test(tc, test_threadcreate);
   tcase_add_test(tc, test_registry_bounded);
