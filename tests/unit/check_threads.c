@@ -151,10 +151,32 @@ static void render(pprofd__snapshot *s, int debug, pprofd__buf *b) {
   pprofd__buf_putc(b, '\0');
 }
 
+/* Waits until *ready, lets the thread reach its blocking point, dumps
+ * into *t and *n, and returns the thread named name, which must have
+ * been captured. */
+static const pprofd__thread *dump_when(atomic_int *ready, pprofd__thread **t,
+                                       size_t *n, const char *name) {
+  while (!atomic_load(ready))
+    usleep(1000);
+  usleep(30 * 1000);
+  ck_assert_int_eq(pprofd__threads_dump(t, n, 500, 0), 0);
+  const pprofd__thread *x = find(*t, *n, name);
+  ck_assert(x->captured);
+  return x;
+}
+
 static int64_t mono_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Dumps (a 500 ms timeout) into *t and *n; returns how long it took, in
+ * milliseconds. */
+static int64_t timed_dump(pprofd__thread **t, size_t *n) {
+  int64_t t0 = mono_ms();
+  ck_assert_int_eq(pprofd__threads_dump(t, n, 500, 0), 0);
+  return mono_ms() - t0;
 }
 
 START_TEST(test_dump_known_threads) {
@@ -606,9 +628,7 @@ START_TEST(test_dump_while_unwinder_busy) {
   pprofd__unwind_prefork(); /* takes the unwinder's flag */
   pprofd__thread *t;
   size_t n;
-  int64_t t0 = mono_ms();
-  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
-  int64_t took = mono_ms() - t0;
+  int64_t took = timed_dump(&t, &n);
   pprofd__unwind_postfork_parent();
   ck_assert_int_lt(took, 500); /* nobody timed out */
   for (int i = 0; i < NSYS; i++) {
@@ -696,14 +716,9 @@ START_TEST(test_walk_through_signal_frame) {
   pthread_create(&th, NULL, interrupted_thread, NULL);
   usleep(50 * 1000);
   pthread_kill(th, SIGUSR1);
-  while (!atomic_load(&in_handler))
-    usleep(1000);
-  usleep(20 * 1000);
   pprofd__thread *t;
   size_t n;
-  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
-  const pprofd__thread *x = find(t, n, "in-handler");
-  ck_assert(x->captured);
+  const pprofd__thread *x = dump_when(&in_handler, &t, &n, "in-handler");
   pprofd__symctx *sym;
   ck_assert_int_eq(pprofd__sym_begin(&sym), 0);
   /* The order on the stack: the handler, the trampoline (its location
@@ -761,9 +776,7 @@ START_TEST(test_dump_with_loader_wedged) {
   usleep(20 * 1000);
   pprofd__thread *t;
   size_t n;
-  int64_t t0 = mono_ms();
-  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
-  int64_t took = mono_ms() - t0;
+  int64_t took = timed_dump(&t, &n);
   /* Unwedged before anything else, since the test's own symbolizing
    * allocates, and the heap sampler's unwinder needs the loader lock. */
   stop_workers();
@@ -869,14 +882,9 @@ START_TEST(test_stack_deeper_than_window) {
   atomic_store(&stop, 0);
   pthread_t th;
   pthread_create(&th, NULL, deep_thread, NULL);
-  while (!atomic_load(&deep_ready))
-    usleep(1000);
-  usleep(50 * 1000);
   pprofd__thread *t;
   size_t n;
-  ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
-  const pprofd__thread *x = find(t, n, "deep");
-  ck_assert(x->captured);
+  const pprofd__thread *x = dump_when(&deep_ready, &t, &n, "deep");
   ck_assert(on_stack(x, "deep_frames"));
   /* Walked as far as the copy goes, then marked as cut. */
   ck_assert_int_ge(x->nlocs, 20);
