@@ -156,8 +156,7 @@ static int regs_sigsafe(const void *ucontext, pprofd__stackcopy *c) {
 }
 
 int pprofd__stackcopy_take_sigsafe(const void *ucontext, pprofd__stackcopy *c,
-                                   pprofd__stackcopy_arena *a,
-                                   uint64_t stack_lo, uint64_t stack_hi) {
+                                   pprofd__stackcopy_arena *a) {
   c->stack = NULL;
   c->len = 0;
   c->limit = 0;
@@ -165,17 +164,16 @@ int pprofd__stackcopy_take_sigsafe(const void *ucontext, pprofd__stackcopy *c,
     return 0;
   /* Where the stack ends only sizes the copy: pread stops at an unmapped
    * page, so a wrong guess copies too much or too little, nothing
-   * worse. The registry's bounds first; else glibc's layout, which puts
-   * a thread's descriptor (pthread_self) at the top of its stack block,
-   * above its static TLS; else the main thread's __libc_stack_end. */
+   * worse. glibc puts a thread's descriptor (pthread_self) at the top of
+   * its stack block, its own or one given with pthread_attr_setstack,
+   * above its static TLS; the main thread's stack ends at
+   * __libc_stack_end. */
   uint64_t sp = c->sp;
   uint64_t self = (uint64_t)(uintptr_t)pthread_self();
   uint64_t main_end = &__libc_stack_end != NULL
                           ? (uint64_t)(uintptr_t)__libc_stack_end + 64
                           : 0;
-  if (stack_hi != 0 && sp >= stack_lo && sp < stack_hi)
-    c->limit = self > sp && self < stack_hi ? self : stack_hi;
-  else if (self > sp && self - sp <= STACK_REACH)
+  if (self > sp && self - sp <= STACK_REACH)
     c->limit = self;
   else if (main_end > sp && main_end - sp <= STACK_REACH)
     c->limit = main_end;
@@ -240,8 +238,8 @@ typedef struct walk_arg {
   int past_window; /* a stack word beyond the copy was asked for */
 } walk_arg;
 
-/* Reads len (<= 16) bytes of process memory at addr through the page
- * cache; 0, or -1 when some byte is not mapped. */
+/* Reads len bytes of process memory at addr through the page cache; 0,
+ * or -1 when some byte is not mapped. */
 static int read_mem(uint64_t addr, void *out, size_t len) {
   unsigned char *o = out;
   while (len > 0) {

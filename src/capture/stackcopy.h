@@ -61,14 +61,11 @@ int pprofd__stackcopy_arena_init(pprofd__stackcopy_arena *a,
 void pprofd__stackcopy_arena_free(pprofd__stackcopy_arena *a);
 
 /* In a signal handler: copies the context in ucontext (the handler's
- * third argument) into *c, its stack window into arena memory.
- * [stack_lo, stack_hi) is the thread's stack when the requester knows it
- * (else 0, 0). Returns 1 when at least the registers were copied, 0 on
- * an architecture this does not know. Async-signal-safe. */
+ * third argument) into *c, its stack window into arena memory. Returns 1
+ * when at least the registers were copied, 0 on an architecture this
+ * does not know. Async-signal-safe. */
 int pprofd__stackcopy_take_sigsafe(const void *ucontext, pprofd__stackcopy *c,
-                                   pprofd__stackcopy_arena *a,
-                                   uint64_t stack_lo,
-                                   uint64_t stack_hi) PPROFD__SIGSAFE;
+                                   pprofd__stackcopy_arena *a) PPROFD__SIGSAFE;
 
 /* Loads libunwind's remote unwinder if needed; NULL, or why copies
  * cannot be walked. Not signal-safe. */

@@ -157,17 +157,6 @@ void pprofd__threadreg_started(int ticket) {
   pprofd__thread_origin *o = &live[ticket].o;
   o->tid = own_tid();
   o->pthread = (uint64_t)pthread_self();
-  o->stack_lo = o->stack_hi = 0;
-  pthread_attr_t attr;
-  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-    void *addr;
-    size_t size;
-    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-      o->stack_lo = (uint64_t)(uintptr_t)addr;
-      o->stack_hi = o->stack_lo + size;
-    }
-    pthread_attr_destroy(&attr);
-  }
   /* Release: a reader that sees RUNNING sees the whole origin. */
   atomic_store_explicit(&live[ticket].state, SLOT_RUNNING,
                         memory_order_release);

@@ -35,10 +35,7 @@ typedef struct pprofd__thread_origin {
   uint64_t pthread; /* its pthread_t */
   uint64_t start_routine;
   int64_t created_nanos; /* wall clock */
-  /* Its stack, [stack_lo, stack_hi), as pthread_getattr_np tells in the
-   * thread's first instructions (0, 0 when it could not). */
-  uint64_t stack_lo, stack_hi;
-  int nlocs; /* creation stack: the pthread_create call first */
+  int nlocs;             /* creation stack: the pthread_create call first */
   uint64_t locs[PPROFD__THREADREG_DEPTH];
 } pprofd__thread_origin;
 

@@ -3,8 +3,7 @@
  *
  * Hand-off between the requester and the signal handlers:
  *   - `cur` points at the dump being answered (NULL between dumps). The
- *     requester fills every slot with a thread id (and the stack bounds
- *     the registry knows) before publishing it;
+ *     requester fills every slot with a thread id before publishing it;
  *   - a handler first counts itself in `inflight`, then loads `cur`, finds
  *     its slot by thread id, claims it (0 -> 1), copies its registers and
  *     stack window into it (capture/stackcopy.h) and marks it done (2),
@@ -65,7 +64,6 @@
 typedef struct slot {
   int tid;
   atomic_int state; /* 0 waiting, 1 writing, 2 done, 3 not signalled */
-  uint64_t stack_lo, stack_hi; /* from the registry, 0 if unknown */
   pprofd__stackcopy copy;
   int64_t held_ns; /* how long the copy took */
 } slot;
@@ -113,8 +111,7 @@ static void on_dump_signal_sigsafe(int sig, siginfo_t *si, void *uc) {
         continue;
       struct timespec t0, t1;
       clock_gettime(CLOCK_MONOTONIC, &t0);
-      (void)pprofd__stackcopy_take_sigsafe(uc, &s->copy, &req->arena,
-                                           s->stack_lo, s->stack_hi);
+      (void)pprofd__stackcopy_take_sigsafe(uc, &s->copy, &req->arena);
       clock_gettime(CLOCK_MONOTONIC, &t1);
       s->held_ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 +
                    (t1.tv_nsec - t0.tv_nsec);
@@ -313,8 +310,6 @@ static void fill_origin(const pprofd__thread_origin *o, void *arg) {
   pprofd__thread *t = &f->t[lo];
   t->creator_tid = o->creator_tid;
   t->created_at = o->nlocs > 0 ? o->locs[0] : 0;
-  t->stack_lo = o->stack_lo;
-  t->stack_hi = o->stack_hi;
 }
 
 static int cmp_tid(const void *a, const void *b) {
@@ -393,8 +388,6 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
   pprofd__threadreg_each(fill_origin, &of);
   for (size_t i = 0; i < nt; i++) {
     slots[i].tid = t[i].tid;
-    slots[i].stack_lo = t[i].stack_lo;
-    slots[i].stack_hi = t[i].stack_hi;
     t[i].self = t[i].tid == self;
   }
   req->slots = slots;

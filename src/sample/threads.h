@@ -47,8 +47,6 @@ typedef struct pprofd__thread {
    * pthread_create wrapper (creator_tid 0 otherwise). */
   int creator_tid;
   uint64_t created_at; /* the pthread_create call's location */
-  /* Internal: where the registry says its stack is (0, 0 unknown). */
-  uint64_t stack_lo, stack_hi;
 } pprofd__thread;
 
 /* pprofd__threads_dump flags: also read each thread's wait channel (one
