@@ -65,8 +65,9 @@ static int cv_go;
 static sem_t sem;
 static volatile uint64_t sink;
 static _Atomic int tid_waiter, tid_cond, tid_burn, tid_script, tid_short;
-static _Atomic int script_holds; /* the script holds mu for 60 ms */
-static _Atomic int script_ready; /* it began "before" outside the trace */
+static _Atomic int script_holds;  /* the script holds mu */
+static _Atomic int waiter_coming; /* the waiter is about to lock it */
+static _Atomic int script_ready;  /* it began "before" outside the trace */
 
 static int gettid_(void) { return (int)syscall(SYS_gettid); }
 
@@ -82,7 +83,7 @@ static void *waiter(void *a) {
   wait_for_trace();
   while (!script_holds)
     sleep_ms(1);
-  sleep_ms(10);
+  waiter_coming = 1;
   trace_waiter();
   return NULL;
 }
@@ -133,7 +134,11 @@ static void *script(void *a) {
   wait_for_trace();
   pthread_mutex_lock(&mu); /* the waiter waits ~50 ms for this */
   script_holds = 1;
-  sleep_ms(60);
+  /* Held 50 ms from when the waiter comes, however late the scheduler
+   * lets it come. */
+  while (!waiter_coming)
+    sleep_ms(1);
+  sleep_ms(50);
   pthread_mutex_unlock(&mu);
   pprofd_trace_region_begin("outer");
   pprofd_trace_region_begin("inner");
@@ -291,7 +296,7 @@ START_TEST(test_workload) {
   ck_assert(strncmp(track_name(&w, tid_cond), "tr-cond", 7) == 0);
   ck_assert(strncmp(track_name(&w, tid_short), "tr-short", 8) == 0);
 
-  /* The lock wait: ~50 ms (60 held, the waiter came 10 in), its stack. */
+  /* The lock wait: ~50 ms (held that long after the waiter came). */
   const jv *lw = find(&w, "X", "pthread_mutex_lock", tid_waiter);
   ck_assert_msg(lw != NULL, "no lock wait on the waiter's track");
   double dur = num(lw, "dur") / 1000; /* ms */
