@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "capture/unwind.h"
-#include "encode/snapshot.h"
+#include "model/snapshot.h"
 #include "sample/cpu.h"
 #include "symbol/symbolize.h"
 

@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "encode/snapshot.h"
+#include "model/snapshot.h"
 #include "sample/heap.h"
 #include "symbol/symbolize.h"
 

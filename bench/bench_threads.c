@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 #include "sample/threads.h"
 
 static atomic_int stop;

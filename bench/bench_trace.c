@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "encode/buf.h"
+#include "base/buf.h"
 #include "pprofd.h"
 #include "sample/trace.h"
 

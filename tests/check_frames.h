@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "encode/snapshot.h"
+#include "model/snapshot.h"
 #include "symbol/symbolize.h"
 
 /* Whether name is fn or a compiler clone of it (fn.constprop.0, ...). */

@@ -49,9 +49,9 @@
 /* Not UNW_LOCAL_ONLY: the generic build's names (_U<arch>_...). */
 #include <libunwind.h>
 
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "capture/unwind.h"
-#include "core/ialloc.h"
-#include "interpose/real.h"
 #include "pprofd.h"
 
 #define STR2(x) #x

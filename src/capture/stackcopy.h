@@ -30,7 +30,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/common.h"
+#include "base/common.h"
 
 /* Registers kept, in libunwind's numbering for the architecture. */
 #define PPROFD__STACKCOPY_NREGS 34

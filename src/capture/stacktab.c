@@ -14,8 +14,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "core/ialloc.h"
-#include "interpose/real.h"
+#include "base/hash.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 
 #define CHUNK 1024u
 #define LOC_CHUNK ((size_t)1 << 20)
@@ -35,15 +36,6 @@ static void *map(pprofd__stacktab *t, size_t n) {
     return NULL;
   t->own += n;
   return p;
-}
-
-uint64_t pprofd__stack_hash(const uint64_t *locs, uint32_t n) {
-  uint64_t h = 0x84222325cbf29ce4ull ^ n;
-  for (uint32_t i = 0; i < n; i++) {
-    h = (h ^ locs[i]) * 0x9e3779b97f4a7c15ull;
-    h ^= h >> 29;
-  }
-  return h;
 }
 
 static pprofd__stackrec *rec_at(pprofd__stacktab *t, uint32_t i) {

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
+#include "base/common.h"
 
 #define PPROFD__STACKTAB_VALUES 2
 #define PPROFD__STACKTAB_CHUNKS 64
@@ -53,10 +53,6 @@ typedef struct pprofd__stacktab {
   size_t loc_left, loc_total;
   size_t own; /* bytes mapped */
 } pprofd__stacktab;
-
-/* A hash of a stack's addresses (leaf first), for interning tables.
- * Pure; signal-safe. */
-uint64_t pprofd__stack_hash(const uint64_t *locs, uint32_t n);
 
 /* A static initializer: PPROFD__STACKTAB_INIT(4096). */
 #define PPROFD__STACKTAB_INIT(max)                                             \

@@ -26,9 +26,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/hash.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "capture/unwind.h"
-#include "core/ialloc.h"
-#include "interpose/real.h"
 #include "pprofd.h"
 
 #define LIVE_CAP 8192
@@ -74,19 +76,9 @@ __attribute__((noipa, used)) void pprofd_thread_stacks_overflow(void) {
 /* The calling thread's kernel id. */
 static int own_tid(void) { return (int)syscall(SYS_gettid); }
 
-/* FNV-1a of a stack; never 0 (0 marks an empty entry). */
-static uint64_t stack_hash(const uint64_t *locs, int n) {
-  uint64_t h = 1469598103934665603ull;
-  for (int i = 0; i < n; i++) {
-    h ^= locs[i];
-    h *= 1099511628211ull;
-  }
-  return h ? h : 1;
-}
-
 /* Counts one creation at this stack. */
 static void count_stack(const uint64_t *locs, int n) {
-  uint64_t h = stack_hash(locs, n);
+  uint64_t h = pprofd__stack_hash(locs, (uint32_t)n);
   pprofd__mutex_lock(&stacks_lock);
   created_total++;
   size_t i = (size_t)h % STACKS_CAP;

@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
-#include "encode/snapshot.h"
+#include "base/common.h"
+#include "model/snapshot.h"
 
 #define PPROFD__THREADREG_DEPTH 32
 

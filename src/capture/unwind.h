@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "core/common.h"
+#include "base/common.h"
 
 /* Loads the unwinder if needed; returns NULL when stacks can be captured,
  * else why not (a static sentence). Call before any signal-context use. */

@@ -14,17 +14,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/buf.h"
+#include "base/fileio.h"
+#include "base/guard.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
 #include "core/conf.h"
-#include "core/fileio.h"
-#include "core/ialloc.h"
 #include "core/profiles.h"
 #include "core/runtime.h"
-#include "encode/buf.h"
 #include "http/server.h"
-#include "interpose/real.h"
 #include "pprofd.h"
 #include "sample/cmdline.h"
 #include "sample/contention.h"
@@ -157,7 +158,7 @@ int pprofd_write_profile(const char *name, int fd, int debug) {
    * libraries, stdio) is pprofd's, not the application's, and is never
    * sampled, so it neither shows in the heap profile nor needs the
    * unwinder. */
-  pprofd__heap_guard_enter();
+  pprofd__guard_enter();
   pprofd__buf b;
   pprofd__buf_init(&b, PPROFD__BUF_MAX_DEFAULT);
   int err;
@@ -177,7 +178,7 @@ int pprofd_write_profile(const char *name, int fd, int debug) {
   if (err == 0 && b.len > 0)
     err = pprofd__write_all(fd, b.data, b.len);
   pprofd__buf_free(&b);
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
   return err;
 }
 

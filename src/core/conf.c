@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 
 void pprofd__config_defaults(struct pprofd_config *cfg) {
   memset(cfg, 0, sizeof *cfg);

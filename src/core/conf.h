@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
+#include "base/common.h"
 #include "pprofd.h"
 
 #define PPROFD__ADDR_MAX 256

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ialloc.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
-#include "core/ialloc.h"
 #include "core/runtime.h"
 #include "encode/pprof.h"
 #include "encode/text.h"

@@ -18,9 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
-#include "encode/buf.h"
-#include "encode/snapshot.h"
+#include "base/buf.h"
+#include "base/common.h"
+#include "model/snapshot.h"
 
 /* How a kind is served. */
 enum pprofd__kind_flags {

@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "core/common.h"
-#include "encode/buf.h"
+#include "base/buf.h"
+#include "base/common.h"
 
 /* Appends gzip(in[0..n)) to out at zlib level `level` (1 = Go's).
  * PPROFD_ENOMEM, PPROFD_ELIMIT (out's cap), PPROFD_EIO (zlib error). */

@@ -10,7 +10,7 @@
 
 #include "encode/index.h"
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 #include "pprofd.h"
 #include "symbol/symbolize.h"
 

@@ -11,9 +11,9 @@
 
 #include <stddef.h>
 
+#include "base/buf.h"
 #include "core/conf.h"
 #include "core/profiles.h"
-#include "encode/buf.h"
 
 /* What the index reports besides the configuration. */
 typedef struct pprofd__index_info {

@@ -17,7 +17,7 @@
 
 #include <string.h>
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 #include "encode/gzip.h"
 #include "encode/profile.pb-c.h"
 #include "pprofd.h"

@@ -18,9 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
-#include "encode/buf.h"
-#include "encode/snapshot.h"
+#include "base/buf.h"
+#include "base/common.h"
+#include "model/snapshot.h"
 
 /* Encodes s as profile.proto and appends it gzipped to out. With
  * symbolize 0, locations carry addresses and mappings only, for clients

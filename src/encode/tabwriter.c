@@ -36,7 +36,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 #include "pprofd.h"
 
 #define MINWIDTH 1

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "encode/buf.h"
+#include "base/buf.h"
 
 typedef struct pprofd__tabw pprofd__tabw;
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 #include "pprofd.h"
 
 void pprofd__text_addrs(pprofd__tabw *w, const uint64_t *locs, size_t n) {

@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
-#include "encode/buf.h"
-#include "encode/snapshot.h"
+#include "base/buf.h"
+#include "base/common.h"
 #include "encode/tabwriter.h"
+#include "model/snapshot.h"
 #include "symbol/symbolize.h"
 
 /* Appends " 0x%x" for each location as a return address (loc + 1). */

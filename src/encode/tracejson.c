@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 #include "pprofd.h"
 #include "symbol/symbolize.h"
 

@@ -27,8 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
-#include "encode/buf.h"
+#include "base/buf.h"
+#include "base/common.h"
 
 enum pprofd__tev_kind {
   PPROFD__TEV_CPU,          /* a CPU sample: instant, with stack */

@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 
 #define ERR_SYNTAX (-1)
 #define ERR_RANGE (-2)

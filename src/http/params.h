@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
+#include "base/common.h"
 
 /* strconv.ParseInt(s, 10, 64): optional sign, decimal digits only.
  * Returns 0 and sets *v on success; -1 on a syntax error (*v = 0); -2 on

@@ -47,14 +47,14 @@
 
 #include <microhttpd.h>
 
-#include "core/ialloc.h"
+#include "base/clock.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "core/profiles.h"
 #include "core/runtime.h"
 #include "encode/index.h"
 #include "encode/pprof.h"
 #include "http/params.h"
-#include "interpose/malloc.h"
-#include "interpose/real.h"
 #include "pprofd.h"
 #include "sample/cmdline.h"
 #include "sample/contention.h"
@@ -823,16 +823,16 @@ static enum MHD_Result handle(struct pprofd__http *h,
                               struct MHD_Connection *conn, req *r,
                               const char *url, const char *method,
                               const char *upload, size_t *upload_size) {
-  pprofd__heap_guard_enter();
-  int64_t t0 = pprofd__trace_active() ? pprofd__trace_now() : 0;
+  pprofd__guard_enter();
+  int64_t t0 = pprofd__trace_active() ? pprofd__mono_nanos() : 0;
   enum MHD_Result rc =
       handle_guarded(h, conn, r, url, method, upload, upload_size);
   if (t0 != 0 && r->phase != 1) { /* not waiting for more of a body */
     const char *q = r->uri != NULL ? strchr(r->uri, '?') : NULL;
     pprofd__trace_http(method, url, q != NULL ? q + 1 : NULL, t0,
-                       pprofd__trace_now());
+                       pprofd__mono_nanos());
   }
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
   return rc;
 }
 

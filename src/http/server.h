@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "core/common.h"
+#include "base/common.h"
 #include "core/conf.h"
 
 struct pprofd__http;

@@ -50,7 +50,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "interpose/real.h"
+#include "base/libc.h"
 #include "sample/heap.h"
 
 #define ALIGN_MASK ((uintptr_t)PPROFD__SAMPLE_ALIGN - 1)
@@ -263,7 +263,7 @@ static void *real_aligned(size_t a, size_t n) {
  * failure. */
 static PPROFD__HOOK void *sample_alloc(size_t n, size_t a, int zero) {
   int saved = errno;
-  pprofd__heap_guard_enter();
+  pprofd__guard_enter();
   void *p = real_aligned(a > PPROFD__SAMPLE_ALIGN ? a : PPROFD__SAMPLE_ALIGN,
                          n ? n : 1);
   if (p != NULL) {
@@ -271,7 +271,7 @@ static PPROFD__HOOK void *sample_alloc(size_t n, size_t a, int zero) {
       memset(p, 0, n);
     pprofd__heap_record(p, n);
   }
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
   errno = p != NULL ? saved : ENOMEM;
   return p;
 }
@@ -483,9 +483,9 @@ int pprofd__malloc_interposed(void) {
   /* Relaxed: the answer is the same whichever thread computes it. */
   int c = atomic_load_explicit(&cached, memory_order_relaxed);
   if (c == 0) {
-    pprofd__heap_guard_enter();
+    pprofd__guard_enter();
     void *m = dlsym(RTLD_DEFAULT, "malloc");
-    pprofd__heap_guard_exit();
+    pprofd__guard_exit();
     c = m == (void *)malloc ? 1 : 2;
     atomic_store_explicit(&cached, c, memory_order_relaxed);
   }
@@ -494,6 +494,7 @@ int pprofd__malloc_interposed(void) {
 
 #else /* !PPROFD_ENABLE_INTERPOSE */
 
+#include "base/libc.h"
 #include "interpose/malloc.h"
 
 int pprofd__malloc_interposed(void) { return -1; }

@@ -15,20 +15,11 @@
 
 #include <stddef.h>
 
-#include "core/common.h"
+#include "base/common.h"
 
 /* Sampled blocks, and only they among blocks with a 16-byte alignment
  * request, are aligned to this; free() looks any further only at
  * pointers aligned to it. */
 #define PPROFD__SAMPLE_ALIGN 4096
-
-/* 1 when this library's malloc is the one the process calls (it was
- * linked or preloaded, and the executable does not define its own), 0
- * when it is not, -1 when built without interposition. Thread-safe;
- * takes the loader lock on its first call. */
-int pprofd__malloc_interposed(void);
-
-/* Bytes handed out by the bootstrap arena (never freed). Thread-safe. */
-size_t pprofd__malloc_boot_bytes(void);
 
 #endif

@@ -3,7 +3,7 @@
  * pthread.h).
  *
  * Every wrapper has the same shape. Fast path: read the mode word
- * (interpose/real.h: profiles on, functions unresolved) and, when it is
+ * (base/libc.h: profiles on, functions unresolved) and, when it is
  * 0, tail-call the C library. Slow
  * path (a profile is on): if the calling thread is already inside a
  * hook (the unwinder locking, or a host signal handler interrupting a
@@ -31,6 +31,8 @@
 
 #include "interpose/pthread.h"
 
+#include "base/libc.h"
+
 #ifdef PPROFD_ENABLE_INTERPOSE
 
 #include <dlfcn.h>
@@ -39,7 +41,7 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 
-#include "interpose/real.h"
+#include "base/clock.h"
 #include "sample/contention.h"
 #include "sample/trace.h"
 
@@ -74,7 +76,7 @@ static PPROFD__HOOK void wait_begin(waitctx *w, const void *obj, int track,
   pprofd__contention_guard_enter();
   w->what = what;
   w->mode = pprofd__contention_on();
-  w->t0 = pprofd__contention_now();
+  w->t0 = pprofd__mono_nanos();
   w->waiter = track && (w->mode & PPROFD__CONT_MUTEX)
                   ? pprofd__contention_arrive(obj, w->t0)
                   : NULL;
@@ -86,7 +88,7 @@ static PPROFD__HOOK void wait_begin(waitctx *w, const void *obj, int track,
 static PPROFD__HOOK void wait_end(waitctx *w) {
   int saved = errno;
   pprofd__contention_guard_enter();
-  int64_t t1 = pprofd__contention_now();
+  int64_t t1 = pprofd__mono_nanos();
   if (w->waiter != NULL)
     pprofd__contention_leave(w->waiter, t1);
   if (w->mode & PPROFD__CONT_BLOCK)

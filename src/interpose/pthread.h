@@ -18,9 +18,4 @@
 #ifndef PPROFD_INTERPOSE_PTHREAD_H
 #define PPROFD_INTERPOSE_PTHREAD_H
 
-/* 1 when this library's pthread_mutex_lock is the one the process calls
- * (it was linked or preloaded), 0 when not, -1 when built without
- * interposition. Thread-safe; takes the loader lock on its first call. */
-int pprofd__pthread_interposed(void);
-
 #endif

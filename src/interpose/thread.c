@@ -26,29 +26,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "base/libc.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
-#include "interpose/real.h"
 #include "sample/cpu.h"
 #include "sample/trace.h"
-
-/* How deep this thread is inside the loader. Only this thread writes it,
- * and only this thread's signal handlers read it, so relaxed accesses
- * plus signal fences (compiler ordering against the handler) suffice. */
-static __thread _Atomic int tls_in_loader
-    __attribute__((tls_model("initial-exec")));
-
-int pprofd__thread_in_loader_sigsafe(void) {
-  return atomic_load_explicit(&tls_in_loader, memory_order_relaxed) > 0;
-}
-
-void pprofd__thread_loader_mark_sigsafe(int delta) {
-  if (delta < 0)
-    atomic_signal_fence(memory_order_seq_cst); /* leave after the call */
-  atomic_fetch_add_explicit(&tls_in_loader, delta, memory_order_relaxed);
-  if (delta > 0)
-    atomic_signal_fence(memory_order_seq_cst); /* enter before the call */
-}
 
 #ifdef PPROFD_ENABLE_INTERPOSE
 

@@ -15,7 +15,7 @@
  *     unwinding (unwinding calls dl_iterate_phdr, which would take the
  *     loader lock the interrupted thread may hold or be updating).
  * The wrappers never allocate and never recurse: each calls the real
- * function resolved by interpose/real.c.
+ * function resolved by base/libc.c.
  *
  * Without interposition (sanitizer builds) nothing is exported, the
  * counter stays 0 and the CPU sampler finds threads in /proc/self/task.
@@ -23,16 +23,6 @@
 #ifndef PPROFD_INTERPOSE_THREAD_H
 #define PPROFD_INTERPOSE_THREAD_H
 
-#include "core/common.h"
-
-/* Nonzero while the calling thread is inside
- * dl_iterate_phdr (including a dl_iterate_phdr callback). Async-signal-
- * safe: meant to be read by a signal handler about the thread it
- * interrupted. Always 0 in builds without interposition. */
-int pprofd__thread_in_loader_sigsafe(void) PPROFD__SIGSAFE;
-
-/* Marks the calling thread as inside (delta 1) or leaving (delta -1) the
- * loader, for pprofd's own loader calls. Async-signal-safe. */
-void pprofd__thread_loader_mark_sigsafe(int delta) PPROFD__SIGSAFE;
+#include "base/common.h"
 
 #endif

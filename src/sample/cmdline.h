@@ -9,8 +9,8 @@
 #ifndef PPROFD_SAMPLE_CMDLINE_H
 #define PPROFD_SAMPLE_CMDLINE_H
 
-#include "core/common.h"
-#include "encode/buf.h"
+#include "base/buf.h"
+#include "base/common.h"
 
 /* Appends the command line to out. PPROFD_EIO if it cannot be read. */
 int pprofd__cmdline(pprofd__buf *out) PPROFD__WARN_UNUSED;

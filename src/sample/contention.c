@@ -36,16 +36,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/guard.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
 #include "core/conf.h"
-#include "core/ialloc.h"
 #include "encode/tabwriter.h"
 #include "encode/text.h"
-#include "interpose/pthread.h"
-#include "interpose/real.h"
 #include "pprofd.h"
-#include "sample/heap.h"
 #include "sample/trace.h"
 #include "symbol/symbolize.h"
 
@@ -87,12 +87,6 @@ __attribute__((noipa, used)) void pprofd_contention_no_stack(void) {
   __asm__ volatile("");
 }
 
-int64_t pprofd__contention_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The compiler barriers keep the guard's stores ordered against the
  * calls it brackets (a signal handler on this thread reads it). */
 void pprofd__contention_guard_enter(void) {
@@ -109,7 +103,7 @@ void pprofd__contention_guard_exit(void) {
 static uint64_t rand64(void) {
   uint64_t x = tls_rng;
   if (x == 0) {
-    x = (uint64_t)pprofd__contention_now() * 0x9e3779b97f4a7c15ull ^
+    x = (uint64_t)pprofd__mono_nanos() * 0x9e3779b97f4a7c15ull ^
         (uint64_t)(uintptr_t)&tls_rng;
     x = x ? x : 1;
   }
@@ -324,7 +318,7 @@ void pprofd__contention_leave(void *h, int64_t t) {
  * the wrapper frames; at least one frame. */
 static PPROFD__HOOK uint32_t capture(uint64_t *locs) {
   uint64_t raw[DEPTH + 16];
-  pprofd__heap_guard_enter(); /* the unwinder's allocations are ours */
+  pprofd__guard_enter(); /* the unwinder's allocations are ours */
   int nr = pprofd__unwind_here(raw, DEPTH + 16, 0);
   /* 0 mostly means another thread held the unwinder for longer than
    * unwind_here waits (a first walk through a big library takes a few
@@ -332,14 +326,14 @@ static PPROFD__HOOK uint32_t capture(uint64_t *locs) {
    * thread has just waited anyway: try again for a bounded while rather
    * than lose the stack. */
   for (int64_t t0 = 0; nr == 0;) {
-    int64_t t = pprofd__contention_now();
+    int64_t t = pprofd__mono_nanos();
     if (t0 == 0)
       t0 = t;
     else if (t - t0 > CAPTURE_RETRY_NS)
       break;
     nr = pprofd__unwind_here(raw, DEPTH + 16, 0);
   }
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
   int i = 0;
   while (i < nr && pprofd__interpose_in_hook(raw[i]))
     i++;
@@ -369,7 +363,7 @@ PPROFD__HOOK void pprofd__contention_release(const void *obj) {
   /* Relaxed peeks: a hint only; the decision is re-made under the lock. */
   if (r == NULL || (nwait_of(r) == 0 && acc_of(r) == 0))
     return;
-  int64_t t = pprofd__contention_now();
+  int64_t t = pprofd__mono_nanos();
   if (!rec_lock(r, 0))
     return; /* the delay stays in acc for the next release */
   int64_t d = 0;

@@ -41,10 +41,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
-#include "encode/buf.h"
-#include "encode/snapshot.h"
-#include "interpose/real.h"
+#include "base/buf.h"
+#include "base/common.h"
+#include "base/libc.h"
+#include "model/snapshot.h"
 
 enum pprofd__contention_kind { PPROFD__BLOCK, PPROFD__MUTEX };
 
@@ -53,7 +53,7 @@ enum pprofd__contention_kind { PPROFD__BLOCK, PPROFD__MUTEX };
 
 /* Which of the profiles and the tracer want waits (PPROFD__CONT_* and
  * PPROFD__MODE_TRACE bits), read with one relaxed load of the wrappers'
- * mode word (interpose/real.h): a wrapper that sees a stale value
+ * mode word (base/libc.h): a wrapper that sees a stale value
  * records one event more or less. */
 static inline int pprofd__contention_on(void) {
   return atomic_load_explicit(&pprofd__interpose_mode, memory_order_relaxed) &
@@ -94,9 +94,6 @@ void pprofd__contention_stats(int64_t *recorded, int64_t *lost,
 /*
  * The hooks for interpose/pthread.c. Not for other callers.
  */
-
-/* Monotonic nanoseconds. */
-int64_t pprofd__contention_now(void);
 
 /* Nesting depth of hooks on this thread (initial-exec TLS: read inside
  * the wrappers, where a first touch must not allocate). */

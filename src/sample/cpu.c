@@ -89,14 +89,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/fileio.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "capture/unwind.h"
-#include "core/fileio.h"
-#include "core/ialloc.h"
 #include "core/runtime.h"
-#include "encode/buf.h"
 #include "encode/pprof.h"
-#include "interpose/real.h"
-#include "interpose/thread.h"
 #include "pprofd.h"
 #include "sample/labels.h"
 #include "sample/trace.h"
@@ -221,13 +221,6 @@ __attribute__((noinline, noclone, used)) static void stack_not_unwound(void) {
   __asm__ volatile("nop\n\tnop\n\tnop" ::: "memory");
 }
 
-/* CLOCK_MONOTONIC in nanoseconds (vDSO; async-signal-safe). */
-static int64_t mono_now_sigsafe(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static pid_t gettid_sigsafe(void) { return (pid_t)syscall(SYS_gettid); }
 
 /* Records one sample into the ring, or counts it as lost. */
@@ -265,7 +258,7 @@ static void record_sigsafe(const siginfo_t *si, void *uc) {
     }
   }
   int truncated = 0;
-  s->mono = mono_now_sigsafe();
+  s->mono = pprofd__mono_nanos();
   s->tid = gettid_sigsafe();
   s->weight = weight;
   s->labels = pprofd__labels_current_sigsafe();
@@ -805,7 +798,7 @@ int pprofd__cpu_open(int hz, int max_sessions,
   } else {
     drain_locked(); /* earlier samples belong to earlier sessions */
   }
-  ss->start_mono = mono_now_sigsafe();
+  ss->start_mono = pprofd__mono_nanos();
   ss->end_mono = INT64_MAX;
   ss->start_wall = pprofd__now_nanos();
   /* Relaxed: an approximate window for lost samples is enough. */
@@ -887,7 +880,7 @@ int pprofd__cpu_close(struct pprofd__cpu_session *ss, pprofd__snapshot *out) {
   pprofd__mutex_lock(&cpu.lock);
   hz = cpu.hz;
   if (!ss->detached) {
-    ss->end_mono = mono_now_sigsafe();
+    ss->end_mono = pprofd__mono_nanos();
     drain_locked();
     struct pprofd__cpu_session **pp = &cpu.sessions;
     while (*pp != ss)
@@ -1004,7 +997,7 @@ void pprofd__cpu_postfork_child(void) {
   /* Timers are not inherited and the collector thread is gone. */
   for (struct pprofd__cpu_session *ss = cpu.sessions; ss; ss = ss->next) {
     ss->detached = 1;
-    ss->end_mono = mono_now_sigsafe();
+    ss->end_mono = pprofd__mono_nanos();
   }
   cpu.sessions = NULL;
   cpu.nsessions = 0;

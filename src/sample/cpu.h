@@ -33,8 +33,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "core/common.h"
-#include "encode/snapshot.h"
+#include "base/common.h"
+#include "model/snapshot.h"
 
 #define PPROFD__CPU_HZ_DEFAULT 100
 #define PPROFD__CPU_HZ_MAX 1000

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "capture/unwind.h"
-#include "core/ialloc.h"
 #include "core/runtime.h"
 #include "encode/text.h"
-#include "interpose/real.h"
 #include "pprofd.h"
 
 #define NAME_MAX_LEN 64

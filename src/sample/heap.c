@@ -55,14 +55,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/hash.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
 #include "core/conf.h"
-#include "core/ialloc.h"
 #include "encode/tabwriter.h"
 #include "encode/text.h"
-#include "interpose/malloc.h"
-#include "interpose/real.h"
 #include "symbol/symbolize.h"
 
 #define DEFAULT_RATE 524288
@@ -77,9 +77,6 @@
 #define TOMB ((uintptr_t)1)
 #define IDX_BITS 20
 #define IDX_MASK ((1ull << IDX_BITS) - 1)
-
-__thread struct pprofd__heap_tls pprofd__tls_heap
-    __attribute__((tls_model("initial-exec")));
 
 typedef struct srec {
   uint64_t hash;
@@ -598,9 +595,9 @@ int64_t pprofd__heap_rate(void) {
 static void load_unwinder(void) {
   if (atomic_load_explicit(&heap.unwind_ok, memory_order_acquire))
     return;
-  pprofd__heap_guard_enter();
+  pprofd__guard_enter();
   int ok = pprofd__unwind_init() == NULL;
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
   /* Release pairs with the acquire in stacks_ok. */
   atomic_store_explicit(&heap.unwind_ok, ok, memory_order_release);
 }
@@ -661,9 +658,9 @@ const char *pprofd__heap_unavailable(void) {
     return "this process does not call pprofd's malloc (libpprofd was "
            "dlopen'ed, or the executable defines malloc itself): link "
            "libpprofd or load it with LD_PRELOAD";
-  pprofd__heap_guard_enter();
+  pprofd__guard_enter();
   const char *why = pprofd__unwind_init();
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
   return why;
 #endif
 }
@@ -756,7 +753,7 @@ int pprofd__heap_collect(pprofd__snapshot *s, int allocs) {
                                         {"alloc_space", "bytes"},
                                         {"inuse_objects", "count"},
                                         {"inuse_space", "bytes"}};
-  pprofd__heap_guard_enter();
+  pprofd__guard_enter();
   int64_t rate = pprofd__heap_rate();
   pprofd__snap_set_types(s, types, 4);
   s->period_type = (pprofd__vtype){"space", "bytes"};
@@ -778,7 +775,7 @@ int pprofd__heap_collect(pprofd__snapshot *s, int allocs) {
     (void)pprofd__snap_add(s, c[i].locs, c[i].nlocs, v, &lb, nl);
   }
   pprofd__ifree(c);
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
   if (err == 0 && s->failed)
     err = s->failed;
   return err;
@@ -867,7 +864,7 @@ static void write_trailer(pprofd__tabw *w, const crec *c, size_t n) {
 }
 
 int pprofd__heap_write_text(pprofd__buf *out) {
-  pprofd__heap_guard_enter();
+  pprofd__guard_enter();
   size_t n;
   int err = 0;
   crec *c = copy_records(&n);
@@ -914,7 +911,7 @@ done:
   if (w != NULL)
     pprofd__tabw_free(w);
   pprofd__ifree(c);
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
   return err;
 }
 
@@ -930,7 +927,7 @@ void pprofd__heap_postfork_child(void) { heap_unlock(); }
  * the fork hooks (first, see the design comment) and loads the unwinder
  * when sampling is on. Runs before other constructors of this library. */
 __attribute__((constructor(101))) static void heap_init(void) {
-  pprofd__heap_guard_enter();
+  pprofd__guard_enter();
   const char *s = getenv("PPROFD_MEM_PROFILE_SEED");
   if (s != NULL && *s)
     heap.seed = strtoull(s, NULL, 0);
@@ -940,7 +937,7 @@ __attribute__((constructor(101))) static void heap_init(void) {
     rate = r;
   pthread_atfork(pprofd__heap_prefork, pprofd__heap_postfork_parent,
                  pprofd__heap_postfork_child);
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
 #ifdef PPROFD_ENABLE_INTERPOSE
   int err = pprofd__heap_set_rate(rate); /* rate >= 0: cannot fail */
   (void)err;

@@ -15,9 +15,9 @@
  * the unsampled paths, allocation-free, never recursing); collection runs
  * on request threads.
  *
- * The reentrancy guard lives in the countdown: while a thread is inside
- * pprofd (the guard is held), its countdown is parked at INT64_MAX, so the
- * one compare the malloc fast path already makes can never send it to the
+ * The reentrancy guard (base/guard.h) lives in the countdown: while a thread is
+ * inside pprofd (the guard is held), its countdown is parked at INT64_MAX, so
+ * the one compare the malloc fast path already makes can never send it to the
  * sampler; the slow path checks the guard depth first as well.
  *
  * Lock: one mutex (the "heap lock") guards the stack table and the writers
@@ -33,9 +33,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
-#include "encode/buf.h"
-#include "encode/snapshot.h"
+#include "base/buf.h"
+#include "base/common.h"
+#include "base/guard.h"
+#include "model/snapshot.h"
 #include "pprofd.h"
 
 /* The sampling rate in bytes (0 off). */
@@ -82,42 +83,6 @@ size_t pprofd__heap_own_bytes(void);
 /*
  * The hooks for interpose/malloc.c. Not for other callers.
  */
-
-/* One thread's sampler state. `left` must stay first: the x86-64 fast
- * path in malloc.c subtracts from offset 0 directly. */
-struct pprofd__heap_tls {
-  int64_t left;   /* bytes until the next sample; <= 0: take the slow path */
-  int64_t start;  /* `left` as last set by the slow path (byte accounting) */
-  int64_t saved;  /* `left` while the guard parks it */
-  uint64_t rng;   /* xorshift64* state; 0 until the thread's first draw */
-  uint32_t guard; /* reentrancy depth: > 0 inside pprofd */
-  uint32_t lockd; /* this thread holds the heap lock */
-};
-
-extern __thread struct pprofd__heap_tls pprofd__tls_heap
-    __attribute__((tls_model("initial-exec")));
-
-/* Enters pprofd on this thread: allocations until the matching exit are
- * never sampled and never recurse into the sampler. Nests. Signal-safe.
- * The compiler barriers matter: GCC assumes that malloc and free read
- * and write no memory of the caller's, and would otherwise drop the
- * parking store as dead before a guarded malloc call. */
-static inline void pprofd__heap_guard_enter(void) {
-  struct pprofd__heap_tls *t = &pprofd__tls_heap;
-  if (t->guard++ == 0) {
-    t->saved = t->left;
-    t->left = INT64_MAX;
-  }
-  __asm__ volatile("" ::: "memory");
-}
-
-/* Leaves pprofd (see pprofd__heap_guard_enter). Signal-safe. */
-static inline void pprofd__heap_guard_exit(void) {
-  __asm__ volatile("" ::: "memory");
-  struct pprofd__heap_tls *t = &pprofd__tls_heap;
-  if (--t->guard == 0)
-    t->left = t->saved;
-}
 
 /* Subtracts n from the countdown; nonzero when it reached zero, i.e. the
  * caller must ask pprofd__heap_slow. Inlined into every wrapper. On

@@ -19,8 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "core/ialloc.h"
-#include "interpose/real.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "pprofd.h"
 
 #define TABLE_CAP (2 * PPROFD__LABELS_MAX_SETS)

@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "core/common.h"
+#include "base/common.h"
 
 #define PPROFD__LABELS_MAX_SETS 4096
 #define PPROFD__LABELS_MAX_PAIRS 8

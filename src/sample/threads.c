@@ -43,15 +43,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/fileio.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
-#include "core/fileio.h"
-#include "core/ialloc.h"
 #include "encode/tabwriter.h"
 #include "encode/text.h"
-#include "interpose/real.h"
-#include "interpose/thread.h"
 #include "pprofd.h"
 #include "sample/syscall_names.h"
 #include "symbol/symbolize.h"
@@ -244,13 +244,6 @@ static int cmp_thread(const void *a, const void *b) {
   return x->tid - y->tid;
 }
 
-/* Nanoseconds on the monotonic clock. */
-static int64_t mono_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Lists the thread ids of /proc/self/task into a new array. */
 static int list_tids(int **out, size_t *n) {
   DIR *d = opendir("/proc/self/task");
@@ -344,20 +337,20 @@ static dump_req *describe_and_signal(dump_req *req, pprofd__thread *t,
     close(taskfd);
   if (req == NULL)
     return NULL;
-  int64_t deadline = mono_ns() + (int64_t)timeout_ms * 1000000;
+  int64_t deadline = pprofd__mono_nanos() + (int64_t)timeout_ms * 1000000;
   for (;;) {
     size_t pending = 0;
     for (size_t i = 0; i < nt; i++)
       pending += !t[i].self && atomic_load_explicit(&req->slots[i].state,
                                                     memory_order_acquire) < 2;
-    if (pending == 0 || mono_ns() >= deadline)
+    if (pending == 0 || pprofd__mono_nanos() >= deadline)
       break;
     struct timespec ts = {0, 100 * 1000};
     nanosleep(&ts, NULL);
   }
   atomic_store(&cur, NULL);
-  int64_t drain = mono_ns() + DRAIN_NS;
-  while (atomic_load(&inflight) != 0 && mono_ns() < drain)
+  int64_t drain = pprofd__mono_nanos() + DRAIN_NS;
+  while (atomic_load(&inflight) != 0 && pprofd__mono_nanos() < drain)
     sched_yield();
   return atomic_load(&inflight) != 0 ? NULL : req;
 }

@@ -25,9 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
-#include "encode/buf.h"
-#include "encode/snapshot.h"
+#include "base/buf.h"
+#include "base/common.h"
+#include "model/snapshot.h"
 
 #define PPROFD__THREAD_DEPTH 64
 

@@ -37,11 +37,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/fileio.h"
-#include "core/ialloc.h"
-#include "encode/snapshot.h"
+#include "base/clock.h"
+#include "base/fileio.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "encode/tracejson.h"
-#include "interpose/real.h"
+#include "model/snapshot.h"
 #include "pprofd.h"
 #include "sample/cpu.h"
 #include "sample/heap.h"
@@ -78,12 +79,6 @@ static __thread unsigned tls_region_depth
     __attribute__((tls_model("initial-exec")));
 static __thread const char *tls_region_name[REGION_LEVELS]
     __attribute__((tls_model("initial-exec")));
-
-int64_t pprofd__trace_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* The calling thread's kernel id, cached (a fork child forgets it). */
 static __thread int32_t tls_tid __attribute__((tls_model("initial-exec")));
@@ -153,7 +148,7 @@ static int record_ex(int kind, int64_t value, const char *name, size_t name_max,
                      const char *text, const char *stored, const char **copy) {
   if (!pprofd__trace_active())
     return 0;
-  int64_t now = pprofd__trace_now();
+  int64_t now = pprofd__mono_nanos();
   int32_t tid = own_tid();
   pprofd__mutex_lock(&tr.lock);
   /* `stored` points into the buffers of the trace of generation
@@ -326,7 +321,7 @@ static void sample_counters(void) {
   int64_t rss, threads;
   proc_counters(&rss, &threads);
   int64_t heap = pprofd__heap_inuse_estimate();
-  int64_t now = pprofd__trace_now();
+  int64_t now = pprofd__mono_nanos();
   int32_t tid = own_tid();
   pprofd__mutex_lock(&tr.lock);
   static const char *const names[] = {"heap in use (sampled, bytes)",
@@ -468,7 +463,7 @@ int pprofd__trace_run(double seconds, int (*wait)(void *arg, double seconds),
                                     : pprofd_strerror(e);
     }
   }
-  t.start_mono = tr.start_mono = pprofd__trace_now();
+  t.start_mono = tr.start_mono = pprofd__mono_nanos();
   t.start_wall = pprofd__now_nanos();
   /* Relaxed: recorders re-check under tr.lock, which orders the rest. */
   atomic_store_explicit(&pprofd__trace_on, 1, memory_order_relaxed);
@@ -477,7 +472,7 @@ int pprofd__trace_run(double seconds, int (*wait)(void *arg, double seconds),
   sample_counters();
   int early = 0;
   for (int64_t end = t.start_mono + (int64_t)(seconds * 1e9);;) {
-    int64_t left = end - pprofd__trace_now();
+    int64_t left = end - pprofd__mono_nanos();
     if (left <= 0)
       break;
     double slice = (double)(left < COUNTER_NS ? left : COUNTER_NS) / 1e9;
@@ -496,7 +491,7 @@ int pprofd__trace_run(double seconds, int (*wait)(void *arg, double seconds),
     (void)e;
     t.cpu_hz = PPROFD__CPU_HZ_DEFAULT;
   }
-  t.end_mono = pprofd__trace_now();
+  t.end_mono = pprofd__mono_nanos();
   pprofd__mutex_lock(&tr.lock);
   atomic_store_explicit(&pprofd__trace_on, 0, memory_order_relaxed);
   pprofd__mutex_unlock(&tr.lock);

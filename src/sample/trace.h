@@ -31,8 +31,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "core/common.h"
-#include "encode/buf.h"
+#include "base/buf.h"
+#include "base/common.h"
 
 #define PPROFD__TRACE_MAX_EVENTS 262144
 #define PPROFD__TRACE_WAIT_MIN_NS 10000 /* waits shorter than 10 us: none */
@@ -69,9 +69,6 @@ void pprofd__trace_thread_exit(void);
 /* pprofd served a request for path (query may be NULL) from t0 to t1. */
 void pprofd__trace_http(const char *method, const char *path, const char *query,
                         int64_t t0, int64_t t1);
-
-/* Monotonic nanoseconds. */
-int64_t pprofd__trace_now(void);
 
 /* Fork hooks: the child records nothing (the trace belongs to a request
  * of the parent). */

@@ -56,8 +56,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "core/ialloc.h"
-#include "interpose/real.h"
+#include "base/hash.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "pprofd.h"
 
 const char *PPROFD__SEAM pprofd__maps_path = "/proc/self/maps";
@@ -117,18 +118,6 @@ struct elfsrc {
   const unsigned char *mem; /* memory image of `size` bytes */
   uint64_t size;
 };
-
-/* FNV-1a over n bytes, continuing from h. */
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= b[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-#define FNV_INIT 0xcbf29ce484222325ull
 
 /* Value of one hex digit, or -1. */
 static int hexval(char c) {
@@ -515,8 +504,8 @@ static void file_build_id(const pprofd__mapping *e, const struct lineinfo *li,
 
 /* The hash of a build-id cache key. */
 static uint64_t bid_hash(uint64_t dev, uint64_t ino, uint64_t ph) {
-  uint64_t h = fnv1a(FNV_INIT, &dev, sizeof dev);
-  return fnv1a(h, &ino, sizeof ino) ^ ph;
+  uint64_t h = pprofd__fnv1a(PPROFD__FNV_INIT, &dev, sizeof dev);
+  return pprofd__fnv1a(h, &ino, sizeof ino) ^ ph;
 }
 
 /* The slot holding a key in table t (n slots), or the empty slot where it
@@ -570,7 +559,7 @@ static void set_build_id(pprofd__mapping *e, const struct lineinfo *li) {
     return;
   }
   /* A zero hash marks an empty slot, so real hashes are made odd. */
-  uint64_t ph = fnv1a(FNV_INIT, e->path, strlen(e->path)) | 1;
+  uint64_t ph = pprofd__fnv1a(PPROFD__FNV_INIT, e->path, strlen(e->path)) | 1;
   pprofd__mutex_lock(&bid_cache.lock);
   if (bid_cache.slot != NULL) {
     struct bid_slot *s =
@@ -669,14 +658,14 @@ static int order_rest(pprofd__mapping *v, size_t n) {
 
 /* The hash of all entries' start, limit, offset and path. */
 static uint64_t signature(const pprofd__mapping *v, size_t n) {
-  uint64_t h = FNV_INIT;
+  uint64_t h = PPROFD__FNV_INIT;
   for (size_t i = 0; i < n; i++) {
-    h = fnv1a(h, &v[i].start, sizeof v[i].start);
-    h = fnv1a(h, &v[i].limit, sizeof v[i].limit);
-    h = fnv1a(h, &v[i].offset, sizeof v[i].offset);
-    h = fnv1a(h, v[i].path, strlen(v[i].path) + 1);
+    h = pprofd__fnv1a(h, &v[i].start, sizeof v[i].start);
+    h = pprofd__fnv1a(h, &v[i].limit, sizeof v[i].limit);
+    h = pprofd__fnv1a(h, &v[i].offset, sizeof v[i].offset);
+    h = pprofd__fnv1a(h, v[i].path, strlen(v[i].path) + 1);
   }
-  return fnv1a(h, &n, sizeof n);
+  return pprofd__fnv1a(h, &n, sizeof n);
 }
 
 int pprofd__maps_read(pprofd__maps *out) {

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
+#include "base/common.h"
 
 typedef struct pprofd__mapping {
   uint64_t start;     /* first byte of the maps line */

@@ -74,8 +74,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/ialloc.h"
-#include "interpose/real.h"
+#include "base/hash.h"
+#include "base/ialloc.h"
+#include "base/libc.h"
 #include "pprofd.h"
 #include "symbol/maps.h"
 
@@ -234,18 +235,6 @@ int pprofd__sym_demangle(const char *mangled, char *buf, size_t len) {
   return demangled;
 }
 
-/* FNV-1a over n bytes, continuing from h. */
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= b[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-#define FNV_INIT 0xcbf29ce484222325ull
-
 /* Mixes an address into a table index (the multiplier spreads the low
  * bits, which are often aligned). */
 static size_t addr_hash(uint64_t a) {
@@ -312,7 +301,7 @@ static const char *intern(const char *s) {
   if (s == NULL || s[0] == '\0')
     return "";
   size_t len = strlen(s);
-  uint64_t h = fnv1a(FNV_INIT, s, len);
+  uint64_t h = pprofd__fnv1a(PPROFD__FNV_INIT, s, len);
   if (sym.strcount + 1 > sym.nstrs / 4 * 3) {
     size_t n = sym.nstrs ? sym.nstrs * 2 : 1024;
     struct str_slot *t = pprofd__icalloc(n, sizeof *t);
@@ -494,7 +483,8 @@ static int esym_less(const void *a, const void *b) {
  * empty slot where it belongs. NULL when out of memory. */
 static struct idx_slot *idx_slot(Dwfl_Module *mod, uint64_t key) {
   uintptr_t mp = (uintptr_t)mod;
-  uint64_t h = fnv1a(fnv1a(FNV_INIT, &mp, sizeof mp), &key, sizeof key);
+  uint64_t h = pprofd__fnv1a(pprofd__fnv1a(PPROFD__FNV_INIT, &mp, sizeof mp),
+                             &key, sizeof key);
   if (sym.idxcount + 1 > sym.nidxs / 4 * 3) {
     size_t n = sym.nidxs ? sym.nidxs * 2 : 64;
     struct idx_slot *t = pprofd__icalloc(n, sizeof *t);
@@ -992,15 +982,15 @@ fail:
  * translation cache) changes all the time and is left out, so that it
  * does not flush the cache at every batch. */
 static uint64_t objects_signature(const pprofd__maps *m) {
-  uint64_t h = FNV_INIT;
+  uint64_t h = PPROFD__FNV_INIT;
   for (size_t i = 0; i < m->n; i++) {
     const pprofd__mapping *e = &m->v[i];
     if (e->path[0] != '/')
       continue;
-    h = fnv1a(h, &e->start, sizeof e->start);
-    h = fnv1a(h, &e->limit, sizeof e->limit);
-    h = fnv1a(h, &e->offset, sizeof e->offset);
-    h = fnv1a(h, e->path, strlen(e->path) + 1);
+    h = pprofd__fnv1a(h, &e->start, sizeof e->start);
+    h = pprofd__fnv1a(h, &e->limit, sizeof e->limit);
+    h = pprofd__fnv1a(h, &e->offset, sizeof e->offset);
+    h = pprofd__fnv1a(h, e->path, strlen(e->path) + 1);
   }
   return h;
 }

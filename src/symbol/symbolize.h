@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
+#include "base/common.h"
 
 /* One function activation at an address. Strings are never NULL. */
 typedef struct pprofd__frame {

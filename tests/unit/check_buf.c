@@ -1,5 +1,5 @@
 /*
- * check_buf.c - unit tests for encode/buf.c.
+ * check_buf.c - unit tests for base/buf.c.
  *
  * Covers growth and NUL termination, the hard cap (exact fit, one byte
  * over, sticky failure, bounded memory), printf into and past the room
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ialloc.h"
-#include "encode/buf.h"
+#include "base/buf.h"
+#include "base/ialloc.h"
 #include "pprofd.h"
 
 #include "../check_run.h"

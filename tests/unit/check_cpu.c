@@ -29,11 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "encode/buf.h"
+#include "base/buf.h"
+#include "base/libc.h"
 #include "encode/gzip.h"
 #include "encode/pprof.h"
 #include "encode/profile.pb-c.h"
-#include "interpose/real.h"
 #include "pprofd.h"
 #include "sample/cpu.h"
 #include "sample/labels.h"

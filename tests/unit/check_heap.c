@@ -21,11 +21,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/libc.h"
 #include "capture/unwind.h"
 #include "encode/gzip.h"
 #include "encode/pprof.h"
 #include "encode/profile.pb-c.h"
-#include "interpose/malloc.h"
 #include "sample/heap.h"
 #include "symbol/symbolize.h"
 

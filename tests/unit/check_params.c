@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 #include "http/params.h"
 
 #include "../check_run.h"

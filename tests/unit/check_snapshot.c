@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "encode/snapshot.h"
+#include "model/snapshot.h"
 
 #include "../check_run.h"
 

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ialloc.h"
-#include "encode/buf.h"
+#include "base/buf.h"
+#include "base/ialloc.h"
 #include "encode/tabwriter.h"
 #include "pprofd.h"
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ialloc.h"
 #include "capture/unwind.h"
-#include "core/ialloc.h"
 #include "encode/text.h"
 #include "pprofd.h"
 

@@ -31,11 +31,11 @@
 
 #include "../check_frames.h"
 #include "../check_run.h"
+#include "base/ialloc.h"
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
-#include "core/ialloc.h"
-#include "encode/snapshot.h"
 #include "encode/text.h"
+#include "model/snapshot.h"
 #include "sample/threads.h"
 #include "symbol/symbolize.h"
 

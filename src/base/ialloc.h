@@ -8,12 +8,12 @@
  * forward to the C library and keep a byte count; they are thread-safe and
  * not async-signal-safe.
  */
-#ifndef PPROFD_CORE_IALLOC_H
-#define PPROFD_CORE_IALLOC_H
+#ifndef PPROFD_BASE_IALLOC_H
+#define PPROFD_BASE_IALLOC_H
 
 #include <stddef.h>
 
-#include "core/common.h"
+#include "base/common.h"
 
 void *pprofd__ialloc(size_t size) PPROFD__WARN_UNUSED;
 void *pprofd__icalloc(size_t n, size_t size) PPROFD__WARN_UNUSED;

@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "core/fileio.h"
+#include "base/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,14 +7,14 @@
  * can append freely and check once at the end (curl's dynbuf does the same).
  * Not thread-safe; owned by one request.
  */
-#ifndef PPROFD_ENCODE_BUF_H
-#define PPROFD_ENCODE_BUF_H
+#ifndef PPROFD_BASE_BUF_H
+#define PPROFD_BASE_BUF_H
 
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
+#include "base/common.h"
 
 typedef struct pprofd__buf {
   char *data; /* NUL-terminated when len > 0 and not failed */

@@ -6,41 +6,41 @@
  * atomic because it is a statistic that no other memory depends on.
  *
  * Every call into the C library's allocator runs under the heap
- * sampler's reentrancy guard (sample/heap.h): the interposed malloc then
+ * reentrancy guard (base/guard.h): the interposed malloc then
  * forwards straight to the real one, so pprofd's own memory is never
  * sampled and never recurses into the sampler.
  */
 #include "config.h"
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sample/heap.h"
+#include "base/guard.h"
 
 #define HDR 16 /* keeps the payload 16-byte aligned like malloc's */
 
 /* malloc, realloc and free with sampling off for this thread. */
 static void *raw_malloc(size_t n) {
-  pprofd__heap_guard_enter();
+  pprofd__guard_enter();
   void *p = malloc(n);
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
   return p;
 }
 
 static void *raw_realloc(void *p, size_t n) {
-  pprofd__heap_guard_enter();
+  pprofd__guard_enter();
   void *q = realloc(p, n);
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
   return q;
 }
 
 static void raw_free(void *p) {
-  pprofd__heap_guard_enter();
+  pprofd__guard_enter();
   free(p);
-  pprofd__heap_guard_exit();
+  pprofd__guard_exit();
 }
 
 static atomic_size_t in_use;

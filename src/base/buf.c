@@ -14,12 +14,12 @@
  */
 #include "config.h"
 
-#include "encode/buf.h"
+#include "base/buf.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 #include "pprofd.h"
 
 #define MIN_ALLOC 256

@@ -5,8 +5,8 @@
  *
  * Threads: any thread outside signal context. No state.
  */
-#ifndef PPROFD_CORE_FILEIO_H
-#define PPROFD_CORE_FILEIO_H
+#ifndef PPROFD_BASE_FILEIO_H
+#define PPROFD_BASE_FILEIO_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -9,12 +9,12 @@
  */
 #include "config.h"
 
-#include "encode/snapshot.h"
+#include "model/snapshot.h"
 
 #include <string.h>
 #include <time.h>
 
-#include "core/ialloc.h"
+#include "base/ialloc.h"
 #include "pprofd.h"
 
 #define CHUNK_MIN (64u << 10)
@@ -25,12 +25,6 @@ struct pprofd__arena_chunk {
   size_t size;
   _Alignas(16) unsigned char data[];
 };
-
-int64_t pprofd__now_nanos(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void pprofd__snap_init(pprofd__snapshot *s) {
   memset(s, 0, sizeof *s);

@@ -15,13 +15,14 @@
  * own arena and is freed at once by pprofd__snap_free. Not thread-safe:
  * a snapshot belongs to the request that built it.
  */
-#ifndef PPROFD_ENCODE_SNAPSHOT_H
-#define PPROFD_ENCODE_SNAPSHOT_H
+#ifndef PPROFD_MODEL_SNAPSHOT_H
+#define PPROFD_MODEL_SNAPSHOT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/common.h"
+#include "base/clock.h"
+#include "base/common.h"
 
 #define PPROFD__MAX_TYPES 4
 #define PPROFD__MAX_LABELS 16
@@ -100,8 +101,5 @@ int pprofd__snap_merge_by_strings(pprofd__snapshot *s,
  * time. out must be freshly initialized. */
 int pprofd__snap_delta(pprofd__snapshot *out, const pprofd__snapshot *p0,
                        const pprofd__snapshot *p1) PPROFD__WARN_UNUSED;
-
-/* Wall-clock nanoseconds (CLOCK_REALTIME). */
-int64_t pprofd__now_nanos(void);
 
 #endif

@@ -6,8 +6,8 @@
  * nothing); PPROFD__WARN_UNUSED marks fallible internal functions whose
  * result must be checked.
  */
-#ifndef PPROFD_CORE_COMMON_H
-#define PPROFD_CORE_COMMON_H
+#ifndef PPROFD_BASE_COMMON_H
+#define PPROFD_BASE_COMMON_H
 
 #include <stddef.h>
 

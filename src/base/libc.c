@@ -1,5 +1,5 @@
 /*
- * real.c - resolving the real C library functions (see real.h).
+ * libc.c - resolving the real C library functions (see libc.h).
  *
  * Each pointer starts NULL and is filled by dlsym(RTLD_NEXT, name), either
  * by pprofd__real_init() (called from a constructor when the library
@@ -17,7 +17,7 @@
  */
 #include "config.h"
 
-#include "interpose/real.h"
+#include "base/libc.h"
 
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -161,4 +161,22 @@ pprofd__pthread_create_fn pprofd__real_pthread_create(void) {
 pprofd__dl_iterate_phdr_fn pprofd__real_dl_iterate_phdr(void) {
   return (pprofd__dl_iterate_phdr_fn)resolve(&real_dl_iterate_phdr,
                                              "dl_iterate_phdr");
+}
+
+/* How deep this thread is inside the loader. Only this thread writes it,
+ * and only this thread's signal handlers read it, so relaxed accesses
+ * plus signal fences (compiler ordering against the handler) suffice. */
+static __thread _Atomic int tls_in_loader
+    __attribute__((tls_model("initial-exec")));
+
+int pprofd__thread_in_loader_sigsafe(void) {
+  return atomic_load_explicit(&tls_in_loader, memory_order_relaxed) > 0;
+}
+
+void pprofd__thread_loader_mark_sigsafe(int delta) {
+  if (delta < 0)
+    atomic_signal_fence(memory_order_seq_cst); /* leave after the call */
+  atomic_fetch_add_explicit(&tls_in_loader, delta, memory_order_relaxed);
+  if (delta > 0)
+    atomic_signal_fence(memory_order_seq_cst); /* enter before the call */
 }

@@ -1,5 +1,5 @@
 /*
- * real.h - the C library's own versions of the functions pprofd wraps.
+ * libc.h - the C library's own versions of the functions pprofd wraps.
  *
  * Every interposed name (pthread_create, dl_iterate_phdr, and later the
  * malloc and pthread families) forwards to
@@ -15,8 +15,8 @@
  * each pprofd__real_<name>() resolves its own pointer lazily (dlsym does
  * not call any function pprofd wraps, so this cannot recurse).
  */
-#ifndef PPROFD_INTERPOSE_REAL_H
-#define PPROFD_INTERPOSE_REAL_H
+#ifndef PPROFD_BASE_LIBC_H
+#define PPROFD_BASE_LIBC_H
 
 #include <link.h>
 #include <pthread.h>
@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "core/common.h"
+#include "base/common.h"
 
 /* Marks a definition that replaces a libc name for the whole process.
  * Only src/interpose/ uses it, and every such name is also listed in
@@ -153,5 +153,37 @@ const char *pprofd__real_init(void);
  * library lacks the name). Signal-safe after pprofd__real_init(). */
 pprofd__pthread_create_fn pprofd__real_pthread_create(void);
 pprofd__dl_iterate_phdr_fn pprofd__real_dl_iterate_phdr(void);
+
+/*
+ * What the interposition layer tells the rest of pprofd. The in-loader
+ * counter is defined in libc.c; the "is interposed" queries and the
+ * bootstrap arena's size are defined by the wrappers themselves
+ * (interpose/malloc.c, interpose/pthread.c), which alone can answer them,
+ * and declared here so that samplers need not include interpose/.
+ */
+
+/* Nonzero while the calling thread is inside
+ * dl_iterate_phdr (including a dl_iterate_phdr callback). Async-signal-
+ * safe: meant to be read by a signal handler about the thread it
+ * interrupted. Always 0 in builds without interposition. */
+int pprofd__thread_in_loader_sigsafe(void) PPROFD__SIGSAFE;
+
+/* Marks the calling thread as inside (delta 1) or leaving (delta -1) the
+ * loader, for pprofd's own loader calls. Async-signal-safe. */
+void pprofd__thread_loader_mark_sigsafe(int delta) PPROFD__SIGSAFE;
+
+/* 1 when this library's malloc is the one the process calls (it was
+ * linked or preloaded, and the executable does not define its own), 0
+ * when it is not, -1 when built without interposition. Thread-safe;
+ * takes the loader lock on its first call. */
+int pprofd__malloc_interposed(void);
+
+/* Bytes handed out by the bootstrap arena (never freed). Thread-safe. */
+size_t pprofd__malloc_boot_bytes(void);
+
+/* 1 when this library's pthread_mutex_lock is the one the process calls
+ * (it was linked or preloaded), 0 when not, -1 when built without
+ * interposition. Thread-safe; takes the loader lock on its first call. */
+int pprofd__pthread_interposed(void);
 
 #endif
