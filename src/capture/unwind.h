@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "base/common.h"
+#include "model/stack.h"
 
 /* Loads the unwinder if needed; returns NULL when stacks can be captured,
  * else why not (a static sentence). Call before any signal-context use. */
@@ -55,11 +56,7 @@ int pprofd__unwind_here(uint64_t *locs, int max, int skip);
 int pprofd__unwind_sigsafe(const void *ucontext, uint64_t *locs, int max,
                            int *truncated) PPROFD__SIGSAFE;
 
-/* What *truncated says: 0 the whole stack, 1 cut at max frames,
- * PPROFD__UNWIND_INCOMPLETE only the leaf, because the stack could not be
- * walked then (the unwinder was busy or unloaded, or the thread was not
- * warmed, or was inside libunwind itself). */
-#define PPROFD__UNWIND_INCOMPLETE 2
+/* What *truncated says: model/stack.h. */
 
 /* Fork hooks (see core/runtime.h): fork() waits (boundedly) until no
  * thread is inside libunwind, so the child never inherits one of its

@@ -24,6 +24,7 @@
 #include "capture/unwind.h"
 #include "core/conf.h"
 #include "core/profiles.h"
+#include "core/render.h"
 #include "core/runtime.h"
 #include "http/server.h"
 #include "pprofd.h"
@@ -40,7 +41,6 @@
 
 struct pprofd__runtime pprofd__rt = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
-    .custom = {.lock = PTHREAD_MUTEX_INITIALIZER},
 };
 
 /* The address the server listens on ("" without a server). */
@@ -151,6 +151,11 @@ int pprofd_get_addr(char *buf, size_t len) {
   return err;
 }
 
+/* pprofd_write_profile's one parameter: debug. */
+static const char *write_param(void *arg, const char *key) {
+  return strcmp(key, "debug") == 0 ? arg : NULL;
+}
+
 int pprofd_write_profile(const char *name, int fd, int debug) {
   if (name == NULL || fd < 0)
     return PPROFD_EINVAL;
@@ -159,25 +164,24 @@ int pprofd_write_profile(const char *name, int fd, int debug) {
    * sampled, so it neither shows in the heap profile nor needs the
    * unwinder. */
   pprofd__guard_enter();
-  pprofd__buf b;
-  pprofd__buf_init(&b, PPROFD__BUF_MAX_DEFAULT);
-  int err;
-  if (strcmp(name, "cmdline") == 0) {
-    err = pprofd__cmdline(&b);
-  } else {
-    pprofd__kind tmp;
-    const pprofd__kind *k;
-    int text;
-    const char *why;
-    err = pprofd__kind_lookup(name, &tmp, &k);
-    if (err == 0)
-      err = pprofd__kind_render(k, debug, 0, &b, &text, &why);
-  }
+  char dbg[16];
+  snprintf(dbg, sizeof dbg, "%d", debug);
+  pprofd__request rq = {.param = write_param, .arg = dbg, .method = "GET"};
+  pprofd__runtime_config(&rq.cfg);
+  pprofd__reply rp;
+  pprofd__reply_init(&rp);
+  /* The index page and symbol are pages of the server, not profiles. */
+  int err =
+      name[0] == '\0' || strcmp(name, "symbol") == 0 ? PPROFD_ENOPROFILE : 0;
   if (err == 0)
-    err = pprofd__buf_failed(&b);
-  if (err == 0 && b.len > 0)
-    err = pprofd__write_all(fd, b.data, b.len);
-  pprofd__buf_free(&b);
+    pprofd__serve(name, &rq, &rp);
+  if (err == 0 && rp.status != 200)
+    err = rp.err;
+  if (err == 0)
+    err = pprofd__buf_failed(&rp.body);
+  if (err == 0 && rp.body.len > 0)
+    err = pprofd__write_all(fd, rp.body.data, rp.body.len);
+  pprofd__reply_free(&rp);
   pprofd__guard_exit();
   return err;
 }
@@ -185,7 +189,6 @@ int pprofd_write_profile(const char *name, int fd, int debug) {
 /* Before fork(): every lock, in rank order (core/runtime.h). */
 static void prefork(void) {
   pprofd__mutex_lock(&pprofd__rt.lock);
-  pprofd__mutex_lock(&pprofd__rt.custom.lock);
   pprofd__custom_prefork();
   pprofd__threadreg_prefork();
   pprofd__cpu_prefork();
@@ -212,7 +215,6 @@ static void postfork_parent(void) {
   pprofd__cpu_postfork_parent();
   pprofd__threadreg_postfork();
   pprofd__custom_postfork();
-  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
   pprofd__mutex_unlock(&pprofd__rt.lock);
 }
 
@@ -234,7 +236,6 @@ static void postfork_child(void) {
   pprofd__cpu_postfork_child();
   pprofd__threadreg_postfork();
   pprofd__custom_postfork();
-  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
   pprofd__mutex_unlock(&pprofd__rt.lock);
 }
 

@@ -17,8 +17,6 @@
 #include "base/ialloc.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
-#include "core/runtime.h"
-#include "encode/pprof.h"
 #include "encode/text.h"
 #include "pprofd.h"
 #include "sample/contention.h"
@@ -97,10 +95,10 @@ static int threads_collect(const pprofd__kind *k, pprofd__snapshot *s) {
   return pprofd__threads_collect(s);
 }
 
-/* goroutine?debug=1 and debug=2. */
+/* goroutine?debug=1 (debug=2 is the dump: core/render.c). */
 static int threads_text(const pprofd__kind *k, pprofd__snapshot *s, int debug,
                         pprofd__buf *out) {
-  return pprofd__threads_write_text(s, debug, out);
+  return pprofd__text_count_profile(s, "goroutine", out);
 }
 
 /* block and mutex: which of the two a row is. */
@@ -126,7 +124,7 @@ static int cont_collect(const pprofd__kind *k, pprofd__snapshot *s) {
 /* block?debug=1 and mutex?debug=1. */
 static int cont_text(const pprofd__kind *k, pprofd__snapshot *s, int debug,
                      pprofd__buf *out) {
-  return pprofd__contention_write_text(cont_kind(k), s, out);
+  return pprofd__text_contention(s, cont_kind(k) == PPROFD__MUTEX, out);
 }
 
 /* profile: why CPU profiling cannot work here, or NULL. */
@@ -135,49 +133,95 @@ static const char *cpu_unavailable(const pprofd__kind *k) {
   return why != NULL ? why : pprofd__unwind_init();
 }
 
-#define NAMED (PPROFD__KIND_NAMED | PPROFD__KIND_DELTA)
+/* custom profiles: the number of keys. */
+static int64_t custom_count(const pprofd__kind *k) {
+  return (int64_t)pprofd_profile_count(k->data);
+}
+
+/* custom profiles need stack capture; without it, they are off. */
+static const char *custom_unavailable(const pprofd__kind *k) {
+  return pprofd__unwind_init();
+}
+
+/* custom profiles: one count sample per distinct stack. */
+static int custom_collect(const pprofd__kind *k, pprofd__snapshot *s) {
+  return pprofd__custom_collect(k->data, s);
+}
+
+/* custom profiles?debug=1: Go's count layout. */
+static int custom_text(const pprofd__kind *k, pprofd__snapshot *s, int debug,
+                       pprofd__buf *out) {
+  return pprofd__text_count_profile(s, k->name, out);
+}
+
+#define D PPROFD__KIND_DELTA
 
 static const pprofd__kind builtin[] = {
-    {"allocs", "A sampling of all past memory allocations", NAMED,
+    {"allocs", "A sampling of all past memory allocations", D,
      PPROFD__TEXT_NONZERO, heap_count, heap_unavailable, heap_collect,
-     heap_text, NULL, NULL},
+     heap_text, NULL, pprofd__serve_named, NULL},
     {"block", "Stack traces that led to blocking on synchronization primitives",
-     NAMED, PPROFD__TEXT_POSITIVE, cont_count, cont_unavailable, cont_collect,
-     cont_text, NULL, NULL},
-    {"cmdline", "The command line invocation of the current program",
-     PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, NULL, NULL, NULL,
-     NULL, NULL},
+     D, PPROFD__TEXT_POSITIVE, cont_count, cont_unavailable, cont_collect,
+     cont_text, NULL, pprofd__serve_named, NULL},
+    {"cmdline", "The command line invocation of the current program", 0,
+     PPROFD__TEXT_POSITIVE, zero_count, NULL, NULL, NULL, NULL,
+     pprofd__serve_cmdline, NULL},
     {"goroutine",
      "Stack traces of all current threads. Use debug=2 as a query parameter "
      "to export every thread's stack, state and creator in a readable dump.",
-     NAMED, PPROFD__TEXT_ONE, threads_count, threads_unavailable,
-     threads_collect, threads_text, NULL, NULL},
+     D, PPROFD__TEXT_ONE, threads_count, threads_unavailable, threads_collect,
+     threads_text, NULL, pprofd__serve_goroutine, NULL},
     {"heap",
      "A sampling of memory allocations of live objects. You can specify the "
      "gc GET parameter to run the application's collection hooks and "
      "malloc_trim before taking the heap sample.",
-     NAMED, PPROFD__TEXT_NONZERO, heap_count, heap_unavailable, heap_collect,
-     heap_text, heap_gc, NULL},
-    {"mutex", "Stack traces of holders of contended mutexes", NAMED,
+     D, PPROFD__TEXT_NONZERO, heap_count, heap_unavailable, heap_collect,
+     heap_text, heap_gc, pprofd__serve_named, NULL},
+    {"mutex", "Stack traces of holders of contended mutexes", D,
      PPROFD__TEXT_POSITIVE, cont_count, cont_unavailable, cont_collect,
-     cont_text, NULL, NULL},
+     cont_text, NULL, pprofd__serve_named, NULL},
     {"profile",
      "CPU profile. You can specify the duration in the seconds GET "
      "parameter (and the sampling rate in hz, default 100). After you get "
      "the profile file, use the go tool pprof command to investigate the "
      "profile.",
-     PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, cpu_unavailable,
-     NULL, NULL, NULL, NULL},
+     0, PPROFD__TEXT_POSITIVE, zero_count, cpu_unavailable, NULL, NULL, NULL,
+     pprofd__serve_cpu, NULL},
     {"threadcreate", "Stack traces that led to the creation of new OS threads",
-     NAMED, PPROFD__TEXT_POSITIVE, threadcreate_count, threadcreate_unavailable,
-     threadcreate_collect, threadcreate_text, NULL, NULL},
+     D, PPROFD__TEXT_POSITIVE, threadcreate_count, threadcreate_unavailable,
+     threadcreate_collect, threadcreate_text, NULL, pprofd__serve_named, NULL},
     {"trace",
      "A trace of execution of the current program, as Chrome trace-event "
      "JSON. You can specify the duration in the seconds GET parameter. Open "
      "the trace file in Perfetto UI or chrome://tracing.",
-     PPROFD__KIND_SPECIAL, PPROFD__TEXT_POSITIVE, zero_count, NULL, NULL, NULL,
-     NULL, NULL},
+     0, PPROFD__TEXT_POSITIVE, zero_count, NULL, NULL, NULL, NULL,
+     pprofd__serve_trace, NULL},
 };
+
+/* Fills row for custom profile p. */
+static void custom_row(pprofd_profile *p, pprofd__kind *row) {
+  memset(row, 0, sizeof *row);
+  row->name = pprofd__custom_name(p);
+  row->desc = "";
+  row->text_rule = PPROFD__TEXT_POSITIVE;
+  row->count = custom_count;
+  row->unavailable = custom_unavailable;
+  row->collect = custom_collect;
+  row->write_text = custom_text;
+  row->serve = pprofd__serve_named;
+  row->data = p;
+}
+
+pprofd_profile *pprofd_profile_new(const char *name, int *err) {
+  /* A custom profile may not shadow a built-in one, nor `symbol`. */
+  if (name != NULL &&
+      (pprofd__kind_builtin(name) != NULL || strcmp(name, "symbol") == 0)) {
+    if (err != NULL)
+      *err = PPROFD_EINVAL;
+    return NULL;
+  }
+  return pprofd__custom_create(name, err);
+}
 
 const pprofd__kind *pprofd__kind_builtin(const char *name) {
   for (size_t i = 0; i < PPROFD__ARRAY_SIZE(builtin); i++)
@@ -189,15 +233,16 @@ const pprofd__kind *pprofd__kind_builtin(const char *name) {
 int pprofd__kind_lookup(const char *name, pprofd__kind *tmp,
                         const pprofd__kind **k) {
   const pprofd__kind *b = pprofd__kind_builtin(name);
-  if (b != NULL && (b->flags & PPROFD__KIND_NAMED)) {
+  if (b != NULL) {
     *k = b;
     return 0;
   }
-  if (b == NULL && pprofd__custom_row(name, tmp) == 0) {
-    *k = tmp;
-    return 0;
-  }
-  return PPROFD_ENOPROFILE;
+  pprofd_profile *p = pprofd_profile_lookup(name);
+  if (p == NULL)
+    return PPROFD_ENOPROFILE;
+  custom_row(p, tmp);
+  *k = tmp;
+  return 0;
 }
 
 /* Orders rows by name, byte-wise, as Go's index does. */
@@ -209,12 +254,19 @@ static int cmp_row(const void *a, const void *b) {
 pprofd__kind *pprofd__kind_list(size_t *n) {
   size_t nb = PPROFD__ARRAY_SIZE(builtin);
   for (;;) {
-    size_t nc = pprofd__custom_rows(NULL, 0);
+    size_t nc = pprofd__custom_list(NULL, 0);
     pprofd__kind *rows = pprofd__icalloc(nb + nc + 1, sizeof *rows);
-    if (rows == NULL)
+    pprofd_profile **ps = pprofd__icalloc(nc + 1, sizeof *ps);
+    if (rows == NULL || ps == NULL) {
+      pprofd__ifree(rows);
+      pprofd__ifree(ps);
       return NULL;
+    }
     memcpy(rows, builtin, sizeof builtin);
-    size_t got = pprofd__custom_rows(rows + nb, nc);
+    size_t got = pprofd__custom_list(ps, nc);
+    for (size_t i = 0; i < got && i < nc; i++)
+      custom_row(ps[i], &rows[nb + i]);
+    pprofd__ifree(ps);
     if (got > nc) { /* a profile was added meanwhile: try again */
       pprofd__ifree(rows);
       continue;
@@ -235,32 +287,4 @@ int pprofd__kind_is_text(const pprofd__kind *k, int64_t debug) {
   default:
     return debug > 0;
   }
-}
-
-int pprofd__kind_render(const pprofd__kind *k, int64_t debug, int64_t gc,
-                        pprofd__buf *out, int *text, const char **why) {
-  const char *w = k->unavailable != NULL ? k->unavailable(k) : NULL;
-  if (w != NULL || k->collect == NULL) {
-    *why = w != NULL ? w : "it cannot be collected";
-    return PPROFD_EUNAVAILABLE;
-  }
-  if (gc > 0 && k->gc != NULL)
-    k->gc(k);
-  struct pprofd_config cfg;
-  pprofd__runtime_config(&cfg);
-  pprofd__snapshot s;
-  pprofd__snap_init(&s);
-  *text = pprofd__kind_is_text(k, debug);
-  /* goroutine?debug=2 is a dump of its own, not a rendering of the count
-   * profile: collecting first would stop every thread twice. */
-  int err = *text && debug >= 2 && k->text_rule == PPROFD__TEXT_ONE
-                ? 0
-                : k->collect(k, &s);
-  if (err == 0) {
-    int d = debug > 2 ? 2 : (int)debug;
-    err = *text ? k->write_text(k, &s, d, out)
-                : pprofd__pprof_encode(&s, cfg.symbolize, out);
-  }
-  pprofd__snap_free(&s);
-  return err;
 }

@@ -3,9 +3,11 @@
  *
  * Every endpoint under /debug/pprof/ except the index and `symbol` is a
  * row here: its name, the description shown on the index page (true for a
- * C program), how to count it, whether it is available and why not, and
- * how to collect and write it. Routing, the index page, the file API and
- * the tests iterate this table; adding a profile kind is one sampler
+ * C program), how to count it, whether it is available and why not, how
+ * to collect and write it, and how to serve it (core/render.h: a named
+ * profile's collect -> delta -> encode, or its own window for `profile`
+ * and `trace`). Routing, the index page and the file API iterate this
+ * table and never test a name; adding a profile kind is one sampler
  * module plus one row (Go's runtime/pprof `profiles` map plays this role).
  * Custom profiles (pprofd_profile_new) are rows added at run time.
  *
@@ -20,13 +22,12 @@
 
 #include "base/buf.h"
 #include "base/common.h"
+#include "core/reply.h"
 #include "model/snapshot.h"
 
-/* How a kind is served. */
+/* What a kind supports. */
 enum pprofd__kind_flags {
-  PPROFD__KIND_NAMED = 1,   /* a named profile: /debug/pprof/<name> */
-  PPROFD__KIND_DELTA = 2,   /* supports ?seconds=N deltas */
-  PPROFD__KIND_SPECIAL = 4, /* its own handler (cmdline, profile, trace) */
+  PPROFD__KIND_DELTA = 1, /* ?seconds=N deltas */
 };
 
 /* When a named profile writes text instead of protobuf (spec 2.6). */
@@ -54,12 +55,34 @@ struct pprofd__kind {
                     pprofd__buf *out);
   /* Runs before collecting when ?gc=N > 0 (heap only); may be NULL. */
   void (*gc)(const pprofd__kind *k);
+  /* Serves a request for the kind (core/render.c). */
+  void (*serve)(const pprofd__kind *k, const pprofd__request *rq,
+                pprofd__reply *rp);
   void *data; /* the custom profile behind a run-time row */
 };
 
+/* The rows' serve entries, defined by the render path (core/render.c
+ * and core/window.c). */
+/* A named profile: ?debug selects protobuf or text, ?gc runs the kind's
+ * gc hook, ?seconds=N serves the delta over an N-second window. */
+void pprofd__serve_named(const pprofd__kind *k, const pprofd__request *rq,
+                         pprofd__reply *rp);
+/* goroutine: a named profile, and ?debug=2 (or more) the full dump. */
+void pprofd__serve_goroutine(const pprofd__kind *k, const pprofd__request *rq,
+                             pprofd__reply *rp);
+/* profile: a CPU profile of the request's own window. */
+void pprofd__serve_cpu(const pprofd__kind *k, const pprofd__request *rq,
+                       pprofd__reply *rp);
+/* trace: a trace of the request's own window. */
+void pprofd__serve_trace(const pprofd__kind *k, const pprofd__request *rq,
+                         pprofd__reply *rp);
+/* cmdline: argv joined by NUL. */
+void pprofd__serve_cmdline(const pprofd__kind *k, const pprofd__request *rq,
+                           pprofd__reply *rp);
+
 /* The built-in row for name, or NULL. */
 const pprofd__kind *pprofd__kind_builtin(const char *name);
-/* Looks a name up among built-in named profiles and custom profiles.
+/* Looks a name up among built-in and custom profiles.
  * On success *k is the row; for a custom profile *k points at storage in
  * *tmp that stays valid while the caller holds it. Returns 0 or
  * PPROFD_ENOPROFILE. */
@@ -72,13 +95,5 @@ pprofd__kind *pprofd__kind_list(size_t *n);
 
 /* Whether debug selects the text writer for this kind. */
 int pprofd__kind_is_text(const pprofd__kind *k, int64_t debug);
-
-/* Collects and writes the profile as the named-profile handler would
- * (debug selects the format; gc > 0 runs the kind's gc hook). On success
- * out holds the body and *text says whether it is text. PPROFD_EUNAVAILABLE
- * (with *why set), PPROFD_ENOMEM, PPROFD_ELIMIT. */
-int pprofd__kind_render(const pprofd__kind *k, int64_t debug, int64_t gc,
-                        pprofd__buf *out, int *text,
-                        const char **why) PPROFD__WARN_UNUSED;
 
 #endif

@@ -7,7 +7,7 @@
  *
  * Lock order (acquire in this order, never the reverse):
  *   1. rt.lock            start/stop and the config in force
- *   2. rt.custom.lock     the list of custom profiles
+ *   2. the list of custom profiles (sample/custom.c)
  *   3. pprofd_profile.lock  one custom profile's keys
  *   3a. the thread registry's creation-stack table (capture/threadreg.c)
  *   3b. the CPU profiler's locks: cpu.file_lock, cpu.life, cpu.lock
@@ -58,11 +58,6 @@ struct pprofd__runtime {
   struct pprofd_config cfg; /* in force while running (defaults before) */
   int64_t start_nanos;
   struct pprofd__http *http;
-  struct {
-    pthread_mutex_t lock;
-    struct pprofd_profile *head;
-    size_t n;
-  } custom;
 };
 
 extern struct pprofd__runtime pprofd__rt;

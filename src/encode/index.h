@@ -4,7 +4,8 @@
  * Go 1.21+'s page byte for byte (rows sorted by name with counts, the
  * `full goroutine stack dump` link, the descriptions), followed by one
  * pprofd section before </body>: the configuration in force and, for
- * every profile that is off, why. Threads: any request thread.
+ * every profile that is off, why. The page's content is gathered by
+ * core/render.c; this file only writes it. Threads: any request thread.
  */
 #ifndef PPROFD_ENCODE_INDEX_H
 #define PPROFD_ENCODE_INDEX_H
@@ -12,29 +13,26 @@
 #include <stddef.h>
 
 #include "base/buf.h"
-#include "core/conf.h"
-#include "core/profiles.h"
+#include "base/common.h"
 
-/* What the index reports besides the configuration. */
-typedef struct pprofd__index_info {
-  const char *addr; /* where the server listens, "" when none */
-  size_t own_bytes; /* memory pprofd holds for itself */
-  int64_t mem_rate; /* heap sampling rate in force */
-  int cpu_hz;       /* CPU sampling rate in force, 0 when idle */
-  int cpu_timers;   /* per-thread CPU timers armed */
-  int64_t cpu_lost; /* CPU samples dropped since start */
-  int cpu_itimer;   /* the process-wide setitimer fallback is in use */
-  unsigned cpu_timer_failures; /* per-thread timers that could not be made */
-  int64_t block_rate;          /* block profile rate in ns, 0 off */
-  int64_t mutex_fraction;      /* mutex profile fraction, 0 off */
-  int64_t cont_recorded;       /* contention events recorded */
-  int64_t cont_lost;           /* contention events lost */
-} pprofd__index_info;
+/* One profile row: Go's count and link, and its description. */
+typedef struct pprofd__index_row {
+  const char *name;
+  const char *desc;
+  int64_t count;
+} pprofd__index_row;
 
-/* Writes the page for rows (sorted) under configuration cfg. */
-int pprofd__index_html(const pprofd__kind *rows, size_t n,
-                       const struct pprofd_config *cfg,
-                       const pprofd__index_info *info,
+/* One row of pprofd's own section: a setting or state and its text. */
+typedef struct pprofd__index_setting {
+  const char *key;
+  const char *value;
+} pprofd__index_setting;
+
+/* Writes the page: rows (sorted by name) in Go's layout, then the pprofd
+ * section headed with version, listing settings in order. */
+int pprofd__index_html(const pprofd__index_row *rows, size_t n,
+                       const pprofd__index_setting *set, size_t nset,
+                       const char *version,
                        pprofd__buf *out) PPROFD__WARN_UNUSED;
 
 #endif

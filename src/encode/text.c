@@ -198,3 +198,35 @@ done:
   pprofd__ifree(g);
   return err;
 }
+
+int pprofd__text_contention(const pprofd__snapshot *s, int mutex,
+                            pprofd__buf *out) {
+  pprofd__tabw *w = pprofd__tabw_new(out);
+  if (w == NULL)
+    return PPROFD_ENOMEM;
+  /* Nanoseconds as "cycles": pprof's cycles-to-time conversion is then
+   * the identity. The mutex values are already scaled by the fraction in
+   * force when each event was recorded (as Go >= 1.21 does), so the
+   * sampling period printed for pprof to multiply by is 1; printing the
+   * fraction would scale them twice (Go >= 1.21's bug, spec 2.9). */
+  pprofd__tabw_printf(w, "--- %s:\ncycles/second=1000000000\n",
+                      mutex ? "mutex" : "contention");
+  if (mutex)
+    pprofd__tabw_printf(w, "sampling period=1\n");
+  pprofd__symctx *sym = NULL;
+  if (pprofd__sym_begin(&sym) != 0)
+    sym = NULL;
+  for (size_t i = 0; i < s->nsamples; i++) {
+    const pprofd__sample *smp = &s->samples[i];
+    pprofd__tabw_printf(w, "%lld %lld @", (long long)smp->values[1],
+                        (long long)smp->values[0]);
+    pprofd__text_addrs(w, smp->locs, smp->nlocs);
+    pprofd__tabw_write(w, "\n", 1);
+    pprofd__text_frames(w, sym, smp->locs, smp->nlocs);
+  }
+  if (sym != NULL)
+    pprofd__sym_end(sym);
+  pprofd__tabw_flush(w);
+  pprofd__tabw_free(w);
+  return pprofd__buf_failed(out);
+}

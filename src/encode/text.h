@@ -42,4 +42,10 @@ void pprofd__text_labels(pprofd__buf *b, const pprofd__sample *smp);
 int pprofd__text_count_profile(pprofd__snapshot *s, const char *name,
                                pprofd__buf *out) PPROFD__WARN_UNUSED;
 
+/* Writes a contention profile (s: [contentions/count, delay/nanoseconds],
+ * sorted by delay) in Go's debug=1 layout: "--- mutex:" when mutex, else
+ * "--- contention:", with cycles/second=1000000000. */
+int pprofd__text_contention(const pprofd__snapshot *s, int mutex,
+                            pprofd__buf *out) PPROFD__WARN_UNUSED;
+
 #endif

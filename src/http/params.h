@@ -1,13 +1,10 @@
 /*
- * params.h - Go's parsing rules for the pprof handlers' inputs.
- *
- * net/http/pprof reads its parameters with url.ParseQuery, strconv.Atoi,
- * strconv.ParseInt(s, 10, 64), strconv.ParseUint(s, 0, 64) and
- * strconv.ParseFloat(s, 64), and ServeMux cleans paths with path.Clean.
- * Clients rely on the exact edge cases (a bad `seconds` silently becomes
- * 30 on /profile but is a 400 on /heap), so these are ports of Go's rules,
- * not approximations. Pure functions: thread-safe, no allocation except
- * where a result buffer is returned.
+ * params.h - Go's parsing rules for the pprof handlers' requests:
+ * url.ParseQuery for the query, url.PathUnescape and path.Clean (as
+ * ServeMux applies them) for the path. The number parsers the handlers
+ * apply to parameter values are Go's strconv (base/strconv.h). Pure
+ * functions: thread-safe, no allocation except where a result buffer is
+ * returned.
  */
 #ifndef PPROFD_HTTP_PARAMS_H
 #define PPROFD_HTTP_PARAMS_H
@@ -16,21 +13,7 @@
 #include <stdint.h>
 
 #include "base/common.h"
-
-/* strconv.ParseInt(s, 10, 64): optional sign, decimal digits only.
- * Returns 0 and sets *v on success; -1 on a syntax error (*v = 0); -2 on
- * overflow (*v clamped to INT64_MIN/INT64_MAX, as Go returns). */
-int pprofd__parse_int64(const char *s, int64_t *v);
-/* strconv.Atoi(s) with the error ignored, as the handlers use it:
- * the value, 0 on a syntax error, the clamped value on overflow. */
-int64_t pprofd__atoi_go(const char *s);
-/* strconv.ParseUint(s, 0, 64): base from prefix (0x, 0o, 0b, leading 0
- * octal), underscores only as Go allows. 0 ok; -1 syntax (*v = 0); -2
- * overflow (*v = UINT64_MAX). s is n bytes, not NUL-terminated. */
-int pprofd__parse_uint64_base0(const char *s, size_t n, uint64_t *v);
-/* strconv.ParseFloat(s, 64), including Go's "inf"/"infinity"/"nan" words,
- * hex floats and underscores. 0 ok; -1 syntax; -2 range (*v = +-Inf). */
-int pprofd__parse_float64(const char *s, double *v);
+#include "base/strconv.h"
 
 /* A decoded query: url.ParseQuery semantics (pairs split on '&', a pair
  * containing ';' or a bad %-escape is skipped, '+' means space, first

@@ -4,7 +4,7 @@
  * One libmicrohttpd daemon, thread per connection, on a socket pprofd
  * binds itself (so a taken port is a clear PPROFD_ELISTEN and port 0 can
  * be read back). Requests are routed exactly as Go's ServeMux and
- * net/http/pprof route them; see server.c for the rules and the limits.
+ * net/http/pprof route them; see request.c for the rules and the limits.
  * The same request handler serves pprofd_mhd_dispatch(), which mounts
  * pprofd inside an application's own daemon.
  *

@@ -79,11 +79,6 @@ int64_t pprofd__contention_count(enum pprofd__contention_kind k);
  * period type contentions/count, period 1, sorted by delay, descending. */
 int pprofd__contention_collect(enum pprofd__contention_kind k,
                                pprofd__snapshot *s) PPROFD__WARN_UNUSED;
-/* Writes Go's debug=1 text ("--- contention:" or "--- mutex:"). s is the
- * snapshot collect filled. */
-int pprofd__contention_write_text(enum pprofd__contention_kind k,
-                                  pprofd__snapshot *s,
-                                  pprofd__buf *out) PPROFD__WARN_UNUSED;
 
 /* Events recorded and events lost (stack-table overflow or bookkeeping
  * given up under extreme contention), and bytes of pprofd's own memory

@@ -17,8 +17,6 @@
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "capture/unwind.h"
-#include "core/runtime.h"
-#include "encode/text.h"
 #include "pprofd.h"
 
 #define NAME_MAX_LEN 64
@@ -41,6 +39,14 @@ struct pprofd_profile {
   size_t cap, n, used; /* used = n + tombstones */
 };
 
+/* Every custom profile, newest first. Ranks above each profile's lock;
+ * profiles are never freed, so a pointer stays valid for the process's
+ * life. */
+static struct {
+  pthread_mutex_t lock;
+  struct pprofd_profile *head;
+} reg = {PTHREAD_MUTEX_INITIALIZER, NULL};
+
 /* A key's home slot. */
 static size_t key_slot(const void *key, size_t cap) {
   uint64_t h = (uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ull;
@@ -61,23 +67,22 @@ static int name_ok(const char *name) {
   return 1;
 }
 
-/* The profile named name; caller holds rt.custom.lock. */
+/* The profile named name; caller holds reg.lock. */
 static struct pprofd_profile *find_locked(const char *name) {
-  for (struct pprofd_profile *p = pprofd__rt.custom.head; p; p = p->next)
+  for (struct pprofd_profile *p = reg.head; p; p = p->next)
     if (strcmp(p->name, name) == 0)
       return p;
   return NULL;
 }
 
-pprofd_profile *pprofd_profile_new(const char *name, int *err) {
+pprofd_profile *pprofd__custom_create(const char *name, int *err) {
   int e = 0;
   pprofd_profile *p = NULL;
-  if (name == NULL || !name_ok(name) || pprofd__kind_builtin(name) != NULL ||
-      strcmp(name, "symbol") == 0) {
+  if (name == NULL || !name_ok(name)) {
     e = PPROFD_EINVAL;
     goto out;
   }
-  pprofd__mutex_lock(&pprofd__rt.custom.lock);
+  pprofd__mutex_lock(&reg.lock);
   if (find_locked(name) != NULL) {
     e = PPROFD_EEXIST;
   } else if ((p = pprofd__icalloc(1, sizeof *p)) == NULL) {
@@ -85,11 +90,10 @@ pprofd_profile *pprofd_profile_new(const char *name, int *err) {
   } else {
     strcpy(p->name, name);
     pthread_mutex_init(&p->lock, NULL);
-    p->next = pprofd__rt.custom.head;
-    pprofd__rt.custom.head = p;
-    pprofd__rt.custom.n++;
+    p->next = reg.head;
+    reg.head = p;
   }
-  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
+  pprofd__mutex_unlock(&reg.lock);
 out:
   if (err != NULL)
     *err = e;
@@ -99,9 +103,9 @@ out:
 pprofd_profile *pprofd_profile_lookup(const char *name) {
   if (name == NULL)
     return NULL;
-  pprofd__mutex_lock(&pprofd__rt.custom.lock);
+  pprofd__mutex_lock(&reg.lock);
   pprofd_profile *p = find_locked(name);
-  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
+  pprofd__mutex_unlock(&reg.lock);
   return p;
 }
 
@@ -204,11 +208,6 @@ size_t pprofd_profile_count(const pprofd_profile *p) {
   return n;
 }
 
-/* Index count of a custom row. */
-static int64_t row_count(const pprofd__kind *k) {
-  return (int64_t)pprofd_profile_count(k->data);
-}
-
 /* Sorts samples by count descending, as Go's keysByCount does. */
 static int cmp_count(const void *a, const void *b) {
   const pprofd__sample *x = a, *y = b;
@@ -217,10 +216,8 @@ static int cmp_count(const void *a, const void *b) {
   return 0;
 }
 
-/* Snapshot of a custom profile: one count sample per distinct stack. */
-static int row_collect(const pprofd__kind *k, pprofd__snapshot *s) {
-  struct pprofd_profile *p = k->data;
-  pprofd__snap_init_count(s, k->name);
+int pprofd__custom_collect(pprofd_profile *p, pprofd__snapshot *s) {
+  pprofd__snap_init_count(s, p->name);
   int64_t one = 1;
   pprofd__mutex_lock(&p->lock);
   for (size_t i = 0; i < p->cap && !s->failed; i++) {
@@ -235,58 +232,28 @@ static int row_collect(const pprofd__kind *k, pprofd__snapshot *s) {
   return err;
 }
 
-/* Go's count-profile text for a custom row. */
-static int row_text(const pprofd__kind *k, pprofd__snapshot *s, int debug,
-                    pprofd__buf *out) {
-  return pprofd__text_count_profile(s, k->name, out);
-}
+const char *pprofd__custom_name(const pprofd_profile *p) { return p->name; }
 
-/* A custom profile needs stack capture; without it, it is off. */
-static const char *row_unavailable(const pprofd__kind *k) {
-  return pprofd__unwind_init();
-}
-
-/* Fills a row for profile p. */
-static void fill_row(struct pprofd_profile *p, pprofd__kind *row) {
-  memset(row, 0, sizeof *row);
-  row->name = p->name;
-  row->desc = "";
-  row->flags = PPROFD__KIND_NAMED;
-  row->text_rule = PPROFD__TEXT_POSITIVE;
-  row->count = row_count;
-  row->unavailable = row_unavailable;
-  row->collect = row_collect;
-  row->write_text = row_text;
-  row->data = p;
-}
-
-size_t pprofd__custom_rows(pprofd__kind *rows, size_t max) {
+size_t pprofd__custom_list(pprofd_profile **out, size_t max) {
   size_t i = 0;
-  pprofd__mutex_lock(&pprofd__rt.custom.lock);
-  for (struct pprofd_profile *p = pprofd__rt.custom.head; p; p = p->next) {
+  pprofd__mutex_lock(&reg.lock);
+  for (struct pprofd_profile *p = reg.head; p; p = p->next) {
     if (i < max)
-      fill_row(p, &rows[i]);
+      out[i] = p;
     i++;
   }
-  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
+  pprofd__mutex_unlock(&reg.lock);
   return i;
 }
 
-int pprofd__custom_row(const char *name, pprofd__kind *row) {
-  pprofd__mutex_lock(&pprofd__rt.custom.lock);
-  struct pprofd_profile *p = find_locked(name);
-  if (p != NULL)
-    fill_row(p, row);
-  pprofd__mutex_unlock(&pprofd__rt.custom.lock);
-  return p != NULL ? 0 : PPROFD_ENOPROFILE;
-}
-
 void pprofd__custom_prefork(void) {
-  for (struct pprofd_profile *p = pprofd__rt.custom.head; p; p = p->next)
+  pprofd__mutex_lock(&reg.lock);
+  for (struct pprofd_profile *p = reg.head; p; p = p->next)
     pprofd__mutex_lock(&p->lock);
 }
 
 void pprofd__custom_postfork(void) {
-  for (struct pprofd_profile *p = pprofd__rt.custom.head; p; p = p->next)
+  for (struct pprofd_profile *p = reg.head; p; p = p->next)
     pprofd__mutex_unlock(&p->lock);
+  pprofd__mutex_unlock(&reg.lock);
 }

@@ -50,16 +50,12 @@
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
-#include "encode/tabwriter.h"
-#include "encode/text.h"
 #include "pprofd.h"
 #include "sample/syscall_names.h"
-#include "symbol/symbolize.h"
 
 #define MAX_THREADS 65536
 #define DRAIN_NS 1000000000LL
 /* How long a dump waits for every thread's answer. */
-#define DUMP_TIMEOUT_MS 1000
 
 typedef struct slot {
   int tid;
@@ -479,7 +475,7 @@ int pprofd__threads_collect(pprofd__snapshot *s) {
   pprofd__snap_init_count(s, "goroutine");
   pprofd__thread *t;
   size_t n;
-  int err = pprofd__threads_dump(&t, &n, DUMP_TIMEOUT_MS, 0);
+  int err = pprofd__threads_dump(&t, &n, PPROFD__DUMP_TIMEOUT_MS, 0);
   if (err != 0)
     return err;
   int64_t one = 1;
@@ -496,82 +492,4 @@ int pprofd__threads_collect(pprofd__snapshot *s) {
   if (s->failed)
     return s->failed;
   return pprofd__snap_merge(s, 1);
-}
-
-/* Appends one frame of the debug=2 dump: "func+0xoff" and an indented
- * "file:line", or "created by func in thread N" and its location. */
-static void dump_frame(pprofd__buf *b, pprofd__symctx *sym, uint64_t pc,
-                       const char *creator, int created_by) {
-  pprofd__symres r = {0};
-  if (sym != NULL)
-    pprofd__sym_lookup(sym, pc, &r);
-  if (r.nframes == 0) {
-    pprofd__buf_printf(b, "%s%#llx%s%s\n\t?\n", created_by ? "created by " : "",
-                       (unsigned long long)pc, created_by ? " " : "", creator);
-    return;
-  }
-  /* Inline frames each get a line; the created-by line names only the
-   * innermost: the function whose source calls pthread_create, inlined
-   * or not. */
-  int last = created_by ? 1 : r.nframes;
-  for (int j = 0; j < last; j++) {
-    const pprofd__frame *f = &r.frames[j];
-    const char *name = f->name[0] ? f->name : r.symbol;
-    if (created_by)
-      pprofd__buf_printf(b, "created by %s %s\n", name, creator);
-    else
-      pprofd__buf_printf(b, "%s+%#llx\n", name,
-                         (unsigned long long)r.symbol_offset);
-    pprofd__buf_printf(b, "\t%s:%lld\n", f->file[0] ? f->file : "?",
-                       (long long)f->line);
-  }
-}
-
-/* Appends one thread's block of the debug=2 dump. */
-static void dump_block(pprofd__buf *b, pprofd__symctx *sym,
-                       const pprofd__thread *t) {
-  pprofd__buf_printf(b, "thread %d \"", t->tid);
-  pprofd__buf_puts(b, t->name);
-  pprofd__buf_printf(b, "\" [%s", t->state);
-  if (t->syscall[0])
-    pprofd__buf_printf(b, ", %s", t->syscall);
-  if (t->wchan[0] && strcmp(t->wchan, t->syscall) != 0)
-    pprofd__buf_printf(b, ", wchan %s", t->wchan);
-  if (!t->captured)
-    pprofd__buf_puts(b, ", stack not captured: the thread did not answer");
-  pprofd__buf_puts(b, "]:\n");
-  for (int i = 0; i < t->nlocs; i++)
-    dump_frame(b, sym, t->locs[i], "", 0);
-  if (t->truncated == 1)
-    pprofd__buf_puts(b, "...additional frames elided...\n");
-  else if (t->truncated == PPROFD__UNWIND_INCOMPLETE)
-    pprofd__buf_puts(b, "...stack not walked past its PC...\n");
-  if (t->created_at != 0) {
-    char creator[32];
-    snprintf(creator, sizeof creator, "in thread %d", t->creator_tid);
-    dump_frame(b, sym, t->created_at, creator, 1);
-  }
-}
-
-int pprofd__threads_write_text(pprofd__snapshot *s, int debug,
-                               pprofd__buf *out) {
-  if (debug < 2)
-    return pprofd__text_count_profile(s, "goroutine", out);
-  pprofd__thread *t;
-  size_t n;
-  int err = pprofd__threads_dump(&t, &n, DUMP_TIMEOUT_MS, PPROFD__DUMP_WCHAN);
-  if (err != 0)
-    return err;
-  pprofd__symctx *sym = NULL;
-  if (pprofd__sym_begin(&sym) != 0)
-    sym = NULL;
-  for (size_t i = 0; i < n; i++) {
-    if (i > 0)
-      pprofd__buf_putc(out, '\n');
-    dump_block(out, sym, &t[i]);
-  }
-  if (sym != NULL)
-    pprofd__sym_end(sym);
-  pprofd__ifree(t);
-  return pprofd__buf_failed(out);
 }

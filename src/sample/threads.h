@@ -28,30 +28,13 @@
 #include "base/buf.h"
 #include "base/common.h"
 #include "model/snapshot.h"
-
-#define PPROFD__THREAD_DEPTH 64
-
-typedef struct pprofd__thread {
-  int tid;
-  char name[17];    /* the kernel's name for it (comm, from .../stat) */
-  char state[16];   /* "running", "sleeping", "disk sleep", ... */
-  char syscall[32]; /* the system call it waits in, "" if none */
-  char wchan[48];   /* kernel wait channel, "" if none or hidden */
-  int captured;     /* 1 when the stack was unwound in-process */
-  int truncated;    /* the stack goes on past locs (see capture/unwind.h) */
-  int64_t held_ns;  /* how long the dump held the thread in its handler */
-  int self;         /* the requesting thread */
-  int nlocs;        /* leaf first: the PC, then return address - 1 */
-  uint64_t locs[PPROFD__THREAD_DEPTH];
-  /* From the thread registry, when the thread was created through the
-   * pthread_create wrapper (creator_tid 0 otherwise). */
-  int creator_tid;
-  uint64_t created_at; /* the pthread_create call's location */
-} pprofd__thread;
+#include "model/threaddump.h"
 
 /* pprofd__threads_dump flags: also read each thread's wait channel (one
  * more /proc file per thread, for the debug=2 dump). */
 #define PPROFD__DUMP_WCHAN 1u
+/* How long a profile's dump waits for the threads to answer. */
+#define PPROFD__DUMP_TIMEOUT_MS 1000
 
 /* Lists and captures every thread, waiting at most timeout_ms for their
  * answers. *out (freed with pprofd__ifree) has the requester first, then
@@ -72,9 +55,5 @@ const char *pprofd__threads_unavailable(void);
  * labels (`state`, `syscall`, and `threads`, the name with digit runs as
  * `*` so worker-1 and worker-2 group together). */
 int pprofd__threads_collect(pprofd__snapshot *s) PPROFD__WARN_UNUSED;
-/* goroutine?debug=1 (Go's count layout) or debug>=2 (one readable block
- * per thread, the requester first). */
-int pprofd__threads_write_text(pprofd__snapshot *s, int debug,
-                               pprofd__buf *out) PPROFD__WARN_UNUSED;
 
 #endif

@@ -41,15 +41,12 @@
 #include "base/fileio.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
-#include "encode/tracejson.h"
 #include "model/snapshot.h"
 #include "pprofd.h"
-#include "sample/cpu.h"
 #include "sample/heap.h"
 
 #define LOCS_BYTES ((size_t)8 << 20)
 #define STR_BYTES ((size_t)4 << 20)
-#define COUNTER_NS 100000000 /* counters every 100 ms */
 
 atomic_int pprofd__trace_on;
 
@@ -65,7 +62,8 @@ static struct {
   char *str;
   size_t nstr;
   int64_t dropped;
-  int64_t start_mono; /* the window's start */
+  int64_t start_mono;     /* the window's start */
+  pprofd__tthread *names; /* the finished trace's thread names */
 } tr = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* This thread's regions: their generation, depth, and for each of the
@@ -357,6 +355,7 @@ static void unmap_buffers(void) {
   tr.ev = NULL;
   tr.locs = NULL;
   tr.str = NULL;
+  tr.names = NULL;
 }
 
 /* Orders events by time, then by recording order (a region's begin and
@@ -428,97 +427,71 @@ static void name_task_ends(pprofd__tev *ev, size_t nev) {
   }
 }
 
-int pprofd__trace_run(double seconds, int (*wait)(void *arg, double seconds),
-                      void *arg, int symbolize, int max_cpu_sessions,
-                      pprofd__buf *out) {
+int pprofd__trace_start(pprofd__trace *t) {
   int expect = 0;
   /* Acquire: the previous trace's unmapping happened before. */
   if (!atomic_compare_exchange_strong_explicit(
           &tr.busy, &expect, 1, memory_order_acquire, memory_order_relaxed))
     return PPROFD_EBUSY;
-  int err = 0;
-  pprofd__tthread *names = NULL;
-  pprofd__cpu_session *cpu = NULL;
-  pprofd__trace t;
-  memset(&t, 0, sizeof t);
+  memset(t, 0, sizeof *t);
   tr.ev = map(PPROFD__TRACE_MAX_EVENTS * sizeof *tr.ev);
   tr.locs = map(LOCS_BYTES);
   tr.str = map(STR_BYTES);
   if (tr.ev == NULL || tr.locs == NULL || tr.str == NULL) {
-    err = PPROFD_ENOMEM;
-    goto done;
+    pprofd__trace_release(t);
+    return PPROFD_ENOMEM;
   }
   tr.nev = tr.nlocs = tr.nstr = 0;
   tr.dropped = 0;
   atomic_fetch_add_explicit(&tr.gen, 1, memory_order_relaxed);
-
-  t.cpu_why = pprofd__cpu_unavailable();
-  if (t.cpu_why == NULL) {
-    int e = pprofd__cpu_open(PPROFD__CPU_HZ_DEFAULT, max_cpu_sessions, &cpu);
-    if (e != 0) {
-      cpu = NULL;
-      t.cpu_why = e == PPROFD_EBUSY ? "CPU profiling is busy (the limit of "
-                                      "concurrent CPU profiles, or another "
-                                      "rate)"
-                                    : pprofd_strerror(e);
-    }
-  }
-  t.start_mono = tr.start_mono = pprofd__mono_nanos();
-  t.start_wall = pprofd__now_nanos();
+  t->start_mono = tr.start_mono = pprofd__mono_nanos();
+  t->start_wall = pprofd__now_nanos();
   /* Relaxed: recorders re-check under tr.lock, which orders the rest. */
   atomic_store_explicit(&pprofd__trace_on, 1, memory_order_relaxed);
   atomic_fetch_or_explicit(&pprofd__interpose_mode, PPROFD__MODE_TRACE,
                            memory_order_relaxed);
   sample_counters();
-  int early = 0;
-  for (int64_t end = t.start_mono + (int64_t)(seconds * 1e9);;) {
-    int64_t left = end - pprofd__mono_nanos();
-    if (left <= 0)
-      break;
-    double slice = (double)(left < COUNTER_NS ? left : COUNTER_NS) / 1e9;
-    if ((early = wait(arg, slice)) != 0)
-      break;
-    sample_counters();
-  }
+  return 0;
+}
+
+void pprofd__trace_tick(void) { sample_counters(); }
+
+void pprofd__trace_quiesce(void) {
   atomic_fetch_and_explicit(&pprofd__interpose_mode, ~PPROFD__MODE_TRACE,
                             memory_order_relaxed);
-  if (cpu != NULL) {
-    /* Closing drains the ring: the last samples arrive while on. */
-    pprofd__snapshot snap;
-    pprofd__snap_init(&snap);
-    int e = pprofd__cpu_close(cpu, &snap);
-    pprofd__snap_free(&snap);
-    (void)e;
-    t.cpu_hz = PPROFD__CPU_HZ_DEFAULT;
-  }
-  t.end_mono = pprofd__mono_nanos();
+}
+
+void pprofd__trace_stop(pprofd__trace *t) {
+  pprofd__trace_quiesce();
+  t->end_mono = pprofd__mono_nanos();
   pprofd__mutex_lock(&tr.lock);
   atomic_store_explicit(&pprofd__trace_on, 0, memory_order_relaxed);
   pprofd__mutex_unlock(&tr.lock);
-  if (early) {
-    err = 1;
-    goto done;
-  }
+}
 
+int pprofd__trace_finish(pprofd__trace *t) {
   qsort(tr.ev, tr.nev, sizeof *tr.ev, cmp_ts);
   name_task_ends(tr.ev, tr.nev);
-  names = thread_names(tr.ev, tr.nev, &t.nthreads);
-  char comm[32] = "";
-  if (pprofd__read_small("/proc/self/comm", comm, sizeof comm) > 0)
-    comm[strcspn(comm, "\n")] = '\0';
-  t.ev = tr.ev;
-  t.nev = tr.nev;
-  t.threads = names;
-  t.pid = (int)getpid();
-  t.process = comm;
-  t.dropped = tr.dropped;
-  err = pprofd__tracejson_write(&t, symbolize, out);
-done:
-  pprofd__ifree(names);
+  pprofd__ifree(tr.names);
+  tr.names = thread_names(tr.ev, tr.nev, &t->nthreads);
+  if (pprofd__read_small("/proc/self/comm", t->comm, sizeof t->comm) > 0)
+    t->comm[strcspn(t->comm, "\n")] = '\0';
+  t->ev = tr.ev;
+  t->nev = tr.nev;
+  t->threads = tr.names;
+  t->pid = (int)getpid();
+  t->process = t->comm;
+  t->dropped = tr.dropped;
+  return tr.names == NULL && tr.nev > 0 ? PPROFD_ENOMEM : 0;
+}
+
+void pprofd__trace_release(pprofd__trace *t) {
+  pprofd__ifree(tr.names);
+  tr.names = NULL;
+  memset(t, 0, sizeof *t);
   unmap_buffers();
   /* Release: the next trace maps its buffers after our unmapping. */
   atomic_store_explicit(&tr.busy, 0, memory_order_release);
-  return err;
 }
 
 /* ---- fork ---- */
@@ -536,6 +509,7 @@ void pprofd__trace_postfork_child(void) {
   tr.ev = NULL;
   tr.locs = NULL;
   tr.str = NULL;
+  tr.names = NULL;
   atomic_fetch_and_explicit(&pprofd__interpose_mode, ~PPROFD__MODE_TRACE,
                             memory_order_relaxed);
   pprofd__mutex_unlock(&tr.lock);

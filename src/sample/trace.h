@@ -33,9 +33,11 @@
 
 #include "base/buf.h"
 #include "base/common.h"
+#include "model/trace.h"
 
 #define PPROFD__TRACE_MAX_EVENTS 262144
 #define PPROFD__TRACE_WAIT_MIN_NS 10000 /* waits shorter than 10 us: none */
+#define PPROFD__TRACE_TICK_NS 100000000 /* counters every 100 ms */
 
 /* Nonzero while a trace records. */
 extern atomic_int pprofd__trace_on __attribute__((visibility("hidden")));
@@ -45,14 +47,20 @@ static inline int pprofd__trace_active(void) {
   return atomic_load_explicit(&pprofd__trace_on, memory_order_relaxed);
 }
 
-/* Records a trace for `seconds`, calling wait(arg, seconds) to wait
- * (it returns nonzero when the window ended early: the client left or
- * the server is stopping; then nothing is written), and writes the JSON
- * into out. PPROFD_EBUSY when a trace is already recording,
- * PPROFD_ENOMEM, PPROFD_ELIMIT; 1 when the window ended early. */
-int pprofd__trace_run(double seconds, int (*wait)(void *arg, double seconds),
-                      void *arg, int symbolize, int max_cpu_sessions,
-                      pprofd__buf *out) PPROFD__WARN_UNUSED;
+/* A trace's life, run by one request (core/render.c): start (the
+ * recorders begin writing), tick every PPROFD__TRACE_TICK_NS (process
+ * counters), quiesce (the pthread wrappers stop recording, before the
+ * CPU session that feeds samples is closed), stop (the window ends),
+ * finish (t is filled: events sorted, threads named), and release (the
+ * buffers go; t is cleared). Only one trace at a time: start returns
+ * PPROFD_EBUSY while another is between start and release, or
+ * PPROFD_ENOMEM. After a failed start, release is not called. */
+int pprofd__trace_start(pprofd__trace *t) PPROFD__WARN_UNUSED;
+void pprofd__trace_tick(void);
+void pprofd__trace_quiesce(void);
+void pprofd__trace_stop(pprofd__trace *t);
+int pprofd__trace_finish(pprofd__trace *t) PPROFD__WARN_UNUSED;
+void pprofd__trace_release(pprofd__trace *t);
 
 /* The recording hooks. Each returns at once when no trace records. */
 

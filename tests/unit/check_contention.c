@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "encode/text.h"
 #include "pprofd.h"
 #include "sample/contention.h"
 #include "symbol/symbolize.h"
@@ -426,9 +427,7 @@ START_TEST(test_text_format) {
     collect((enum pprofd__contention_kind)k, &s);
     pprofd__buf out;
     pprofd__buf_init(&out, 16 << 20);
-    ck_assert_int_eq(pprofd__contention_write_text(
-                         (enum pprofd__contention_kind)k, &s, &out),
-                     0);
+    ck_assert_int_eq(pprofd__text_contention(&s, k == PPROFD__MUTEX, &out), 0);
     pprofd__snap_free(&s);
     ck_assert_int_eq(pprofd__buf_failed(&out), 0);
     const char *body = out.data;

@@ -35,6 +35,7 @@
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "encode/text.h"
+#include "encode/threaddump.h"
 #include "model/snapshot.h"
 #include "sample/threads.h"
 #include "symbol/symbolize.h"
@@ -147,7 +148,17 @@ static int sample_has(const pprofd__sample *smp, const char *fn) {
  * NUL-terminated. */
 static void render(pprofd__snapshot *s, int debug, pprofd__buf *b) {
   pprofd__buf_init(b, 1 << 20);
-  ck_assert_int_eq(pprofd__threads_write_text(s, debug, b), 0);
+  if (debug < 2) {
+    ck_assert_int_eq(pprofd__text_count_profile(s, "goroutine", b), 0);
+  } else {
+    pprofd__thread *t;
+    size_t n;
+    ck_assert_int_eq(pprofd__threads_dump(&t, &n, PPROFD__DUMP_TIMEOUT_MS,
+                                          PPROFD__DUMP_WCHAN),
+                     0);
+    ck_assert_int_eq(pprofd__threaddump_write(t, n, b), 0);
+    pprofd__ifree(t);
+  }
   pprofd__buf_putc(b, '\0');
 }
 
@@ -893,11 +904,9 @@ START_TEST(test_stack_deeper_than_window) {
   ck_assert(!on_stack(x, "deep_thread"));
   pprofd__ifree(t);
   pprofd__buf b;
-  pprofd__buf_init(&b, 1 << 20);
   pprofd__snapshot s;
   pprofd__snap_init(&s);
-  ck_assert_int_eq(pprofd__threads_write_text(&s, 2, &b), 0);
-  pprofd__buf_putc(&b, '\0');
+  render(&s, 2, &b);
   ck_assert_ptr_nonnull(strstr(b.data, "...additional frames elided...\n"));
   pprofd__buf_free(&b);
   pprofd__snap_free(&s);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/ialloc.h"
+#include "core/render.h"
 #include "pprofd.h"
 #include "sample/contention.h"
 #include "sample/trace.h"
@@ -44,7 +45,7 @@ static int sleep_wait(void *arg, double s) {
 static char *trace(double seconds, int *err) {
   pprofd__buf b;
   pprofd__buf_init(&b, (size_t)256 << 20);
-  *err = pprofd__trace_run(seconds, sleep_wait, NULL, 1, 4, &b);
+  *err = pprofd__render_trace(seconds, sleep_wait, NULL, 1, 4, &b);
   size_t len;
   char *s = *err == 0 ? pprofd__buf_steal(&b, &len) : NULL;
   pprofd__buf_free(&b);
