@@ -30,9 +30,10 @@ make -C "$top/build" -j"$(nproc)" check || status=1
 [ "$status" = 0 ] || cat "$top"/build/tests/*/*.log | tail -n 200
 
 # Sanitizers intercept malloc and pthreads themselves, so this build does
-# not interpose (STYLE: sanitizer builds use --disable-interpose).
+# not interpose (STYLE: sanitizer builds use --disable-interpose). It also
+# checks pprofd's lock order (--enable-debug, base/lockrank.h).
 BUILD_DIR="$top/build-asan" "$top/scripts/build.sh" \
-  --enable-sanitizers=address,undefined --disable-interpose \
+  --enable-sanitizers=address,undefined --disable-interpose --enable-debug \
   CFLAGS="-g -O1" >/dev/null || exit 1
 units=$(make -C "$top/build-asan" -s -f Makefile -f - print-units <<<'print-units: ; @echo $(UNIT_TESTS)')
 ASAN_OPTIONS=detect_leaks=0 make -C "$top/build-asan" -j"$(nproc)" check \

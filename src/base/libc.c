@@ -23,6 +23,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "base/lockrank.h"
+
 static _Atomic(void *) real_pthread_create;
 static _Atomic(void *) real_dl_iterate_phdr;
 
@@ -109,11 +111,14 @@ int pprofd__interpose_in_hook(uint64_t pc) { return 0; }
 
 #ifdef PPROFD_ENABLE_INTERPOSE
 int pprofd__mutex_lock(pthread_mutex_t *m) {
+  pprofd__rank_acquire(m);
   return pprofd__real_pthread()->mutex_lock(m);
 }
 
 int pprofd__mutex_unlock(pthread_mutex_t *m) {
-  return pprofd__real_pthread()->mutex_unlock(m);
+  int r = pprofd__real_pthread()->mutex_unlock(m);
+  pprofd__rank_release(m);
+  return r;
 }
 
 int pprofd__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -126,9 +131,16 @@ int pprofd__join(pthread_t t, void **ret) {
 }
 #else
 /* Nothing is wrapped: the C library's functions are the real ones. */
-int pprofd__mutex_lock(pthread_mutex_t *m) { return pthread_mutex_lock(m); }
+int pprofd__mutex_lock(pthread_mutex_t *m) {
+  pprofd__rank_acquire(m);
+  return pthread_mutex_lock(m);
+}
 
-int pprofd__mutex_unlock(pthread_mutex_t *m) { return pthread_mutex_unlock(m); }
+int pprofd__mutex_unlock(pthread_mutex_t *m) {
+  int r = pthread_mutex_unlock(m);
+  pprofd__rank_release(m);
+  return r;
+}
 
 int pprofd__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                            const struct timespec *abstime) {

@@ -51,6 +51,7 @@
 
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "capture/unwind.h"
 #include "pprofd.h"
 
@@ -223,6 +224,7 @@ static struct {
   } cache[PAGES];
 } w = {
     .lock = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT, .memfd = -1};
+PPROFD__LOCK_RANK(stackcopy, &w.lock, PPROFD__RANK_STACKCOPY);
 
 /* An executable mapping and its object's unwind search table. */
 typedef struct obj {

@@ -19,6 +19,7 @@
 #include "base/guard.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
@@ -42,6 +43,7 @@
 struct pprofd__runtime pprofd__rt = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
+PPROFD__LOCK_RANK(runtime, &pprofd__rt.lock, PPROFD__RANK_RUNTIME);
 
 /* The address the server listens on ("" without a server). */
 static char bound_addr[PPROFD__ADDR_MAX];
@@ -190,6 +192,7 @@ int pprofd_write_profile(const char *name, int fd, int debug) {
 static void prefork(void) {
   pprofd__mutex_lock(&pprofd__rt.lock);
   pprofd__custom_prefork();
+  pprofd__threads_prefork();
   pprofd__threadreg_prefork();
   pprofd__cpu_prefork();
   pprofd__labels_prefork();
@@ -214,6 +217,7 @@ static void postfork_parent(void) {
   pprofd__labels_postfork();
   pprofd__cpu_postfork_parent();
   pprofd__threadreg_postfork();
+  pprofd__threads_postfork_parent();
   pprofd__custom_postfork();
   pprofd__mutex_unlock(&pprofd__rt.lock);
 }
@@ -225,7 +229,6 @@ static void postfork_child(void) {
   pprofd__contention_postfork();
   pprofd__unwind_postfork_child();
   pprofd__stackcopy_postfork_child();
-  pprofd__threads_postfork_child();
   pprofd__http_postfork_child(pprofd__rt.http);
   pprofd__rt.http = NULL;
   pprofd__rt.running = 0;
@@ -235,6 +238,7 @@ static void postfork_child(void) {
   pprofd__labels_postfork();
   pprofd__cpu_postfork_child();
   pprofd__threadreg_postfork();
+  pprofd__threads_postfork_child();
   pprofd__custom_postfork();
   pprofd__mutex_unlock(&pprofd__rt.lock);
 }

@@ -37,12 +37,14 @@
 #include "base/guard.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "core/runtime.h"
 #include "pprofd.h"
 
 /* Live requests: lets pprofd_mhd_completed tell pprofd's *req_cls from
  * the application's. A leaf lock. */
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+PPROFD__LOCK_RANK(http_live, &live_lock, PPROFD__RANK_HTTP);
 static pprofd__hreq *live_head;
 /* Requests being handled, against max_connections. Relaxed: it is a
  * counter checked once per request, not a guard for other memory. */

@@ -16,6 +16,7 @@
 
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "capture/unwind.h"
 #include "pprofd.h"
 
@@ -46,6 +47,7 @@ static struct {
   pthread_mutex_t lock;
   struct pprofd_profile *head;
 } reg = {PTHREAD_MUTEX_INITIALIZER, NULL};
+PPROFD__LOCK_RANK(custom_list, &reg.lock, PPROFD__RANK_CUSTOM_LIST);
 
 /* A key's home slot. */
 static size_t key_slot(const void *key, size_t cap) {
@@ -90,6 +92,7 @@ pprofd_profile *pprofd__custom_create(const char *name, int *err) {
   } else {
     strcpy(p->name, name);
     pthread_mutex_init(&p->lock, NULL);
+    pprofd__lock_rank(&p->lock, PPROFD__RANK_CUSTOM, "custom profile");
     p->next = reg.head;
     reg.head = p;
   }

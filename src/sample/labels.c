@@ -21,11 +21,13 @@
 
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "pprofd.h"
 
 #define TABLE_CAP (2 * PPROFD__LABELS_MAX_SETS)
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+PPROFD__LOCK_RANK(labels, &table_lock, PPROFD__RANK_LABELS);
 static const pprofd__labelset *table[TABLE_CAP]; /* under table_lock */
 static size_t table_n;                           /* under table_lock */
 

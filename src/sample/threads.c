@@ -47,6 +47,7 @@
 #include "base/fileio.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
@@ -77,6 +78,7 @@ static atomic_int inflight;
  * dumps do not signal, so at most one request is ever leaked. */
 static dump_req *leaked;
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+PPROFD__LOCK_RANK(dump_lock, &dump_lock, PPROFD__RANK_DUMP);
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static int dump_signo;          /* 0 until installed */
 static const char *install_why; /* why dumps are unavailable */
@@ -440,10 +442,14 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
   return 0;
 }
 
+void pprofd__threads_prefork(void) { pprofd__mutex_lock(&dump_lock); }
+
+void pprofd__threads_postfork_parent(void) { pprofd__mutex_unlock(&dump_lock); }
+
 void pprofd__threads_postfork_child(void) {
-  /* Only the forking thread exists here, and it was in no dump. */
-  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-  memcpy(&dump_lock, &fresh, sizeof fresh);
+  /* Only the forking thread exists here, and it was in no dump: fork()
+   * waited for any dump in progress to end. */
+  pprofd__mutex_unlock(&dump_lock);
   atomic_store(&cur, NULL);
   atomic_store(&inflight, 0);
   leaked = NULL; /* the parent's; nothing here writes into it */

@@ -41,6 +41,7 @@
 #include "base/fileio.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "model/snapshot.h"
 #include "pprofd.h"
 #include "sample/heap.h"
@@ -65,6 +66,7 @@ static struct {
   int64_t start_mono;     /* the window's start */
   pprofd__tthread *names; /* the finished trace's thread names */
 } tr = {.lock = PTHREAD_MUTEX_INITIALIZER};
+PPROFD__LOCK_RANK(trace, &tr.lock, PPROFD__RANK_TRACE);
 
 /* This thread's regions: their generation, depth, and for each of the
  * first REGION_LEVELS levels the trace's copy of its name when its begin
