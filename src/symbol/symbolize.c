@@ -19,13 +19,11 @@
  * the host daemon (and may reach the network) the first time an object
  * without local debug info is symbolized.
  *
- * Cache: an arena of 64 KiB chunks from ialloc holds every result, its
- * frames and its strings; strings are interned in a hash set, so a file or
- * function name is stored once however many addresses use it. An open-
- * addressing table maps address to result. It grows up to CACHE_SLOTS_MAX
- * slots and the arena up to CACHE_BYTES_MAX; past either bound new results
- * still go into the arena (their pointers must live until sym_end) but are
- * not indexed, and the whole cache is dropped at the next sym_begin. Every
+ * Cache (symbol/symcache.c): results, their frames and strings, and the
+ * indexes below live in one arena, with strings interned so that a file or
+ * function name is stored once however many addresses use it. When the
+ * cache reports itself full, new results are still returned but not
+ * indexed, and the whole cache is dropped at the next sym_begin. Every
  * lookup that fails for lack of memory yields nframes 0 and is not cached.
  *
  * Resolution follows eu-addr2line -i. The module comes from
@@ -78,57 +76,22 @@
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "pprofd.h"
+#include "symbol/addrsort.h"
 #include "symbol/maps.h"
+#include "symbol/symcache.h"
 
-#define MAX_FRAMES 64        /* inline depth kept per address */
-#define MAX_CHAIN 128        /* DIE nesting followed below a function */
-#define MAX_NEST 16          /* namespaces and classes searched */
-#define CHUNK_SIZE 65536     /* arena chunk */
-#define CACHE_SLOTS_MIN 1024 /* first size of the address table */
-#define CACHE_SLOTS_MAX (1u << 18)
-#define CACHE_BYTES_MAX (64u << 20) /* arena bytes before a drop */
-#define PATH_BUF 4096               /* longest joined comp_dir/file path */
-#define SYM_SCAN 16                 /* symbols examined below an address */
-#define SYM_KEY UINT64_MAX          /* index key of a module's symbol table */
+#define MAX_FRAMES 64 /* inline depth kept per address */
+#define MAX_CHAIN 128 /* DIE nesting followed below a function */
+#define MAX_NEST 16   /* namespaces and classes searched */
+#define PATH_BUF 4096 /* longest joined comp_dir/file path */
+#define SYM_SCAN 16   /* symbols examined below an address */
 
 typedef char *(*cxa_demangle_fn)(const char *, char *, size_t *, int *);
-
-/* One block of the arena; data follows. */
-struct chunk {
-  struct chunk *next;
-  size_t used, size;
-  _Alignas(16) unsigned char data[];
-};
 
 /* A cached result: the address and what it resolved to. */
 struct rec {
   uint64_t addr;
   pprofd__symres res;
-};
-
-/* A slot of the address table; rec NULL marks it empty. */
-struct slot {
-  uint64_t addr;
-  struct rec *rec;
-};
-
-/* A slot of the string set; s NULL marks it empty. */
-struct str_slot {
-  uint64_t h;
-  const char *s;
-};
-
-/* What an index is for: a module's symbols (key SYM_KEY) or one of its
- * compile units (key: the unit's DIE offset). */
-struct idxkey {
-  Dwfl_Module *mod;
-  uint64_t key;
-};
-
-/* A slot of the index table; idx NULL marks it empty. */
-struct idx_slot {
-  uint64_t h;
-  struct idxkey *idx;
 };
 
 /* The code range of one subprogram of a compile unit. */
@@ -137,9 +100,11 @@ struct fnrange {
   Dwarf_Die die;
 };
 
+_Static_assert(offsetof(struct fnrange, lo) == 0, "sorted by address");
+
 /* The sorted subprogram ranges of one compile unit. */
 struct cuidx {
-  struct idxkey k;
+  pprofd__symcache_key k;
   struct fnrange *v;
   size_t n;
 };
@@ -151,9 +116,11 @@ struct esym {
   unsigned rank;
 };
 
+_Static_assert(offsetof(struct esym, lo) == 0, "sorted by address");
+
 /* The symbols of one module sorted by (lo, rank). */
 struct symidx {
-  struct idxkey k;
+  pprofd__symcache_key k;
   struct esym *v;
   size_t n;
 };
@@ -170,15 +137,7 @@ struct pprofd__symctx {
   Dwfl *dwfl;
   int reported; /* dwfl reflects the maps with signature maps_sig */
   uint64_t maps_sig;
-  struct chunk *chunks;
-  size_t arena_bytes;
-  struct slot *slots; /* address -> result */
-  size_t nslots, count;
-  int full; /* a bound was hit: drop the cache at the next sym_begin */
-  struct str_slot *strs;
-  size_t nstrs, strcount;
-  struct idx_slot *idxs; /* (module, key) -> symbol or unit index */
-  size_t nidxs, idxcount;
+  pprofd__symcache cache;
 };
 
 static pprofd__symctx sym = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -235,151 +194,6 @@ int pprofd__sym_demangle(const char *mangled, char *buf, size_t len) {
   return demangled;
 }
 
-/* Mixes an address into a table index (the multiplier spreads the low
- * bits, which are often aligned). */
-static size_t addr_hash(uint64_t a) {
-  a ^= a >> 29;
-  a *= 0xbf58476d1ce4e5b9ull;
-  a ^= a >> 32;
-  return (size_t)a;
-}
-
-/* n bytes from the arena, 16-byte aligned; NULL when out of memory. */
-static void *arena_alloc(size_t n) {
-  n = (n + 15) & ~(size_t)15;
-  struct chunk *c = sym.chunks;
-  if (c == NULL || c->size - c->used < n) {
-    size_t size = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
-    c = pprofd__ialloc(sizeof *c + size);
-    if (c == NULL)
-      return NULL;
-    c->used = 0;
-    c->size = size;
-    if (size == CHUNK_SIZE || sym.chunks == NULL) {
-      c->next = sym.chunks;
-      sym.chunks = c;
-    } else {
-      /* A large block goes behind the current chunk, which keeps its
-       * free space for the small allocations that follow. */
-      c->next = sym.chunks->next;
-      sym.chunks->next = c;
-    }
-    sym.arena_bytes += sizeof *c + size;
-    if (sym.arena_bytes > CACHE_BYTES_MAX)
-      sym.full = 1;
-  }
-  void *p = c->data + c->used;
-  c->used += n;
-  return p;
-}
-
-/* Drops every cached result, string and unit index. */
-static void cache_clear(void) {
-  struct chunk *c = sym.chunks;
-  while (c != NULL) {
-    struct chunk *next = c->next;
-    pprofd__ifree(c);
-    c = next;
-  }
-  sym.chunks = NULL;
-  sym.arena_bytes = 0;
-  pprofd__ifree(sym.slots);
-  sym.slots = NULL;
-  sym.nslots = sym.count = 0;
-  pprofd__ifree(sym.strs);
-  sym.strs = NULL;
-  sym.nstrs = sym.strcount = 0;
-  pprofd__ifree(sym.idxs);
-  sym.idxs = NULL;
-  sym.nidxs = sym.idxcount = 0;
-  sym.full = 0;
-}
-
-/* The interned copy of s ("" for empty strings); NULL when out of
- * memory. */
-static const char *intern(const char *s) {
-  if (s == NULL || s[0] == '\0')
-    return "";
-  size_t len = strlen(s);
-  uint64_t h = pprofd__fnv1a(PPROFD__FNV_INIT, s, len);
-  if (sym.strcount + 1 > sym.nstrs / 4 * 3) {
-    size_t n = sym.nstrs ? sym.nstrs * 2 : 1024;
-    struct str_slot *t = pprofd__icalloc(n, sizeof *t);
-    if (t == NULL)
-      return NULL;
-    for (size_t i = 0; i < sym.nstrs; i++) {
-      if (sym.strs[i].s == NULL)
-        continue;
-      size_t j = (size_t)sym.strs[i].h & (n - 1);
-      while (t[j].s != NULL)
-        j = (j + 1) & (n - 1);
-      t[j] = sym.strs[i];
-    }
-    pprofd__ifree(sym.strs);
-    sym.strs = t;
-    sym.nstrs = n;
-  }
-  size_t j = (size_t)h & (sym.nstrs - 1);
-  while (sym.strs[j].s != NULL) {
-    if (sym.strs[j].h == h && strcmp(sym.strs[j].s, s) == 0)
-      return sym.strs[j].s;
-    j = (j + 1) & (sym.nstrs - 1);
-  }
-  char *copy = arena_alloc(len + 1);
-  if (copy == NULL)
-    return NULL;
-  memcpy(copy, s, len + 1);
-  sym.strs[j].h = h;
-  sym.strs[j].s = copy;
-  sym.strcount++;
-  return copy;
-}
-
-/* The cached result for addr, or NULL. */
-static struct rec *cache_get(uint64_t addr) {
-  if (sym.nslots == 0)
-    return NULL;
-  size_t j = addr_hash(addr) & (sym.nslots - 1);
-  while (sym.slots[j].rec != NULL) {
-    if (sym.slots[j].addr == addr)
-      return sym.slots[j].rec;
-    j = (j + 1) & (sym.nslots - 1);
-  }
-  return NULL;
-}
-
-/* Indexes r, growing the table within its bound; at the bound the result
- * stays unindexed and the cache is marked full. */
-static void cache_put(struct rec *r) {
-  if (sym.count + 1 > sym.nslots / 4 * 3) {
-    if (sym.nslots >= CACHE_SLOTS_MAX) {
-      sym.full = 1;
-      return;
-    }
-    size_t n = sym.nslots ? sym.nslots * 2 : CACHE_SLOTS_MIN;
-    struct slot *t = pprofd__icalloc(n, sizeof *t);
-    if (t == NULL)
-      return;
-    for (size_t i = 0; i < sym.nslots; i++) {
-      if (sym.slots[i].rec == NULL)
-        continue;
-      size_t j = addr_hash(sym.slots[i].addr) & (n - 1);
-      while (t[j].rec != NULL)
-        j = (j + 1) & (n - 1);
-      t[j] = sym.slots[i];
-    }
-    pprofd__ifree(sym.slots);
-    sym.slots = t;
-    sym.nslots = n;
-  }
-  size_t j = addr_hash(r->addr) & (sym.nslots - 1);
-  while (sym.slots[j].rec != NULL)
-    j = (j + 1) & (sym.nslots - 1);
-  sym.slots[j].addr = r->addr;
-  sym.slots[j].rec = r;
-  sym.count++;
-}
-
 /* Tags whose children may hold subprograms with code: searched while a
  * unit index is built. */
 static int is_container(int tag) {
@@ -429,45 +243,6 @@ static void collect_fns(Dwarf_Die *parent, struct fnvec *fv, int depth) {
   } while (dwarf_siblingof(&c, &c) == 0);
 }
 
-/* Orders elements for heap_sort: nonzero when a sorts before b. */
-typedef int (*less_fn)(const void *a, const void *b);
-
-/* Swaps two elements of `size` bytes. */
-static void swap_bytes(unsigned char *a, unsigned char *b, size_t size) {
-  for (size_t i = 0; i < size; i++) {
-    unsigned char t = a[i];
-    a[i] = b[i];
-    b[i] = t;
-  }
-}
-
-/* Restores the max-heap property below node i of base[0..n). */
-static void sift_down(unsigned char *base, size_t i, size_t n, size_t size,
-                      less_fn less) {
-  for (;;) {
-    size_t big = i, l = 2 * i + 1, r = l + 1;
-    if (l < n && less(base + big * size, base + l * size))
-      big = l;
-    if (r < n && less(base + big * size, base + r * size))
-      big = r;
-    if (big == i)
-      return;
-    swap_bytes(base + i * size, base + big * size, size);
-    i = big;
-  }
-}
-
-/* Sorts in place without allocating (qsort may call malloc). */
-static void heap_sort(void *v, size_t n, size_t size, less_fn less) {
-  unsigned char *base = v;
-  for (size_t i = n / 2; i-- > 0;)
-    sift_down(base, i, n, size, less);
-  for (size_t end = n; end-- > 1;) {
-    swap_bytes(base, base + end * size, size);
-    sift_down(base, 0, end, size, less);
-  }
-}
-
 /* Range order: by start address. */
 static int fnrange_less(const void *a, const void *b) {
   return ((const struct fnrange *)a)->lo < ((const struct fnrange *)b)->lo;
@@ -479,76 +254,37 @@ static int esym_less(const void *a, const void *b) {
   return x->lo != y->lo ? x->lo < y->lo : x->rank < y->rank;
 }
 
-/* The table slot of the index for (mod, key): the one holding it, or the
- * empty slot where it belongs. NULL when out of memory. */
-static struct idx_slot *idx_slot(Dwfl_Module *mod, uint64_t key) {
-  uintptr_t mp = (uintptr_t)mod;
-  uint64_t h = pprofd__fnv1a(pprofd__fnv1a(PPROFD__FNV_INIT, &mp, sizeof mp),
-                             &key, sizeof key);
-  if (sym.idxcount + 1 > sym.nidxs / 4 * 3) {
-    size_t n = sym.nidxs ? sym.nidxs * 2 : 64;
-    struct idx_slot *t = pprofd__icalloc(n, sizeof *t);
-    if (t == NULL)
-      return NULL;
-    for (size_t i = 0; i < sym.nidxs; i++) {
-      if (sym.idxs[i].idx == NULL)
-        continue;
-      size_t j = (size_t)sym.idxs[i].h & (n - 1);
-      while (t[j].idx != NULL)
-        j = (j + 1) & (n - 1);
-      t[j] = sym.idxs[i];
-    }
-    pprofd__ifree(sym.idxs);
-    sym.idxs = t;
-    sym.nidxs = n;
-  }
-  size_t j = (size_t)h & (sym.nidxs - 1);
-  while (sym.idxs[j].idx != NULL) {
-    struct idxkey *k = sym.idxs[j].idx;
-    if (k->mod == mod && k->key == key)
-      return &sym.idxs[j];
-    j = (j + 1) & (sym.nidxs - 1);
-  }
-  sym.idxs[j].h = h;
-  return &sym.idxs[j];
-}
-
-/* Stores a newly built index in its empty slot. */
-static void idx_store(struct idx_slot *slot, struct idxkey *k) {
-  slot->idx = k;
-  sym.idxcount++;
-}
-
 /* The subprogram index of a unit, built on first use; NULL when out of
  * memory. */
 static struct cuidx *cu_index(Dwfl_Module *mod, Dwarf_Die *cudie) {
   uint64_t off = dwarf_dieoffset(cudie);
-  struct idx_slot *slot = idx_slot(mod, off);
+  pprofd__symcache_slot *slot = pprofd__symcache_index(&sym.cache, mod, off);
   if (slot == NULL)
     return NULL;
-  if (slot->idx != NULL)
-    return (struct cuidx *)slot->idx;
+  if (slot->val != NULL)
+    return slot->val;
 
   struct fnvec fv = {0};
   collect_fns(cudie, &fv, 0);
   struct cuidx *x = NULL;
   if (!fv.oom)
-    x = arena_alloc(sizeof *x);
+    x = pprofd__symcache_alloc(&sym.cache, sizeof *x);
   if (x != NULL) {
     x->k.mod = mod;
     x->k.key = off;
     x->n = fv.n;
-    x->v = fv.n ? arena_alloc(fv.n * sizeof *x->v) : NULL;
+    x->v =
+        fv.n ? pprofd__symcache_alloc(&sym.cache, fv.n * sizeof *x->v) : NULL;
     if (fv.n != 0 && x->v == NULL) {
       x = NULL;
     } else if (fv.n != 0) {
       memcpy(x->v, fv.v, fv.n * sizeof *x->v);
-      heap_sort(x->v, x->n, sizeof *x->v, fnrange_less);
+      pprofd__addrsort_sort(x->v, x->n, sizeof *x->v, fnrange_less);
     }
   }
   pprofd__ifree(fv.v);
   if (x != NULL)
-    idx_store(slot, &x->k);
+    pprofd__symcache_index_add(&sym.cache, slot, &x->k);
   return x;
 }
 
@@ -579,22 +315,23 @@ static int is_code_symbol(const GElf_Sym *s, GElf_Word shndx, Elf *elf) {
 /* The sorted function symbols of a module, built on first use; NULL when
  * out of memory. A module without symbols gets an empty index. */
 static struct symidx *sym_index(Dwfl_Module *mod) {
-  struct idx_slot *slot = idx_slot(mod, SYM_KEY);
+  pprofd__symcache_slot *slot =
+      pprofd__symcache_index(&sym.cache, mod, PPROFD__SYMCACHE_KEY_SYMTAB);
   if (slot == NULL)
     return NULL;
-  if (slot->idx != NULL)
-    return (struct symidx *)slot->idx;
+  if (slot->val != NULL)
+    return slot->val;
 
   int nsyms = dwfl_module_getsymtab(mod);
-  struct symidx *x = arena_alloc(sizeof *x);
+  struct symidx *x = pprofd__symcache_alloc(&sym.cache, sizeof *x);
   if (x == NULL)
     return NULL;
   x->k.mod = mod;
-  x->k.key = SYM_KEY;
+  x->k.key = PPROFD__SYMCACHE_KEY_SYMTAB;
   x->n = 0;
   x->v = NULL;
   if (nsyms > 1) {
-    x->v = arena_alloc((size_t)nsyms * sizeof *x->v);
+    x->v = pprofd__symcache_alloc(&sym.cache, (size_t)nsyms * sizeof *x->v);
     if (x->v == NULL)
       return NULL;
   }
@@ -614,22 +351,15 @@ static struct symidx *sym_index(Dwfl_Module *mod) {
     e->name = name;
     e->rank = sym_rank(&s);
   }
-  heap_sort(x->v, x->n, sizeof *x->v, esym_less);
-  idx_store(slot, &x->k);
+  pprofd__addrsort_sort(x->v, x->n, sizeof *x->v, esym_less);
+  pprofd__symcache_index_add(&sym.cache, slot, &x->k);
   return x;
 }
 
 /* The symbol holding addr: the nearest sized symbol below it that covers
  * it, else the nearest symbol below it when that one is sizeless. */
 static const struct esym *sym_find(const struct symidx *x, uint64_t addr) {
-  size_t lo = 0, hi = x->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (x->v[mid].lo <= addr)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  size_t lo = pprofd__addrsort_upto(x->v, x->n, sizeof *x->v, addr);
   if (lo == 0)
     return NULL;
   const struct esym *nearest = &x->v[lo - 1];
@@ -706,14 +436,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata,
 
 /* The subprogram of the index whose range holds pc, or NULL. */
 static Dwarf_Die *cu_find(struct cuidx *x, Dwarf_Addr pc) {
-  size_t lo = 0, hi = x->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (x->v[mid].lo <= pc)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
+  size_t lo = pprofd__addrsort_upto(x->v, x->n, sizeof *x->v, pc);
   /* Ranges may nest or repeat; try the few that start just below pc. */
   for (size_t k = 0; k < 4 && lo > 0; k++, lo--)
     if (pc < x->v[lo - 1].hi)
@@ -781,11 +504,12 @@ static int64_t num_attr(Dwarf_Die *die, unsigned name, int integrate) {
  * demangled form when there is one, else `plain` or the raw name. 0 on
  * success, -1 when out of memory. */
 static int set_names(pprofd__frame *f, const char *raw, const char *plain) {
-  f->system_name = intern(raw);
+  f->system_name = pprofd__symcache_intern(&sym.cache, raw);
   if (f->system_name == NULL)
     return -1;
   char *d = cxa_demangle(raw);
-  f->name = intern(d != NULL ? d : (plain != NULL ? plain : raw));
+  f->name = pprofd__symcache_intern(
+      &sym.cache, d != NULL ? d : (plain != NULL ? plain : raw));
   free(d);
   return f->name == NULL ? -1 : 0;
 }
@@ -803,7 +527,7 @@ static int die_names(pprofd__frame *f, Dwarf_Die *die, const char *elfsym) {
     link = elfsym;
   if (link != NULL)
     return set_names(f, link, plain);
-  f->name = f->system_name = intern(plain);
+  f->name = f->system_name = pprofd__symcache_intern(&sym.cache, plain);
   return f->name == NULL ? -1 : 0;
 }
 
@@ -811,14 +535,14 @@ static int die_names(pprofd__frame *f, Dwarf_Die *die, const char *elfsym) {
  * to the unit's compilation directory. */
 static const char *abs_path(Dwarf_Die *cudie, const char *path) {
   if (path == NULL || path[0] == '\0' || path[0] == '/')
-    return intern(path);
+    return pprofd__symcache_intern(&sym.cache, path);
   const char *dir = str_attr(cudie, DW_AT_comp_dir);
   if (dir == NULL || dir[0] != '/')
-    return intern(path);
+    return pprofd__symcache_intern(&sym.cache, path);
   char buf[PATH_BUF];
   size_t dl = strlen(dir), pl = strlen(path);
   if (dl + 1 + pl + 1 > sizeof buf)
-    return intern(path);
+    return pprofd__symcache_intern(&sym.cache, path);
   while (pl > 2 && path[0] == '.' && path[1] == '/') {
     path += 2;
     pl -= 2;
@@ -827,7 +551,7 @@ static const char *abs_path(Dwarf_Die *cudie, const char *path) {
   if (dl > 0 && dir[dl - 1] != '/')
     buf[dl++] = '/';
   memcpy(buf + dl, path, pl + 1);
-  return intern(buf);
+  return pprofd__symcache_intern(&sym.cache, buf);
 }
 
 /* Builds the frames of pc from the DWARF of its unit. Returns the number
@@ -921,7 +645,7 @@ static int resolve(uint64_t addr, pprofd__frame *fr, pprofd__symres *out) {
   const struct esym *es = sym_find(sx, addr);
   const char *elfsym = es != NULL ? es->name : NULL;
   if (es != NULL) {
-    out->symbol = intern(es->name);
+    out->symbol = pprofd__symcache_intern(&sym.cache, es->name);
     if (out->symbol == NULL)
       return -1;
     out->symbol_offset = addr - es->lo;
@@ -948,7 +672,7 @@ void pprofd__sym_lookup(pprofd__symctx *ctx, uint64_t addr,
   out->symbol = "";
   if (ctx != &sym || sym.dwfl == NULL)
     return;
-  struct rec *r = cache_get(addr);
+  struct rec *r = pprofd__symcache_get(&sym.cache, addr);
   if (r != NULL) {
     *out = r->res;
     return;
@@ -957,10 +681,10 @@ void pprofd__sym_lookup(pprofd__symctx *ctx, uint64_t addr,
   int nf = resolve(addr, fr, out);
   if (nf < 0)
     goto fail;
-  r = arena_alloc(sizeof *r);
+  r = pprofd__symcache_alloc(&sym.cache, sizeof *r);
   pprofd__frame *frames = NULL;
   if (nf != 0)
-    frames = arena_alloc((size_t)nf * sizeof *frames);
+    frames = pprofd__symcache_alloc(&sym.cache, (size_t)nf * sizeof *frames);
   if (r == NULL || (nf != 0 && frames == NULL))
     goto fail;
   if (nf != 0)
@@ -969,7 +693,7 @@ void pprofd__sym_lookup(pprofd__symctx *ctx, uint64_t addr,
   out->frames = frames;
   r->addr = addr;
   r->res = *out;
-  cache_put(r);
+  pprofd__symcache_put(&sym.cache, addr, r);
   return;
 
 fail:
@@ -1020,15 +744,15 @@ int pprofd__sym_begin(pprofd__symctx **ctx) {
   uint64_t sig = objects_signature(&m);
   pprofd__maps_free(&m);
   if (sym.dwfl == NULL || !sym.reported || sig != sym.maps_sig) {
-    cache_clear();
+    pprofd__symcache_clear(&sym.cache);
     sym.reported = 0;
     rc = report();
     if (rc != 0)
       goto fail;
     sym.reported = 1;
     sym.maps_sig = sig;
-  } else if (sym.full) {
-    cache_clear();
+  } else if (sym.cache.full) {
+    pprofd__symcache_clear(&sym.cache);
   }
   *ctx = &sym;
   return 0;
@@ -1045,7 +769,7 @@ void pprofd__sym_end(pprofd__symctx *ctx) {
 
 void pprofd__sym_shutdown(void) {
   pprofd__mutex_lock(&sym.lock);
-  cache_clear();
+  pprofd__symcache_clear(&sym.cache);
   if (sym.dwfl != NULL)
     dwfl_end(sym.dwfl);
   sym.dwfl = NULL;
@@ -1057,10 +781,9 @@ void pprofd__sym_shutdown(void) {
 void pprofd__sym_stats(size_t *entries, size_t *bytes) {
   pprofd__mutex_lock(&sym.lock);
   if (entries != NULL)
-    *entries = sym.count;
+    *entries = sym.cache.addrs.count;
   if (bytes != NULL)
-    *bytes = sym.arena_bytes + sym.nslots * sizeof *sym.slots +
-             sym.nstrs * sizeof *sym.strs + sym.nidxs * sizeof *sym.idxs;
+    *bytes = pprofd__symcache_bytes(&sym.cache);
   pprofd__mutex_unlock(&sym.lock);
 }
 
