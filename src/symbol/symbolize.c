@@ -3,48 +3,25 @@
  *
  * State: one struct pprofd__symctx, `sym`, guarded by sym.lock. It holds a
  * libdwfl session over this process (reported with dwfl_linux_proc_report,
- * ELF files found by path), the executable-maps signature the session was
- * reported for, and the cache. pprofd__sym_begin takes the lock and
- * compares a hash of the file-backed executable mappings of a fresh maps
- * snapshot with the stored one: on a change the session is re-reported
- * (modules still loaded keep their parsed DWARF) and the cache is
- * dropped, since an address may now belong to another object.
+ * ELF files found by path, debug files by symbol/debuginfo.c), the
+ * executable-maps signature the session was reported for, and the cache
+ * (symbol/symcache.c). pprofd__sym_begin takes the lock and compares a
+ * hash of the file-backed executable mappings of a fresh maps snapshot
+ * with the stored one: on a change the session is re-reported (modules
+ * still loaded keep their parsed DWARF) and the cache is dropped, since an
+ * address may now belong to another object. When the cache has reported
+ * itself full, it is dropped at the next sym_begin as well.
  *
- * Debug files are looked up locally only: by build-id under
- * /usr/lib/debug/.build-id, then by .gnu_debuglink next to the object, in
- * its .debug/ directory and under /usr/lib/debug, accepted only when their
- * build-id matches. dwfl_standard_find_debuginfo is not used because
- * libdw 0.188 then dlopens libdebuginfod whether or not DEBUGINFOD_URLS is
- * set, which loads libcurl, GnuTLS and some thirty other libraries into
- * the host daemon (and may reach the network) the first time an object
- * without local debug info is symbolized.
- *
- * Cache: an arena of 64 KiB chunks from ialloc holds every result, its
- * frames and its strings; strings are interned in a hash set, so a file or
- * function name is stored once however many addresses use it. An open-
- * addressing table maps address to result. It grows up to CACHE_SLOTS_MAX
- * slots and the arena up to CACHE_BYTES_MAX; past either bound new results
- * still go into the arena (their pointers must live until sym_end) but are
- * not indexed, and the whole cache is dropped at the next sym_begin. Every
- * lookup that fails for lack of memory yields nframes 0 and is not cached.
+ * A lookup is served from the cache, else resolved and cached: every
+ * result, its frames and their strings live in the cache's arena until it
+ * is dropped, which never happens inside a batch. Every lookup that fails
+ * for lack of memory yields nframes 0 and is not cached.
  *
  * Resolution follows eu-addr2line -i. The module comes from
- * dwfl_addrmodule and the compile unit from dwfl_module_addrdie (aranges).
- * Two lookups that libdw does by linear scan are indexed here instead, on
- * first use and in the arena: each module's symbol table, sorted by
- * address (dwfl_module_addrinfo walks every symbol on every call, ~100 us
- * for libc), and each unit's subprogram address ranges (dwarf_getscopes
- * walks the whole unit). Between symbols at one address the choice
- * matches dwfl_module_addrinfo: sized before sizeless, then global before
- * weak before local. A binary search finds the physical function and a
- * descent through its children that contain the PC finds the lexical
- * blocks and inlined subroutines. Frames are then built innermost first:
- * the innermost takes its file:line from the line table, and each inlined
- * subroutine's DW_AT_call_file/DW_AT_call_line is the position in the
- * frame that encloses it. Names come from DW_AT_linkage_name (demangled
- * for `name`) or DW_AT_name, following abstract origins and
- * specifications. Without DWARF the ELF symbol gives one frame with no
- * file or line.
+ * dwfl_addrmodule; its ELF symbol holding the address from
+ * symbol/elfsym.c; the compile unit from dwfl_module_addrdie (aranges)
+ * and the frames from its DWARF in symbol/dwframes.c. Without DWARF the
+ * ELF symbol gives one frame with no file or line.
  *
  * Memory that libdw, libelf, dlsym and __cxa_demangle allocate for
  * themselves comes from the C library's malloc; callers that must keep it
@@ -59,46 +36,22 @@
 
 #include "symbol/symbolize.h"
 
-#include <dlfcn.h>
-#include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <libelf.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/hash.h"
-#include "base/ialloc.h"
 #include "base/libc.h"
 #include "pprofd.h"
+#include "symbol/debuginfo.h"
+#include "symbol/dwframes.h"
+#include "symbol/elfsym.h"
 #include "symbol/maps.h"
-
-#define MAX_FRAMES 64        /* inline depth kept per address */
-#define MAX_CHAIN 128        /* DIE nesting followed below a function */
-#define MAX_NEST 16          /* namespaces and classes searched */
-#define CHUNK_SIZE 65536     /* arena chunk */
-#define CACHE_SLOTS_MIN 1024 /* first size of the address table */
-#define CACHE_SLOTS_MAX (1u << 18)
-#define CACHE_BYTES_MAX (64u << 20) /* arena bytes before a drop */
-#define PATH_BUF 4096               /* longest joined comp_dir/file path */
-#define SYM_SCAN 16                 /* symbols examined below an address */
-#define SYM_KEY UINT64_MAX          /* index key of a module's symbol table */
-
-typedef char *(*cxa_demangle_fn)(const char *, char *, size_t *, int *);
-
-/* One block of the arena; data follows. */
-struct chunk {
-  struct chunk *next;
-  size_t used, size;
-  _Alignas(16) unsigned char data[];
-};
+#include "symbol/names.h"
+#include "symbol/symcache.h"
 
 /* A cached result: the address and what it resolved to. */
 struct rec {
@@ -106,117 +59,20 @@ struct rec {
   pprofd__symres res;
 };
 
-/* A slot of the address table; rec NULL marks it empty. */
-struct slot {
-  uint64_t addr;
-  struct rec *rec;
-};
-
-/* A slot of the string set; s NULL marks it empty. */
-struct str_slot {
-  uint64_t h;
-  const char *s;
-};
-
-/* What an index is for: a module's symbols (key SYM_KEY) or one of its
- * compile units (key: the unit's DIE offset). */
-struct idxkey {
-  Dwfl_Module *mod;
-  uint64_t key;
-};
-
-/* A slot of the index table; idx NULL marks it empty. */
-struct idx_slot {
-  uint64_t h;
-  struct idxkey *idx;
-};
-
-/* The code range of one subprogram of a compile unit. */
-struct fnrange {
-  Dwarf_Addr lo, hi;
-  Dwarf_Die die;
-};
-
-/* The sorted subprogram ranges of one compile unit. */
-struct cuidx {
-  struct idxkey k;
-  struct fnrange *v;
-  size_t n;
-};
-
-/* One function symbol; rank orders symbols that share an address. */
-struct esym {
-  uint64_t lo, size;
-  const char *name; /* in libelf's string table, valid with the module */
-  unsigned rank;
-};
-
-/* The symbols of one module sorted by (lo, rank). */
-struct symidx {
-  struct idxkey k;
-  struct esym *v;
-  size_t n;
-};
-
-/* A growable array of ranges while a unit index is built. */
-struct fnvec {
-  struct fnrange *v;
-  size_t n, cap;
-  int oom;
-};
-
 struct pprofd__symctx {
   pthread_mutex_t lock; /* guards every field below */
   Dwfl *dwfl;
   int reported; /* dwfl reflects the maps with signature maps_sig */
   uint64_t maps_sig;
-  struct chunk *chunks;
-  size_t arena_bytes;
-  struct slot *slots; /* address -> result */
-  size_t nslots, count;
-  int full; /* a bound was hit: drop the cache at the next sym_begin */
-  struct str_slot *strs;
-  size_t nstrs, strcount;
-  struct idx_slot *idxs; /* (module, key) -> symbol or unit index */
-  size_t nidxs, idxcount;
+  pprofd__symcache cache;
 };
 
 static pprofd__symctx sym = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static int find_debuginfo(Dwfl_Module *mod, void **userdata,
-                          const char *modname, Dwarf_Addr base,
-                          const char *file_name, const char *debuglink,
-                          GElf_Word crc, char **debuginfo_file_name);
-
 static const Dwfl_Callbacks dwfl_callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = find_debuginfo,
+    .find_debuginfo = pprofd__debuginfo_find,
 };
-
-static pthread_once_t demangle_once = PTHREAD_ONCE_INIT;
-static cxa_demangle_fn demangle_fn; /* written once under demangle_once */
-
-/* Looks up __cxa_demangle in the process (NULL without libstdc++). */
-static void demangle_init(void) {
-  demangle_fn = (cxa_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
-}
-
-/* The demangled form of an Itanium name in memory from malloc, or NULL if
- * it is not one or no demangler is loaded. */
-static char *cxa_demangle(const char *mangled) {
-  if (mangled[0] != '_' || mangled[1] != 'Z')
-    return NULL;
-  pthread_once(&demangle_once, demangle_init);
-  if (demangle_fn == NULL)
-    return NULL;
-  int status = -1;
-  char *d = demangle_fn(mangled, NULL, NULL, &status);
-  if (status != 0) {
-    free(d);
-    return NULL;
-  }
-  return d;
-}
 
 int pprofd__sym_demangle(const char *mangled, char *buf, size_t len) {
   if (buf == NULL || len == 0)
@@ -225,7 +81,7 @@ int pprofd__sym_demangle(const char *mangled, char *buf, size_t len) {
     buf[0] = '\0';
     return 0;
   }
-  char *d = cxa_demangle(mangled);
+  char *d = pprofd__names_demangle(mangled);
   const char *src = d != NULL ? d : mangled;
   size_t n = strnlen(src, len - 1);
   int demangled = d != NULL;
@@ -235,677 +91,7 @@ int pprofd__sym_demangle(const char *mangled, char *buf, size_t len) {
   return demangled;
 }
 
-/* Mixes an address into a table index (the multiplier spreads the low
- * bits, which are often aligned). */
-static size_t addr_hash(uint64_t a) {
-  a ^= a >> 29;
-  a *= 0xbf58476d1ce4e5b9ull;
-  a ^= a >> 32;
-  return (size_t)a;
-}
-
-/* n bytes from the arena, 16-byte aligned; NULL when out of memory. */
-static void *arena_alloc(size_t n) {
-  n = (n + 15) & ~(size_t)15;
-  struct chunk *c = sym.chunks;
-  if (c == NULL || c->size - c->used < n) {
-    size_t size = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
-    c = pprofd__ialloc(sizeof *c + size);
-    if (c == NULL)
-      return NULL;
-    c->used = 0;
-    c->size = size;
-    if (size == CHUNK_SIZE || sym.chunks == NULL) {
-      c->next = sym.chunks;
-      sym.chunks = c;
-    } else {
-      /* A large block goes behind the current chunk, which keeps its
-       * free space for the small allocations that follow. */
-      c->next = sym.chunks->next;
-      sym.chunks->next = c;
-    }
-    sym.arena_bytes += sizeof *c + size;
-    if (sym.arena_bytes > CACHE_BYTES_MAX)
-      sym.full = 1;
-  }
-  void *p = c->data + c->used;
-  c->used += n;
-  return p;
-}
-
-/* Drops every cached result, string and unit index. */
-static void cache_clear(void) {
-  struct chunk *c = sym.chunks;
-  while (c != NULL) {
-    struct chunk *next = c->next;
-    pprofd__ifree(c);
-    c = next;
-  }
-  sym.chunks = NULL;
-  sym.arena_bytes = 0;
-  pprofd__ifree(sym.slots);
-  sym.slots = NULL;
-  sym.nslots = sym.count = 0;
-  pprofd__ifree(sym.strs);
-  sym.strs = NULL;
-  sym.nstrs = sym.strcount = 0;
-  pprofd__ifree(sym.idxs);
-  sym.idxs = NULL;
-  sym.nidxs = sym.idxcount = 0;
-  sym.full = 0;
-}
-
-/* The interned copy of s ("" for empty strings); NULL when out of
- * memory. */
-static const char *intern(const char *s) {
-  if (s == NULL || s[0] == '\0')
-    return "";
-  size_t len = strlen(s);
-  uint64_t h = pprofd__fnv1a(PPROFD__FNV_INIT, s, len);
-  if (sym.strcount + 1 > sym.nstrs / 4 * 3) {
-    size_t n = sym.nstrs ? sym.nstrs * 2 : 1024;
-    struct str_slot *t = pprofd__icalloc(n, sizeof *t);
-    if (t == NULL)
-      return NULL;
-    for (size_t i = 0; i < sym.nstrs; i++) {
-      if (sym.strs[i].s == NULL)
-        continue;
-      size_t j = (size_t)sym.strs[i].h & (n - 1);
-      while (t[j].s != NULL)
-        j = (j + 1) & (n - 1);
-      t[j] = sym.strs[i];
-    }
-    pprofd__ifree(sym.strs);
-    sym.strs = t;
-    sym.nstrs = n;
-  }
-  size_t j = (size_t)h & (sym.nstrs - 1);
-  while (sym.strs[j].s != NULL) {
-    if (sym.strs[j].h == h && strcmp(sym.strs[j].s, s) == 0)
-      return sym.strs[j].s;
-    j = (j + 1) & (sym.nstrs - 1);
-  }
-  char *copy = arena_alloc(len + 1);
-  if (copy == NULL)
-    return NULL;
-  memcpy(copy, s, len + 1);
-  sym.strs[j].h = h;
-  sym.strs[j].s = copy;
-  sym.strcount++;
-  return copy;
-}
-
-/* The cached result for addr, or NULL. */
-static struct rec *cache_get(uint64_t addr) {
-  if (sym.nslots == 0)
-    return NULL;
-  size_t j = addr_hash(addr) & (sym.nslots - 1);
-  while (sym.slots[j].rec != NULL) {
-    if (sym.slots[j].addr == addr)
-      return sym.slots[j].rec;
-    j = (j + 1) & (sym.nslots - 1);
-  }
-  return NULL;
-}
-
-/* Indexes r, growing the table within its bound; at the bound the result
- * stays unindexed and the cache is marked full. */
-static void cache_put(struct rec *r) {
-  if (sym.count + 1 > sym.nslots / 4 * 3) {
-    if (sym.nslots >= CACHE_SLOTS_MAX) {
-      sym.full = 1;
-      return;
-    }
-    size_t n = sym.nslots ? sym.nslots * 2 : CACHE_SLOTS_MIN;
-    struct slot *t = pprofd__icalloc(n, sizeof *t);
-    if (t == NULL)
-      return;
-    for (size_t i = 0; i < sym.nslots; i++) {
-      if (sym.slots[i].rec == NULL)
-        continue;
-      size_t j = addr_hash(sym.slots[i].addr) & (n - 1);
-      while (t[j].rec != NULL)
-        j = (j + 1) & (n - 1);
-      t[j] = sym.slots[i];
-    }
-    pprofd__ifree(sym.slots);
-    sym.slots = t;
-    sym.nslots = n;
-  }
-  size_t j = addr_hash(r->addr) & (sym.nslots - 1);
-  while (sym.slots[j].rec != NULL)
-    j = (j + 1) & (sym.nslots - 1);
-  sym.slots[j].addr = r->addr;
-  sym.slots[j].rec = r;
-  sym.count++;
-}
-
-/* Tags whose children may hold subprograms with code: searched while a
- * unit index is built. */
-static int is_container(int tag) {
-  return tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
-         tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
-         tag == DW_TAG_module;
-}
-
-/* Appends one range to a vector being built; sets oom on failure. */
-static void fnvec_push(struct fnvec *fv, Dwarf_Addr lo, Dwarf_Addr hi,
-                       const Dwarf_Die *die) {
-  if (fv->oom)
-    return;
-  if (fv->n == fv->cap) {
-    size_t cap = fv->cap ? fv->cap * 2 : 64;
-    struct fnrange *v = pprofd__irealloc(fv->v, cap * sizeof *v);
-    if (v == NULL) {
-      fv->oom = 1;
-      return;
-    }
-    fv->v = v;
-    fv->cap = cap;
-  }
-  fv->v[fv->n].lo = lo;
-  fv->v[fv->n].hi = hi;
-  fv->v[fv->n].die = *die;
-  fv->n++;
-}
-
-/* Collects the code ranges of every subprogram below parent, looking into
- * namespaces and classes up to MAX_NEST levels deep. */
-static void collect_fns(Dwarf_Die *parent, struct fnvec *fv, int depth) {
-  Dwarf_Die c;
-  if (dwarf_child(parent, &c) != 0)
-    return;
-  do {
-    int tag = dwarf_tag(&c);
-    if (tag == DW_TAG_subprogram) {
-      Dwarf_Addr base, lo, hi;
-      ptrdiff_t it = 0;
-      while ((it = dwarf_ranges(&c, it, &base, &lo, &hi)) > 0)
-        if (lo < hi)
-          fnvec_push(fv, lo, hi, &c);
-    } else if (is_container(tag) && depth < MAX_NEST) {
-      collect_fns(&c, fv, depth + 1);
-    }
-  } while (dwarf_siblingof(&c, &c) == 0);
-}
-
-/* Orders elements for heap_sort: nonzero when a sorts before b. */
-typedef int (*less_fn)(const void *a, const void *b);
-
-/* Swaps two elements of `size` bytes. */
-static void swap_bytes(unsigned char *a, unsigned char *b, size_t size) {
-  for (size_t i = 0; i < size; i++) {
-    unsigned char t = a[i];
-    a[i] = b[i];
-    b[i] = t;
-  }
-}
-
-/* Restores the max-heap property below node i of base[0..n). */
-static void sift_down(unsigned char *base, size_t i, size_t n, size_t size,
-                      less_fn less) {
-  for (;;) {
-    size_t big = i, l = 2 * i + 1, r = l + 1;
-    if (l < n && less(base + big * size, base + l * size))
-      big = l;
-    if (r < n && less(base + big * size, base + r * size))
-      big = r;
-    if (big == i)
-      return;
-    swap_bytes(base + i * size, base + big * size, size);
-    i = big;
-  }
-}
-
-/* Sorts in place without allocating (qsort may call malloc). */
-static void heap_sort(void *v, size_t n, size_t size, less_fn less) {
-  unsigned char *base = v;
-  for (size_t i = n / 2; i-- > 0;)
-    sift_down(base, i, n, size, less);
-  for (size_t end = n; end-- > 1;) {
-    swap_bytes(base, base + end * size, size);
-    sift_down(base, 0, end, size, less);
-  }
-}
-
-/* Range order: by start address. */
-static int fnrange_less(const void *a, const void *b) {
-  return ((const struct fnrange *)a)->lo < ((const struct fnrange *)b)->lo;
-}
-
-/* Symbol order: by address, then rank (the preferred symbol last). */
-static int esym_less(const void *a, const void *b) {
-  const struct esym *x = a, *y = b;
-  return x->lo != y->lo ? x->lo < y->lo : x->rank < y->rank;
-}
-
-/* The table slot of the index for (mod, key): the one holding it, or the
- * empty slot where it belongs. NULL when out of memory. */
-static struct idx_slot *idx_slot(Dwfl_Module *mod, uint64_t key) {
-  uintptr_t mp = (uintptr_t)mod;
-  uint64_t h = pprofd__fnv1a(pprofd__fnv1a(PPROFD__FNV_INIT, &mp, sizeof mp),
-                             &key, sizeof key);
-  if (sym.idxcount + 1 > sym.nidxs / 4 * 3) {
-    size_t n = sym.nidxs ? sym.nidxs * 2 : 64;
-    struct idx_slot *t = pprofd__icalloc(n, sizeof *t);
-    if (t == NULL)
-      return NULL;
-    for (size_t i = 0; i < sym.nidxs; i++) {
-      if (sym.idxs[i].idx == NULL)
-        continue;
-      size_t j = (size_t)sym.idxs[i].h & (n - 1);
-      while (t[j].idx != NULL)
-        j = (j + 1) & (n - 1);
-      t[j] = sym.idxs[i];
-    }
-    pprofd__ifree(sym.idxs);
-    sym.idxs = t;
-    sym.nidxs = n;
-  }
-  size_t j = (size_t)h & (sym.nidxs - 1);
-  while (sym.idxs[j].idx != NULL) {
-    struct idxkey *k = sym.idxs[j].idx;
-    if (k->mod == mod && k->key == key)
-      return &sym.idxs[j];
-    j = (j + 1) & (sym.nidxs - 1);
-  }
-  sym.idxs[j].h = h;
-  return &sym.idxs[j];
-}
-
-/* Stores a newly built index in its empty slot. */
-static void idx_store(struct idx_slot *slot, struct idxkey *k) {
-  slot->idx = k;
-  sym.idxcount++;
-}
-
-/* The subprogram index of a unit, built on first use; NULL when out of
- * memory. */
-static struct cuidx *cu_index(Dwfl_Module *mod, Dwarf_Die *cudie) {
-  uint64_t off = dwarf_dieoffset(cudie);
-  struct idx_slot *slot = idx_slot(mod, off);
-  if (slot == NULL)
-    return NULL;
-  if (slot->idx != NULL)
-    return (struct cuidx *)slot->idx;
-
-  struct fnvec fv = {0};
-  collect_fns(cudie, &fv, 0);
-  struct cuidx *x = NULL;
-  if (!fv.oom)
-    x = arena_alloc(sizeof *x);
-  if (x != NULL) {
-    x->k.mod = mod;
-    x->k.key = off;
-    x->n = fv.n;
-    x->v = fv.n ? arena_alloc(fv.n * sizeof *x->v) : NULL;
-    if (fv.n != 0 && x->v == NULL) {
-      x = NULL;
-    } else if (fv.n != 0) {
-      memcpy(x->v, fv.v, fv.n * sizeof *x->v);
-      heap_sort(x->v, x->n, sizeof *x->v, fnrange_less);
-    }
-  }
-  pprofd__ifree(fv.v);
-  if (x != NULL)
-    idx_store(slot, &x->k);
-  return x;
-}
-
-/* The preference among symbols at one address, as dwfl_module_addrinfo
- * has it: sized over sizeless, then global, weak, local. */
-static unsigned sym_rank(const GElf_Sym *s) {
-  unsigned bind = GELF_ST_BIND(s->st_info);
-  unsigned r = bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0;
-  return (s->st_size > 0 ? 4 : 0) + r;
-}
-
-/* Whether a symbol names code: a function, or an untyped label in an
- * executable section (untyped symbols elsewhere, such as _end, would
- * otherwise claim every address above them). */
-static int is_code_symbol(const GElf_Sym *s, GElf_Word shndx, Elf *elf) {
-  unsigned type = GELF_ST_TYPE(s->st_info);
-  if (shndx == SHN_UNDEF || shndx == SHN_ABS || shndx >= SHN_LORESERVE)
-    return 0;
-  if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE)
-    return 0;
-  GElf_Shdr sh;
-  Elf_Scn *scn = elf != NULL ? elf_getscn(elf, shndx) : NULL;
-  if (scn == NULL || gelf_getshdr(scn, &sh) == NULL)
-    return type != STT_NOTYPE;
-  return (sh.sh_flags & SHF_EXECINSTR) != 0;
-}
-
-/* The sorted function symbols of a module, built on first use; NULL when
- * out of memory. A module without symbols gets an empty index. */
-static struct symidx *sym_index(Dwfl_Module *mod) {
-  struct idx_slot *slot = idx_slot(mod, SYM_KEY);
-  if (slot == NULL)
-    return NULL;
-  if (slot->idx != NULL)
-    return (struct symidx *)slot->idx;
-
-  int nsyms = dwfl_module_getsymtab(mod);
-  struct symidx *x = arena_alloc(sizeof *x);
-  if (x == NULL)
-    return NULL;
-  x->k.mod = mod;
-  x->k.key = SYM_KEY;
-  x->n = 0;
-  x->v = NULL;
-  if (nsyms > 1) {
-    x->v = arena_alloc((size_t)nsyms * sizeof *x->v);
-    if (x->v == NULL)
-      return NULL;
-  }
-  for (int i = 1; i < nsyms; i++) {
-    GElf_Sym s;
-    GElf_Addr addr;
-    GElf_Word shndx;
-    Elf *elf = NULL;
-    const char *name =
-        dwfl_module_getsym_info(mod, i, &s, &addr, &shndx, &elf, NULL);
-    if (name == NULL || name[0] == '\0' || name[0] == '$' ||
-        !is_code_symbol(&s, shndx, elf))
-      continue;
-    struct esym *e = &x->v[x->n++];
-    e->lo = addr;
-    e->size = s.st_size;
-    e->name = name;
-    e->rank = sym_rank(&s);
-  }
-  heap_sort(x->v, x->n, sizeof *x->v, esym_less);
-  idx_store(slot, &x->k);
-  return x;
-}
-
-/* The symbol holding addr: the nearest sized symbol below it that covers
- * it, else the nearest symbol below it when that one is sizeless. */
-static const struct esym *sym_find(const struct symidx *x, uint64_t addr) {
-  size_t lo = 0, hi = x->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (x->v[mid].lo <= addr)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  if (lo == 0)
-    return NULL;
-  const struct esym *nearest = &x->v[lo - 1];
-  for (size_t k = 0; k < SYM_SCAN && lo > 0; k++, lo--) {
-    const struct esym *e = &x->v[lo - 1];
-    if (e->size > 0 && addr - e->lo < e->size)
-      return e;
-  }
-  return nearest->size == 0 ? nearest : NULL;
-}
-
-/* Whether the ELF file open on fd has this build-id. */
-static int has_build_id(int fd, const unsigned char *id, int len) {
-  Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-  if (elf == NULL)
-    return 0;
-  const void *got = NULL;
-  ssize_t n = dwelf_elf_gnu_build_id(elf, &got);
-  int ok = n == len && got != NULL && memcmp(got, id, (size_t)len) == 0;
-  elf_end(elf);
-  return ok;
-}
-
-/* The find_debuginfo callback: build-id first, then the debuglink name
- * in the usual places, each candidate checked against the module's
- * build-id (a module without one gets only the build-id lookup, which
- * then finds nothing). Never asks debuginfod: see the top of this file.
- * Returns an open fd and sets *debuginfo_file_name (from malloc, freed by
- * libdwfl), or -1. */
-static int find_debuginfo(Dwfl_Module *mod, void **userdata,
-                          const char *modname, Dwarf_Addr base,
-                          const char *file_name, const char *debuglink,
-                          GElf_Word crc, char **debuginfo_file_name) {
-  int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
-                                        debuglink, crc, debuginfo_file_name);
-  if (fd >= 0)
-    return fd;
-  const unsigned char *id = NULL;
-  GElf_Addr vaddr;
-  int idlen = dwfl_module_build_id(mod, &id, &vaddr);
-  if (idlen <= 0 || debuglink == NULL || strchr(debuglink, '/') != NULL ||
-      file_name == NULL || file_name[0] != '/')
-    return -1;
-  const char *slash = strrchr(file_name, '/');
-  int dirlen = (int)(slash - file_name);
-  static const char *const fmts[] = {"%.*s/%s", "%.*s/.debug/%s",
-                                     "/usr/lib/debug%.*s/%s"};
-  struct stat main_st;
-  if (stat(file_name, &main_st) != 0)
-    return -1;
-  for (size_t i = 0; i < sizeof fmts / sizeof fmts[0]; i++) {
-    char path[PATH_BUF];
-    int n = snprintf(path, sizeof path, fmts[i], dirlen, file_name, debuglink);
-    if (n < 0 || (size_t)n >= sizeof path)
-      continue;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-      continue;
-    struct stat st;
-    if (fstat(fd, &st) == 0 &&
-        !(st.st_dev == main_st.st_dev && st.st_ino == main_st.st_ino) &&
-        has_build_id(fd, id, idlen)) {
-      char *name = strdup(path);
-      if (name != NULL) {
-        *debuginfo_file_name = name;
-        return fd;
-      }
-    }
-    close(fd);
-  }
-  errno = 0;
-  return -1;
-}
-
-/* The subprogram of the index whose range holds pc, or NULL. */
-static Dwarf_Die *cu_find(struct cuidx *x, Dwarf_Addr pc) {
-  size_t lo = 0, hi = x->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (x->v[mid].lo <= pc)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  /* Ranges may nest or repeat; try the few that start just below pc. */
-  for (size_t k = 0; k < 4 && lo > 0; k++, lo--)
-    if (pc < x->v[lo - 1].hi)
-      return &x->v[lo - 1].die;
-  return NULL;
-}
-
-/* Tags of DIEs inside a function that can own code ranges. */
-static int is_code_scope(int tag) {
-  return tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine ||
-         tag == DW_TAG_try_block || tag == DW_TAG_catch_block ||
-         tag == DW_TAG_with_stmt || tag == DW_TAG_entry_point ||
-         tag == DW_TAG_subprogram;
-}
-
-/* Tags that are a function activation. */
-static int is_function(int tag) {
-  return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
-         tag == DW_TAG_entry_point;
-}
-
-/* Fills chain with fn and, below it, each nested scope containing pc,
- * outermost first. Returns the length. */
-static int scope_chain(Dwarf_Die *fn, Dwarf_Addr pc, Dwarf_Die *chain) {
-  int n = 0;
-  chain[n++] = *fn;
-  while (n < MAX_CHAIN) {
-    Dwarf_Die c;
-    if (dwarf_child(&chain[n - 1], &c) != 0)
-      break;
-    int found = 0;
-    do {
-      if (is_code_scope(dwarf_tag(&c)) && dwarf_haspc(&c, pc) == 1) {
-        found = 1;
-        break;
-      }
-    } while (dwarf_siblingof(&c, &c) == 0);
-    if (!found)
-      break;
-    chain[n++] = c;
-  }
-  return n;
-}
-
-/* A string attribute, following abstract origins and specifications. */
-static const char *str_attr(Dwarf_Die *die, unsigned name) {
-  Dwarf_Attribute a;
-  if (dwarf_attr_integrate(die, name, &a) == NULL)
-    return NULL;
-  return dwarf_formstring(&a);
-}
-
-/* An unsigned attribute (0 when absent), following origins. */
-static int64_t num_attr(Dwarf_Die *die, unsigned name, int integrate) {
-  Dwarf_Attribute a;
-  Dwarf_Word w;
-  Dwarf_Attribute *p = integrate ? dwarf_attr_integrate(die, name, &a)
-                                 : dwarf_attr(die, name, &a);
-  if (p == NULL || dwarf_formudata(p, &w) != 0 || w > INT64_MAX)
-    return 0;
-  return (int64_t)w;
-}
-
-/* Sets the names of a frame from a raw (possibly mangled) name: the
- * demangled form when there is one, else `plain` or the raw name. 0 on
- * success, -1 when out of memory. */
-static int set_names(pprofd__frame *f, const char *raw, const char *plain) {
-  f->system_name = intern(raw);
-  if (f->system_name == NULL)
-    return -1;
-  char *d = cxa_demangle(raw);
-  f->name = intern(d != NULL ? d : (plain != NULL ? plain : raw));
-  free(d);
-  return f->name == NULL ? -1 : 0;
-}
-
-/* Sets the names of a frame from its function DIE; elfsym, the ELF symbol
- * of the address, stands in for a missing linkage name of the physical
- * function when it is a mangled name. */
-static int die_names(pprofd__frame *f, Dwarf_Die *die, const char *elfsym) {
-  const char *link = str_attr(die, DW_AT_linkage_name);
-  if (link == NULL)
-    link = str_attr(die, DW_AT_MIPS_linkage_name);
-  const char *plain = str_attr(die, DW_AT_name);
-  if (link == NULL && elfsym != NULL && dwarf_tag(die) == DW_TAG_subprogram &&
-      elfsym[0] == '_' && elfsym[1] == 'Z')
-    link = elfsym;
-  if (link != NULL)
-    return set_names(f, link, plain);
-  f->name = f->system_name = intern(plain);
-  return f->name == NULL ? -1 : 0;
-}
-
-/* The interned absolute form of a source path: relative paths are joined
- * to the unit's compilation directory. */
-static const char *abs_path(Dwarf_Die *cudie, const char *path) {
-  if (path == NULL || path[0] == '\0' || path[0] == '/')
-    return intern(path);
-  const char *dir = str_attr(cudie, DW_AT_comp_dir);
-  if (dir == NULL || dir[0] != '/')
-    return intern(path);
-  char buf[PATH_BUF];
-  size_t dl = strlen(dir), pl = strlen(path);
-  if (dl + 1 + pl + 1 > sizeof buf)
-    return intern(path);
-  while (pl > 2 && path[0] == '.' && path[1] == '/') {
-    path += 2;
-    pl -= 2;
-  }
-  memcpy(buf, dir, dl);
-  if (dl > 0 && dir[dl - 1] != '/')
-    buf[dl++] = '/';
-  memcpy(buf + dl, path, pl + 1);
-  return intern(buf);
-}
-
-/* Builds the frames of pc from the DWARF of its unit. Returns the number
- * of frames (0: the unit does not describe pc) or -1 when out of memory. */
-static int dwarf_frames(Dwfl_Module *mod, Dwarf_Die *cudie, Dwarf_Addr pc,
-                        const char *elfsym, pprofd__frame *fr) {
-  const char *file = "";
-  int64_t line = 0;
-  /* libdw's address-range lookup can return the unit that ends just
-   * before pc (seen for _start, right after the last constructor in
-   * .text.startup), and its line table then answers with that unit's
-   * last line. Only a unit whose ranges hold pc describes it. */
-  if (dwarf_haspc(cudie, pc) != 1)
-    return 0;
-  Dwarf_Line *ln = dwarf_getsrc_die(cudie, pc);
-  if (ln != NULL) {
-    int l = 0;
-    file = abs_path(cudie, dwarf_linesrc(ln, NULL, NULL));
-    if (file == NULL)
-      return -1;
-    if (dwarf_lineno(ln, &l) == 0 && l > 0)
-      line = l;
-  }
-
-  struct cuidx *x = cu_index(mod, cudie);
-  Dwarf_Die *fn = x != NULL ? cu_find(x, pc) : NULL;
-  if (fn == NULL) {
-    /* Code without a subprogram entry (assembly, say): the line table
-     * and the ELF symbol are all there is. */
-    if (elfsym == NULL && ln == NULL)
-      return 0;
-    memset(fr, 0, sizeof *fr);
-    if (set_names(fr, elfsym != NULL ? elfsym : "", NULL) != 0)
-      return -1;
-    fr->file = file;
-    fr->line = line;
-    return 1;
-  }
-
-  Dwarf_Die chain[MAX_CHAIN];
-  int nchain = scope_chain(fn, pc, chain);
-  Dwarf_Files *files = NULL;
-  size_t nfiles = 0;
-  if (dwarf_getsrcfiles(cudie, &files, &nfiles) != 0)
-    files = NULL;
-
-  int nf = 0;
-  for (int i = nchain - 1; i >= 0 && nf < MAX_FRAMES; i--) {
-    Dwarf_Die *die = &chain[i];
-    int tag = dwarf_tag(die);
-    if (!is_function(tag))
-      continue;
-    pprofd__frame *f = &fr[nf++];
-    memset(f, 0, sizeof *f);
-    if (die_names(f, die, elfsym) != 0)
-      return -1;
-    f->file = file;
-    f->line = line;
-    f->start_line = num_attr(die, DW_AT_decl_line, 1);
-    if (tag != DW_TAG_inlined_subroutine)
-      break;
-    /* The call site of this inlined body is the position in the frame
-     * that encloses it. */
-    file = "";
-    line = num_attr(die, DW_AT_call_line, 0);
-    int64_t fi = num_attr(die, DW_AT_call_file, 0);
-    Dwarf_Attribute a;
-    if (files != NULL && dwarf_attr(die, DW_AT_call_file, &a) != NULL &&
-        (uint64_t)fi < nfiles) {
-      file = abs_path(cudie, dwarf_filesrc(files, (size_t)fi, NULL, NULL));
-      if (file == NULL)
-        return -1;
-    }
-  }
-  return nf;
-}
-
-/* Resolves addr into fr[0..MAX_FRAMES) and the symbol fields of out.
+/* Resolves addr into fr[0..PPROFD__DWFRAMES_MAX) and the symbol fields of out.
  * Returns the number of frames, or -1 when out of memory. */
 static int resolve(uint64_t addr, pprofd__frame *fr, pprofd__symres *out) {
   Dwfl_Module *mod = dwfl_addrmodule(sym.dwfl, addr);
@@ -915,13 +101,12 @@ static int resolve(uint64_t addr, pprofd__frame *fr, pprofd__symres *out) {
           NULL ||
       addr < mstart || addr >= mend)
     return 0;
-  struct symidx *sx = sym_index(mod);
-  if (sx == NULL)
+  const pprofd__elfsym *es;
+  if (pprofd__elfsym_find(&sym.cache, mod, addr, &es) != 0)
     return -1;
-  const struct esym *es = sym_find(sx, addr);
   const char *elfsym = es != NULL ? es->name : NULL;
   if (es != NULL) {
-    out->symbol = intern(es->name);
+    out->symbol = pprofd__symcache_intern(&sym.cache, es->name);
     if (out->symbol == NULL)
       return -1;
     out->symbol_offset = addr - es->lo;
@@ -929,14 +114,15 @@ static int resolve(uint64_t addr, pprofd__frame *fr, pprofd__symres *out) {
   Dwarf_Addr bias = 0;
   Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
   if (cudie != NULL) {
-    int nf = dwarf_frames(mod, cudie, addr - bias, elfsym, fr);
+    int nf =
+        pprofd__dwframes_build(&sym.cache, mod, cudie, addr - bias, elfsym, fr);
     if (nf != 0)
       return nf;
   }
   if (elfsym == NULL)
     return 0;
   memset(fr, 0, sizeof *fr);
-  if (set_names(fr, elfsym, NULL) != 0)
+  if (pprofd__names_set(&sym.cache, fr, elfsym, NULL) != 0)
     return -1;
   fr->file = "";
   return 1;
@@ -948,19 +134,19 @@ void pprofd__sym_lookup(pprofd__symctx *ctx, uint64_t addr,
   out->symbol = "";
   if (ctx != &sym || sym.dwfl == NULL)
     return;
-  struct rec *r = cache_get(addr);
+  struct rec *r = pprofd__symcache_get(&sym.cache, addr);
   if (r != NULL) {
     *out = r->res;
     return;
   }
-  pprofd__frame fr[MAX_FRAMES];
+  pprofd__frame fr[PPROFD__DWFRAMES_MAX];
   int nf = resolve(addr, fr, out);
   if (nf < 0)
     goto fail;
-  r = arena_alloc(sizeof *r);
+  r = pprofd__symcache_alloc(&sym.cache, sizeof *r);
   pprofd__frame *frames = NULL;
   if (nf != 0)
-    frames = arena_alloc((size_t)nf * sizeof *frames);
+    frames = pprofd__symcache_alloc(&sym.cache, (size_t)nf * sizeof *frames);
   if (r == NULL || (nf != 0 && frames == NULL))
     goto fail;
   if (nf != 0)
@@ -969,7 +155,7 @@ void pprofd__sym_lookup(pprofd__symctx *ctx, uint64_t addr,
   out->frames = frames;
   r->addr = addr;
   r->res = *out;
-  cache_put(r);
+  pprofd__symcache_put(&sym.cache, addr, r);
   return;
 
 fail:
@@ -1020,15 +206,15 @@ int pprofd__sym_begin(pprofd__symctx **ctx) {
   uint64_t sig = objects_signature(&m);
   pprofd__maps_free(&m);
   if (sym.dwfl == NULL || !sym.reported || sig != sym.maps_sig) {
-    cache_clear();
+    pprofd__symcache_clear(&sym.cache);
     sym.reported = 0;
     rc = report();
     if (rc != 0)
       goto fail;
     sym.reported = 1;
     sym.maps_sig = sig;
-  } else if (sym.full) {
-    cache_clear();
+  } else if (sym.cache.full) {
+    pprofd__symcache_clear(&sym.cache);
   }
   *ctx = &sym;
   return 0;
@@ -1045,7 +231,7 @@ void pprofd__sym_end(pprofd__symctx *ctx) {
 
 void pprofd__sym_shutdown(void) {
   pprofd__mutex_lock(&sym.lock);
-  cache_clear();
+  pprofd__symcache_clear(&sym.cache);
   if (sym.dwfl != NULL)
     dwfl_end(sym.dwfl);
   sym.dwfl = NULL;
@@ -1057,10 +243,9 @@ void pprofd__sym_shutdown(void) {
 void pprofd__sym_stats(size_t *entries, size_t *bytes) {
   pprofd__mutex_lock(&sym.lock);
   if (entries != NULL)
-    *entries = sym.count;
+    *entries = sym.cache.addrs.count;
   if (bytes != NULL)
-    *bytes = sym.arena_bytes + sym.nslots * sizeof *sym.slots +
-             sym.nstrs * sizeof *sym.strs + sym.nidxs * sizeof *sym.idxs;
+    *bytes = pprofd__symcache_bytes(&sym.cache);
   pprofd__mutex_unlock(&sym.lock);
 }
 
