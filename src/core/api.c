@@ -55,6 +55,7 @@ void pprofd__runtime_config(struct pprofd_config *out) {
   }
   *out = pprofd__rt.cfg;
   pprofd__mutex_unlock(&pprofd__rt.lock);
+  pprofd__conf_live(out); /* the rates live in their samplers */
 }
 
 const char *pprofd_strerror(int err) {

@@ -18,8 +18,10 @@
 #include <string.h>
 
 #include "base/ialloc.h"
+#include "sample/contention.h"
+#include "sample/heap.h"
 
-enum kind { KIND_ADDR, KIND_BOOL, KIND_UINT, KIND_SIZE };
+enum kind { KIND_ADDR, KIND_BOOL, KIND_UINT, KIND_SIZE, KIND_RATE };
 
 /* One knob, as the generic code below needs it. */
 typedef struct {
@@ -27,16 +29,21 @@ typedef struct {
   enum kind kind;
   long long min, max;
   const char *env;
+  int64_t (*get)(void); /* a RATE's sampler, NULL otherwise */
+  int (*set)(int64_t);
   const char *shown, *shown_0;
 } entry;
 
 static const entry entries[PPROFD__CONF_NKEYS] = {
-#define ENTRY(name_, KIND, min_, max_, def, env_, shown_, shown_0_, desc)      \
+#define ENTRY(name_, KIND, min_, max_, def, env_, get_, set_, shown_,          \
+              shown_0_, desc)                                                  \
   [PPROFD__CONF_##name_] = {.name = #name_,                                    \
                             .kind = KIND_##KIND,                               \
                             .min = (min_),                                     \
                             .max = (max_),                                     \
                             .env = (env_),                                     \
+                            .get = (get_),                                     \
+                            .set = (set_),                                     \
                             .shown = (shown_),                                 \
                             .shown_0 = (shown_0_)},
     PPROFD__CONF_TABLE(ENTRY)
@@ -51,6 +58,7 @@ static const entry entries[PPROFD__CONF_NKEYS] = {
 #define CHECK_DEFAULT_BOOL CHECK_DEFAULT_NUM
 #define CHECK_DEFAULT_UINT CHECK_DEFAULT_NUM
 #define CHECK_DEFAULT_SIZE CHECK_DEFAULT_NUM
+#define CHECK_DEFAULT_RATE CHECK_DEFAULT_NUM
 #define CHECK_DEFAULT(name, KIND, min, max, def, ...)                          \
   CHECK_DEFAULT_##KIND(name, min, max, def)
 PPROFD__CONF_TABLE(CHECK_DEFAULT)
@@ -62,6 +70,7 @@ static long long get(const struct pprofd_config *cfg,
 #define GET_BOOL(field) (field)
 #define GET_UINT(field) (field)
 #define GET_SIZE(field) (long long)(field)
+#define GET_RATE(field) (long long)(field)
 #define GET(name, KIND, ...)                                                   \
   case PPROFD__CONF_##name:                                                    \
     return GET_##KIND(cfg->name);
@@ -84,6 +93,7 @@ static int put(struct pprofd_config *cfg, enum pprofd__conf_key key,
 #define PUT_BOOL(field, v) (field) = (int)(v)
 #define PUT_UINT(field, v) (field) = (unsigned)(v)
 #define PUT_SIZE(field, v) (field) = (size_t)(v)
+#define PUT_RATE(field, v) (field) = (int64_t)(v)
 #define PUT(name, KIND, ...)                                                   \
   case PPROFD__CONF_##name:                                                    \
     PUT_##KIND(cfg->name, v);                                                  \
@@ -104,6 +114,7 @@ void pprofd__config_defaults(struct pprofd_config *cfg) {
 #define DEFAULT_BOOL DEFAULT_NUM
 #define DEFAULT_UINT DEFAULT_NUM
 #define DEFAULT_SIZE DEFAULT_NUM
+#define DEFAULT_RATE DEFAULT_NUM
 #define DEFAULT(name, KIND, min, max, def, ...) DEFAULT_##KIND(cfg->name, def);
   PPROFD__CONF_TABLE(DEFAULT)
 #undef DEFAULT
@@ -160,13 +171,32 @@ int pprofd_config_set_addr(pprofd_config *cfg, const char *addr) {
   return 0;
 }
 
+/* Checks v against process-wide knob key's range and, if it is in, hands
+ * it to the knob's sampler, where it takes effect at once. */
+static int set_live(enum pprofd__conf_key key, long long v) {
+  const entry *e = &entries[key];
+  if (v < e->min || v > e->max)
+    return PPROFD_EINVAL;
+  return e->set((int64_t)v);
+}
+
+void pprofd__conf_live(struct pprofd_config *cfg) {
+  for (int k = 0; k < PPROFD__CONF_NKEYS; k++)
+    if (entries[k].kind == KIND_RATE)
+      (void)put(cfg, (enum pprofd__conf_key)k, entries[k].get());
+}
+
 /*
  * The typed setters, one per knob: pprofd_config_set_http,
  * pprofd_config_set_symbolize, pprofd_config_set_max_connections,
  * pprofd_config_set_request_timeout, pprofd_config_set_max_seconds,
  * pprofd_config_set_max_body and pprofd_config_set_max_cpu_profiles
  * (pprofd_config_set_addr parses, above). A size_t too large for a long
- * long is out of every range.
+ * long is out of every range. For the RATEs, the process-wide setters and
+ * getters of the public API: pprofd_set_mem_profile_rate,
+ * pprofd_mem_profile_rate, pprofd_set_block_profile_rate,
+ * pprofd_block_profile_rate, pprofd_set_mutex_profile_fraction and
+ * pprofd_mutex_profile_fraction.
  */
 #define SETTER_ADDR(name)
 #define SETTER_BOOL(name)                                                      \
@@ -182,6 +212,9 @@ int pprofd_config_set_addr(pprofd_config *cfg, const char *addr) {
     return put(cfg, PPROFD__CONF_##name,                                       \
                n > (size_t)LLONG_MAX ? LLONG_MAX : (long long)n);              \
   }
+#define SETTER_RATE(name)                                                      \
+  int pprofd_set_##name(long v) { return set_live(PPROFD__CONF_##name, v); }   \
+  long pprofd_##name(void) { return (long)entries[PPROFD__CONF_##name].get(); }
 #define SETTER(name, KIND, ...) SETTER_##KIND(name)
 PPROFD__CONF_TABLE(SETTER)
 #undef SETTER
@@ -199,6 +232,10 @@ int64_t pprofd__config_env_count(const char *name) {
     return -1;
   }
   return n;
+}
+
+int64_t pprofd__conf_env_at_load(enum pprofd__conf_key key) {
+  return pprofd__config_env_count(entries[key].env);
 }
 
 /* Parses a whole unsigned decimal environment value. */
@@ -249,6 +286,8 @@ int pprofd_config_from_env(pprofd_config *cfg) {
     return PPROFD_EINVAL;
   int err = 0;
   for (int k = 0; k < PPROFD__CONF_NKEYS; k++) {
+    if (entries[k].kind == KIND_RATE)
+      continue; /* read at load, by pprofd__conf_env_at_load */
     const char *v = getenv(entries[k].env);
     if (v != NULL && *v && env_apply(cfg, (enum pprofd__conf_key)k, v) != 0)
       err = PPROFD_EINVAL;
