@@ -12,11 +12,16 @@
  *   - pprofd_write_profile() to a file descriptor, without HTTP, or
  *     pprofd_mhd_dispatch() inside an application's own libmicrohttpd daemon.
  *
- * Conventions: functions return 0 on success and a negative PPROFD_E* code
- * on failure (pprofd_strerror() explains it). Pointer returns are NULL only
- * when memory is exhausted. Types are opaque; fields are set with typed
- * setters so that they can grow without an ABI break. Unless said otherwise,
- * every function is thread-safe and none is async-signal-safe.
+ * Conventions: functions returning int return 0 on success and a negative
+ * PPROFD_E* code on failure (pprofd_strerror() explains it). Pointer returns
+ * are NULL only when memory is exhausted. A few functions differ, and each
+ * says so: pprofd_profile_new() and pprofd_profile_lookup() also return NULL
+ * for a bad or unknown name; pprofd_mhd_dispatch() returns 0 or 1, never an
+ * error code; the getters (pprofd_mem_profile_rate(), pprofd_trace_enabled(),
+ * pprofd_profile_count(), ...) return a value, and the trace annotations
+ * return nothing. Types are opaque; fields are set with typed setters so
+ * that they can grow without an ABI break. Unless said otherwise, every
+ * function is thread-safe and none is async-signal-safe.
  */
 #ifndef PPROFD_H
 #define PPROFD_H
@@ -38,7 +43,9 @@ extern "C" {
 
 /*
  * The error space. Values only grow; each number is written once and kept.
- * XX(name, value, message)
+ * XX(name, value, message). PPROFD_ERRNO_LAST is one past the last code;
+ * the build checks that it and the codes (-1, -2, ... in this order) stay
+ * in step.
  */
 #define PPROFD_ERRNO_MAP(XX)                                                   \
   XX(EINVAL, -1, "invalid argument")                                           \
@@ -77,7 +84,11 @@ PPROFD_EXTERN unsigned pprofd_version_hex(void);
 /*
  * Configuration. Every knob has a PPROFD_* environment variable of the same
  * name; pprofd_start(NULL) reads them, and pprofd_config_from_env() applies
- * them to a config. The index page shows the configuration in force.
+ * them to a config. The index page shows the configuration in force. Each
+ * setter returns 0, or PPROFD_EINVAL (PPROFD_EADDR for the address) when
+ * cfg is NULL or the value is out of range, and then leaves cfg unchanged.
+ * The sampling rates (heap, block, mutex) are process-wide and set at once
+ * by their own functions below, not through a config.
  */
 typedef struct pprofd_config pprofd_config;
 
@@ -89,14 +100,19 @@ PPROFD_EXTERN void pprofd_config_free(pprofd_config *cfg);
 
 /* Applies the PPROFD_* environment variables that are set. A bad value
  * returns PPROFD_EINVAL naming nothing; the config keeps the values that
- * parsed. Variables: PPROFD_ADDR, PPROFD_HTTP, PPROFD_MAX_CONNECTIONS,
- * PPROFD_REQUEST_TIMEOUT, PPROFD_MAX_SECONDS, PPROFD_MAX_BODY,
- * PPROFD_SYMBOLIZE, PPROFD_MAX_CPU_PROFILES. Since 0.1.0. */
+ * parsed. PPROFD_EINVAL for a NULL cfg. Variables: PPROFD_ADDR,
+ * PPROFD_HTTP, PPROFD_MAX_CONNECTIONS, PPROFD_REQUEST_TIMEOUT,
+ * PPROFD_MAX_SECONDS, PPROFD_MAX_BODY, PPROFD_SYMBOLIZE,
+ * PPROFD_MAX_CPU_PROFILES. (PPROFD_MEM_PROFILE_RATE,
+ * PPROFD_BLOCK_PROFILE_RATE and PPROFD_MUTEX_PROFILE_FRACTION are read
+ * once, when the library loads, and a malformed one is reported on stderr
+ * and ignored.) Not safe against a concurrent setenv(). Since 0.1.0. */
 PPROFD_EXTERN int pprofd_config_from_env(pprofd_config *cfg);
 
 /* The listen address as "HOST:PORT" (IPv4 literal, "[IPv6]" literal or
  * "localhost"); port 0 picks a free port, readable after start with
- * pprofd_get_addr(). Default "127.0.0.1:6060". PPROFD_ADDR.
+ * pprofd_get_addr(). Default "127.0.0.1:6060". PPROFD_EADDR when cfg or
+ * addr is NULL, or addr is malformed or 256 bytes or longer. PPROFD_ADDR.
  * Since 0.1.0. */
 PPROFD_EXTERN int pprofd_config_set_addr(pprofd_config *cfg, const char *addr);
 /* Whether to run the HTTP server at all (default 1). PPROFD_HTTP.
@@ -134,9 +150,12 @@ PPROFD_EXTERN int pprofd_config_set_max_cpu_profiles(pprofd_config *cfg,
 
 /*
  * Starts pprofd with `cfg` (copied; NULL means the defaults plus the
- * environment). Returns PPROFD_EALREADY when running, PPROFD_EADDR for a
- * malformed address, PPROFD_ELISTEN when the port is taken.
- * Since 0.1.0.
+ * environment, where a bad variable keeps its default). The sampling rates
+ * are left as they are. Returns PPROFD_EALREADY when running, PPROFD_EADDR
+ * for a malformed address or a host that does not resolve, PPROFD_ELISTEN
+ * when the port is taken or the address cannot be bound, PPROFD_EHTTP
+ * when libmicrohttpd fails to start, PPROFD_ENOMEM. On failure nothing is
+ * left running. Since 0.1.0.
  */
 PPROFD_EXTERN int pprofd_start(const pprofd_config *cfg);
 /* Stops the server and the samplers; waits for requests in flight to end.
@@ -148,11 +167,31 @@ PPROFD_EXTERN int pprofd_stop(void);
 PPROFD_EXTERN int pprofd_get_addr(char *buf, size_t len);
 
 /*
- * Writes the named profile ("heap", "goroutine", a custom name, ...) to fd
- * in the format `debug` selects, as GET /debug/pprof/<name>?debug=<debug>
- * would: 0 is gzipped protobuf, 1 is Go's legacy text. Works whether or
- * not pprofd_start() was called. PPROFD_ENOPROFILE, PPROFD_EUNAVAILABLE,
- * PPROFD_EIO. Since 0.1.0.
+ * Writes the named profile ("heap", "allocs", "goroutine", "threadcreate",
+ * "block", "mutex", "cmdline" or a custom name) to fd in the format `debug`
+ * selects, as GET /debug/pprof/<name>?debug=<debug> would:
+ *   - 0 is a gzipped pprof protobuf;
+ *   - 1 (any value > 0; for heap and allocs, any value other than 0) is
+ *     Go's legacy text;
+ *   - for goroutine, 2 or more is instead the full dump of every thread,
+ *     for people (like Go's, pprof cannot parse it): the calling thread
+ *     first, then the others by thread id, one block each, separated by
+ *     a blank line. A block opens with `thread TID "NAME" [STATE]:`, STATE
+ *     being the kernel's ("running", "sleeping", ...), and after it,
+ *     comma-separated, the system call the thread is blocked in, its
+ *     kernel wait channel (`wchan NAME`) and `stack not captured: the
+ *     thread did not answer`, when they apply. Then, innermost first,
+ *     each frame is `function+0xoffset` and, on the next line after a
+ *     tab, `file:line` (an inlined call gets a pair of its own; an unknown
+ *     function shows as its address, an unknown file as `?`); a stack cut
+ *     short ends with a `...` line that says so. A thread created through
+ * pprofd's pthread_create ends with `created by FUNCTION in thread N` and the
+ *     `file:line` of that call.
+ * "profile" and "trace" need a duration and are PPROFD_ENOPROFILE here
+ * (see pprofd_cpu_start()). Works whether or not pprofd_start() was
+ * called. PPROFD_EINVAL (name NULL, fd < 0), PPROFD_ENOPROFILE,
+ * PPROFD_EUNAVAILABLE, PPROFD_EIO (the write failed), PPROFD_ENOMEM,
+ * PPROFD_ELIMIT (the output would exceed its size cap). Since 0.1.0.
  */
 PPROFD_EXTERN int pprofd_write_profile(const char *name, int fd, int debug);
 
@@ -174,10 +213,11 @@ PPROFD_EXTERN int pprofd_cpu_stop(void);
 /* Replaces the calling thread's profiler labels (Go's pprof.Do /
  * SetGoroutineLabels): kv holds npairs key/value strings, copied; npairs
  * 0 clears them. CPU samples of this thread carry them next to `thread`,
- * so `go tool pprof -tagfocus` works on them. PPROFD_EINVAL (NULL or empty
- * key, NULL value, more than 8 pairs or 256 bytes, the reserved key
- * "thread"), PPROFD_ELIMIT after 4096 distinct label sets (they are
- * interned and never freed), PPROFD_ENOMEM. Since 0.1.0. */
+ * so `go tool pprof -tagfocus` works on them. PPROFD_EINVAL (kv NULL with
+ * npairs > 0, NULL or empty key, NULL value, a key or value longer than
+ * 256 bytes, more than 8 pairs, the reserved key "thread"), PPROFD_ELIMIT
+ * after 4096 distinct label sets (they are interned and never freed),
+ * PPROFD_ENOMEM. Since 0.1.0. */
 PPROFD_EXTERN int pprofd_set_labels(const char *const *kv, size_t npairs);
 
 /*
@@ -194,7 +234,8 @@ PPROFD_EXTERN int pprofd_set_labels(const char *const *kv, size_t npairs);
  * PPROFD_MEM_PROFILE_RATE sets it at load. Returns 0 or PPROFD_EINVAL
  * (rate < 0). Since 0.1.0. */
 PPROFD_EXTERN int pprofd_set_mem_profile_rate(long rate);
-/* The heap sampling rate in force (default 524288). Since 0.1.0. */
+/* The heap sampling rate in force (default 524288). Lock-free.
+ * Since 0.1.0. */
 PPROFD_EXTERN long pprofd_mem_profile_rate(void);
 /* Registers fn(arg), run by /debug/pprof/heap?gc=1 before malloc_trim(0):
  * the application's chance to drop its caches, the C equivalent of
@@ -241,8 +282,9 @@ PPROFD_EXTERN long pprofd_mutex_profile_fraction(void);
 /* Nonzero while a trace records (Go's trace.IsEnabled). Since 0.1.0. */
 PPROFD_EXTERN int pprofd_trace_enabled(void);
 /* Begins a task named `name` (copied; up to 255 bytes), which may span
- * threads, and returns its id for pprofd_trace_task_end; 0 when no trace
- * records (ending 0 does nothing). Since 0.1.0. */
+ * threads, and returns its id for pprofd_trace_task_end; 0, not an error
+ * code, when no trace records, name is NULL or the trace is full (ending
+ * 0 does nothing). Since 0.1.0. */
 PPROFD_EXTERN uint64_t pprofd_trace_task_begin(const char *name);
 /* Ends the task begun with `id`. Since 0.1.0. */
 PPROFD_EXTERN void pprofd_trace_task_end(uint64_t id);
@@ -265,27 +307,37 @@ PPROFD_EXTERN void pprofd_trace_log(const char *category, const char *message);
 typedef struct pprofd_profile pprofd_profile;
 
 /* Creates the profile `name` ([A-Za-z0-9._-], 1..64 bytes, not a built-in
- * name). NULL on a bad or taken name or when out of memory; *err (if not
- * NULL) tells which. Since 0.1.0. */
+ * name nor "symbol"); it lives as long as the process. Unlike other
+ * pointer returns, NULL is not only "out of memory": *err (if err is not
+ * NULL) gets PPROFD_EINVAL for a NULL or bad name, PPROFD_EEXIST for a
+ * taken one, PPROFD_ENOMEM, and 0 on success. Since 0.1.0. */
 PPROFD_EXTERN pprofd_profile *pprofd_profile_new(const char *name, int *err);
-/* Looks up a custom profile by name; NULL if none. Since 0.1.0. */
+/* Looks up a custom profile by name; NULL if there is none (or name is
+ * NULL), never for want of memory. Since 0.1.0. */
 PPROFD_EXTERN pprofd_profile *pprofd_profile_lookup(const char *name);
 /* Records `key` with the caller's stack, skipping `skip` extra frames.
- * PPROFD_EEXIST if the key is present, PPROFD_ELIMIT past 1,000,000 keys.
+ * PPROFD_EINVAL (p or key NULL, skip < 0), PPROFD_EEXIST if the key is
+ * present, PPROFD_ELIMIT past 1,000,000 keys, PPROFD_ENOMEM.
  * Since 0.1.0. */
 PPROFD_EXTERN int pprofd_profile_add(pprofd_profile *p, const void *key,
                                      int skip);
-/* Forgets `key`; PPROFD_ENOTFOUND if absent. Since 0.1.0. */
+/* Forgets `key`; PPROFD_ENOTFOUND if absent, PPROFD_EINVAL for a NULL p
+ * or key. Since 0.1.0. */
 PPROFD_EXTERN int pprofd_profile_remove(pprofd_profile *p, const void *key);
-/* The number of keys. Since 0.1.0. */
+/* The number of keys (0 for NULL). Since 0.1.0. */
 PPROFD_EXTERN size_t pprofd_profile_count(const pprofd_profile *p);
 
 /*
  * Mounting into an application's own libmicrohttpd daemon. Call this first
- * from the daemon's access handler with the handler's arguments. It returns
- * 0 when the URL is not under /debug/pprof (the application handles it),
- * 1 when pprofd handled it, with *mhd_result set to what the access handler
- * must return. Register pprofd_mhd_completed() as (or call it from) the
+ * from the daemon's access handler with the handler's arguments. Unlike the
+ * rest of the API it never returns an error code: it returns 0 when the
+ * URL is not under /debug/pprof (the application handles it), also when
+ * conn, url, method, upload_data_size, req_cls or mhd_result is NULL or
+ * *req_cls holds the application's own request; and 1 when pprofd handled
+ * it, with *mhd_result set to what the access handler must return (MHD_NO,
+ * which closes the connection, when pprofd is out of memory). Works
+ * whether or not pprofd_start() was called, with the configuration in
+ * force. Register pprofd_mhd_completed() as (or call it from) the
  * daemon's MHD_OPTION_NOTIFY_COMPLETED callback. Long requests
  * (profile?seconds=N) occupy the calling thread: use a thread-per-connection
  * or thread-pool daemon. Since 0.1.0.

@@ -57,7 +57,27 @@ void pprofd__runtime_config(struct pprofd_config *out) {
   }
   *out = pprofd__rt.cfg;
   pprofd__mutex_unlock(&pprofd__rt.lock);
+  pprofd__conf_live(out); /* the rates live in their samplers */
 }
+
+/* PPROFD_ERRNO_LAST is one past the last code, and the codes run -1, -2,
+ * ... in the order PPROFD_ERRNO_MAP lists them: a code added without
+ * moving PPROFD_ERRNO_LAST (or out of order, or with a gap, which would
+ * leave pprofd_strerror an unknown code inside the range) fails the build.
+ */
+enum {
+#define PPROFD_ERR_RANK(name, val, msg) ERR_RANK_##name,
+  PPROFD_ERRNO_MAP(PPROFD_ERR_RANK)
+#undef PPROFD_ERR_RANK
+      ERR_COUNT
+};
+#define PPROFD_ERR_CHECK(name, val, msg)                                       \
+  _Static_assert(PPROFD_##name == -1 - ERR_RANK_##name,                        \
+                 "PPROFD_" #name " is out of sequence");
+PPROFD_ERRNO_MAP(PPROFD_ERR_CHECK)
+#undef PPROFD_ERR_CHECK
+_Static_assert(PPROFD_ERRNO_LAST == -1 - ERR_COUNT,
+               "PPROFD_ERRNO_LAST is not one past the last error code");
 
 const char *pprofd_strerror(int err) {
 #define PPROFD_ERR_MSG(name, val, msg)                                         \

@@ -1,31 +1,123 @@
 /*
- * conf.c - defaults, setters and PPROFD_* environment variables.
+ * conf.c - defaults, setters, PPROFD_* environment variables and the
+ * index page's rows, all generated from PPROFD__CONF_TABLE (conf.h).
  *
- * Every setter validates its range and leaves the config unchanged on a
- * bad value, so that a config is always valid; pprofd_config_from_env()
- * applies the variables one by one through the same setters.
+ * Every setter checks its range and leaves the config unchanged on a bad
+ * value, so that a config is always valid; pprofd_config_from_env()
+ * applies the variables one by one through the same checks. The ranges
+ * exist once, in the table, as the rows of `entries` below.
  */
 #include "config.h"
 
 #include "core/conf.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/ialloc.h"
+#include "sample/contention.h"
+#include "sample/heap.h"
+
+enum kind { KIND_ADDR, KIND_BOOL, KIND_UINT, KIND_SIZE, KIND_RATE };
+
+/* One knob, as the generic code below needs it. */
+typedef struct {
+  const char *name;
+  enum kind kind;
+  long long min, max;
+  const char *env;
+  int64_t (*get)(void); /* a RATE's sampler, NULL otherwise */
+  int (*set)(int64_t);
+  const char *shown, *shown_0;
+} entry;
+
+static const entry entries[PPROFD__CONF_NKEYS] = {
+#define ENTRY(name_, KIND, min_, max_, def, env_, get_, set_, shown_,          \
+              shown_0_, desc)                                                  \
+  [PPROFD__CONF_##name_] = {.name = #name_,                                    \
+                            .kind = KIND_##KIND,                               \
+                            .min = (min_),                                     \
+                            .max = (max_),                                     \
+                            .env = (env_),                                     \
+                            .get = (get_),                                     \
+                            .set = (set_),                                     \
+                            .shown = (shown_),                                 \
+                            .shown_0 = (shown_0_)},
+    PPROFD__CONF_TABLE(ENTRY)
+#undef ENTRY
+};
+
+/* Every numeric default lies in its range (ADDR's is parsed in a test). */
+#define CHECK_DEFAULT_ADDR(name, min, max, def)
+#define CHECK_DEFAULT_NUM(name, min, max, def)                                 \
+  _Static_assert((def) >= (min) && (def) <= (max),                             \
+                 "the default of " #name " is out of its range");
+#define CHECK_DEFAULT_BOOL CHECK_DEFAULT_NUM
+#define CHECK_DEFAULT_UINT CHECK_DEFAULT_NUM
+#define CHECK_DEFAULT_SIZE CHECK_DEFAULT_NUM
+#define CHECK_DEFAULT_RATE CHECK_DEFAULT_NUM
+#define CHECK_DEFAULT(name, KIND, min, max, def, ...)                          \
+  CHECK_DEFAULT_##KIND(name, min, max, def)
+PPROFD__CONF_TABLE(CHECK_DEFAULT)
+
+/* Reads knob key of cfg as a long long (0 for addr). */
+static long long get(const struct pprofd_config *cfg,
+                     enum pprofd__conf_key key) {
+#define GET_ADDR(field) 0
+#define GET_BOOL(field) (field)
+#define GET_UINT(field) (field)
+#define GET_SIZE(field) (long long)(field)
+#define GET_RATE(field) (long long)(field)
+#define GET(name, KIND, ...)                                                   \
+  case PPROFD__CONF_##name:                                                    \
+    return GET_##KIND(cfg->name);
+  switch (key) {
+    PPROFD__CONF_TABLE(GET)
+  default:
+    return 0;
+  }
+#undef GET
+}
+
+/* Stores v in knob key of cfg after checking its range: PPROFD_EINVAL,
+ * and cfg unchanged, when cfg is NULL or v out of range. */
+static int put(struct pprofd_config *cfg, enum pprofd__conf_key key,
+               long long v) {
+  const entry *e = &entries[key];
+  if (cfg == NULL || v < e->min || v > e->max)
+    return PPROFD_EINVAL;
+#define PUT_ADDR(field, v) (void)(v)
+#define PUT_BOOL(field, v) (field) = (int)(v)
+#define PUT_UINT(field, v) (field) = (unsigned)(v)
+#define PUT_SIZE(field, v) (field) = (size_t)(v)
+#define PUT_RATE(field, v) (field) = (int64_t)(v)
+#define PUT(name, KIND, ...)                                                   \
+  case PPROFD__CONF_##name:                                                    \
+    PUT_##KIND(cfg->name, v);                                                  \
+    break;
+  switch (key) {
+    PPROFD__CONF_TABLE(PUT)
+  default:
+    return PPROFD_EINVAL;
+  }
+#undef PUT
+  return 0;
+}
 
 void pprofd__config_defaults(struct pprofd_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
-  strcpy(cfg->addr, "127.0.0.1:6060");
-  cfg->http = 1;
-  cfg->max_connections = 16;
-  cfg->request_timeout = 30;
-  cfg->max_seconds = 3600;
-  cfg->max_body = (size_t)1 << 20;
-  cfg->symbolize = 1;
-  cfg->max_cpu_profiles = 4;
+#define DEFAULT_ADDR(field, def) snprintf(field, sizeof field, "%s", def)
+#define DEFAULT_NUM(field, def) (field) = (def)
+#define DEFAULT_BOOL DEFAULT_NUM
+#define DEFAULT_UINT DEFAULT_NUM
+#define DEFAULT_SIZE DEFAULT_NUM
+#define DEFAULT_RATE DEFAULT_NUM
+#define DEFAULT(name, KIND, min, max, def, ...) DEFAULT_##KIND(cfg->name, def);
+  PPROFD__CONF_TABLE(DEFAULT)
+#undef DEFAULT
 }
 
 pprofd_config *pprofd_config_new(void) {
@@ -79,54 +171,53 @@ int pprofd_config_set_addr(pprofd_config *cfg, const char *addr) {
   return 0;
 }
 
-int pprofd_config_set_http(pprofd_config *cfg, int enabled) {
-  if (cfg == NULL)
+/* Checks v against process-wide knob key's range and, if it is in, hands
+ * it to the knob's sampler, where it takes effect at once. */
+static int set_live(enum pprofd__conf_key key, long long v) {
+  const entry *e = &entries[key];
+  if (v < e->min || v > e->max)
     return PPROFD_EINVAL;
-  cfg->http = enabled != 0;
-  return 0;
+  return e->set((int64_t)v);
 }
 
-int pprofd_config_set_max_connections(pprofd_config *cfg, unsigned n) {
-  if (cfg == NULL || n < 1 || n > 1024)
-    return PPROFD_EINVAL;
-  cfg->max_connections = n;
-  return 0;
+void pprofd__conf_live(struct pprofd_config *cfg) {
+  for (int k = 0; k < PPROFD__CONF_NKEYS; k++)
+    if (entries[k].kind == KIND_RATE)
+      (void)put(cfg, (enum pprofd__conf_key)k, entries[k].get());
 }
 
-int pprofd_config_set_request_timeout(pprofd_config *cfg, unsigned seconds) {
-  if (cfg == NULL || seconds < 1 || seconds > 3600)
-    return PPROFD_EINVAL;
-  cfg->request_timeout = seconds;
-  return 0;
-}
-
-int pprofd_config_set_max_seconds(pprofd_config *cfg, unsigned seconds) {
-  if (cfg == NULL || seconds < 1 || seconds > 86400)
-    return PPROFD_EINVAL;
-  cfg->max_seconds = seconds;
-  return 0;
-}
-
-int pprofd_config_set_max_body(pprofd_config *cfg, size_t bytes) {
-  if (cfg == NULL || bytes < 1024 || bytes > ((size_t)64 << 20))
-    return PPROFD_EINVAL;
-  cfg->max_body = bytes;
-  return 0;
-}
-
-int pprofd_config_set_symbolize(pprofd_config *cfg, int enabled) {
-  if (cfg == NULL)
-    return PPROFD_EINVAL;
-  cfg->symbolize = enabled != 0;
-  return 0;
-}
-
-int pprofd_config_set_max_cpu_profiles(pprofd_config *cfg, unsigned n) {
-  if (cfg == NULL || n < 1 || n > 64)
-    return PPROFD_EINVAL;
-  cfg->max_cpu_profiles = n;
-  return 0;
-}
+/*
+ * The typed setters, one per knob: pprofd_config_set_http,
+ * pprofd_config_set_symbolize, pprofd_config_set_max_connections,
+ * pprofd_config_set_request_timeout, pprofd_config_set_max_seconds,
+ * pprofd_config_set_max_body and pprofd_config_set_max_cpu_profiles
+ * (pprofd_config_set_addr parses, above). A size_t too large for a long
+ * long is out of every range. For the RATEs, the process-wide setters and
+ * getters of the public API: pprofd_set_mem_profile_rate,
+ * pprofd_mem_profile_rate, pprofd_set_block_profile_rate,
+ * pprofd_block_profile_rate, pprofd_set_mutex_profile_fraction and
+ * pprofd_mutex_profile_fraction.
+ */
+#define SETTER_ADDR(name)
+#define SETTER_BOOL(name)                                                      \
+  int pprofd_config_set_##name(pprofd_config *cfg, int enabled) {              \
+    return put(cfg, PPROFD__CONF_##name, enabled != 0);                        \
+  }
+#define SETTER_UINT(name)                                                      \
+  int pprofd_config_set_##name(pprofd_config *cfg, unsigned n) {               \
+    return put(cfg, PPROFD__CONF_##name, n);                                   \
+  }
+#define SETTER_SIZE(name)                                                      \
+  int pprofd_config_set_##name(pprofd_config *cfg, size_t n) {                 \
+    return put(cfg, PPROFD__CONF_##name,                                       \
+               n > (size_t)LLONG_MAX ? LLONG_MAX : (long long)n);              \
+  }
+#define SETTER_RATE(name)                                                      \
+  int pprofd_set_##name(long v) { return set_live(PPROFD__CONF_##name, v); }   \
+  long pprofd_##name(void) { return (long)entries[PPROFD__CONF_##name].get(); }
+#define SETTER(name, KIND, ...) SETTER_##KIND(name)
+PPROFD__CONF_TABLE(SETTER)
+#undef SETTER
 
 int64_t pprofd__config_env_count(const char *name) {
   const char *v = getenv(name);
@@ -141,6 +232,10 @@ int64_t pprofd__config_env_count(const char *name) {
     return -1;
   }
   return n;
+}
+
+int64_t pprofd__conf_env_at_load(enum pprofd__conf_key key) {
+  return pprofd__config_env_count(entries[key].env);
 }
 
 /* Parses a whole unsigned decimal environment value. */
@@ -166,41 +261,54 @@ static int env_bool(const char *v, int *out) {
   return PPROFD_EINVAL;
 }
 
+/* Applies the text v of knob key's variable to cfg. */
+static int env_apply(struct pprofd_config *cfg, enum pprofd__conf_key key,
+                     const char *v) {
+  const entry *e = &entries[key];
+  unsigned long long n;
+  int b;
+  switch (e->kind) {
+  case KIND_ADDR:
+    return pprofd_config_set_addr(cfg, v);
+  case KIND_BOOL:
+    if (env_bool(v, &b) != 0)
+      return PPROFD_EINVAL;
+    return put(cfg, key, b);
+  default:
+    if (env_uint(v, &n) != 0 || n > (unsigned long long)e->max)
+      return PPROFD_EINVAL;
+    return put(cfg, key, (long long)n);
+  }
+}
+
 int pprofd_config_from_env(pprofd_config *cfg) {
   if (cfg == NULL)
     return PPROFD_EINVAL;
   int err = 0;
-  const char *v;
-  unsigned long long n;
-  int b;
-  if ((v = getenv("PPROFD_ADDR")) != NULL && *v &&
-      pprofd_config_set_addr(cfg, v) != 0)
-    err = PPROFD_EINVAL;
-  if ((v = getenv("PPROFD_HTTP")) != NULL && *v &&
-      (env_bool(v, &b) != 0 || pprofd_config_set_http(cfg, b) != 0))
-    err = PPROFD_EINVAL;
-  if ((v = getenv("PPROFD_MAX_CONNECTIONS")) != NULL && *v &&
-      (env_uint(v, &n) != 0 || n > 1024 ||
-       pprofd_config_set_max_connections(cfg, (unsigned)n) != 0))
-    err = PPROFD_EINVAL;
-  if ((v = getenv("PPROFD_REQUEST_TIMEOUT")) != NULL && *v &&
-      (env_uint(v, &n) != 0 || n > 3600 ||
-       pprofd_config_set_request_timeout(cfg, (unsigned)n) != 0))
-    err = PPROFD_EINVAL;
-  if ((v = getenv("PPROFD_MAX_SECONDS")) != NULL && *v &&
-      (env_uint(v, &n) != 0 || n > 86400 ||
-       pprofd_config_set_max_seconds(cfg, (unsigned)n) != 0))
-    err = PPROFD_EINVAL;
-  if ((v = getenv("PPROFD_MAX_BODY")) != NULL && *v &&
-      (env_uint(v, &n) != 0 || n > ((size_t)64 << 20) ||
-       pprofd_config_set_max_body(cfg, (size_t)n) != 0))
-    err = PPROFD_EINVAL;
-  if ((v = getenv("PPROFD_MAX_CPU_PROFILES")) != NULL && *v &&
-      (env_uint(v, &n) != 0 || n > 64 ||
-       pprofd_config_set_max_cpu_profiles(cfg, (unsigned)n) != 0))
-    err = PPROFD_EINVAL;
-  if ((v = getenv("PPROFD_SYMBOLIZE")) != NULL && *v &&
-      (env_bool(v, &b) != 0 || pprofd_config_set_symbolize(cfg, b) != 0))
-    err = PPROFD_EINVAL;
+  for (int k = 0; k < PPROFD__CONF_NKEYS; k++) {
+    if (entries[k].kind == KIND_RATE)
+      continue; /* read at load, by pprofd__conf_env_at_load */
+    const char *v = getenv(entries[k].env);
+    if (v != NULL && *v && env_apply(cfg, (enum pprofd__conf_key)k, v) != 0)
+      err = PPROFD_EINVAL;
+  }
   return err;
+}
+
+void pprofd__conf_rows(const struct pprofd_config *cfg,
+                       void (*row)(void *ctx, const char *key,
+                                   const char *value),
+                       void *ctx) {
+  for (int k = 0; k < PPROFD__CONF_NKEYS; k++) {
+    const entry *e = &entries[k];
+    if (e->shown == NULL)
+      continue;
+    long long v = get(cfg, (enum pprofd__conf_key)k);
+    const char *fmt = v == 0 && e->shown_0 != NULL ? e->shown_0 : e->shown;
+    char text[160];
+    /* Each format takes the value once or twice; a surplus argument is
+     * evaluated and ignored (C11 7.21.6.1p2). */
+    snprintf(text, sizeof text, fmt, v, v);
+    row(ctx, e->name, text);
+  }
 }

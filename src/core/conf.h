@@ -1,11 +1,17 @@
 /*
- * conf.h - the configuration: one set of knobs, three faces.
+ * conf.h - the configuration: one table, three faces.
  *
- * struct pprofd_config is the opaque public type behind the typed setters;
- * the same names are read from PPROFD_* environment variables and shown
- * (read-only) on the index page. Limits are checked here, once, so every
- * other module can trust the values. A config is a plain value: the
+ * PPROFD__CONF_TABLE is the one list of knobs. From it come the fields of
+ * struct pprofd_config (the opaque public type), the defaults, the typed
+ * setters and their range checks, the PPROFD_* environment variables and
+ * the rows of the index page's configuration table; a knob is added, or
+ * its range changed, in this one place. Values are checked here, once, so
+ * every other module can trust them. A config is a plain value: the
  * runtime keeps its own copy while running.
+ *
+ * Everything here may be called from any thread; pprofd_config_from_env
+ * and pprofd__config_env_count read the environment (getenv), which is not
+ * safe against a concurrent setenv. Nothing here is async-signal-safe.
  */
 #ifndef PPROFD_CORE_CONF_H
 #define PPROFD_CORE_CONF_H
@@ -18,19 +24,138 @@
 
 #define PPROFD__ADDR_MAX 256
 
+/*
+ * X(name, KIND, min, max, default, env, get, set, shown, shown_0,
+ *   description)
+ *
+ * name     the struct field, the setter's suffix (pprofd_config_set_NAME)
+ *          and the key on the index page;
+ * KIND     ADDR: a "HOST:PORT" string (char[PPROFD__ADDR_MAX]);
+ *          BOOL: int, 0 or 1 (the setter takes any int, the variable
+ *          1/0, true/false, on/off, yes/no); UINT: unsigned; SIZE: size_t;
+ *          RATE: int64_t, a process-wide sampling rate (below);
+ * min, max the inclusive range the setter and the variable accept (ADDR
+ *          is checked by its parser instead);
+ * default  the value of pprofd_config_new() and pprofd_start(NULL);
+ * env      the environment variable pprofd_config_from_env() reads, or,
+ *          for a RATE, that is read once when the library loads;
+ * get, set for a RATE, the sampler's functions that hold its value in
+ *          force (NULL otherwise);
+ * shown    the value's text on the index page, a printf format given the
+ *          value as a long long, twice; NULL keeps the knob off the page
+ *          (the page shows the bound address rather than addr);
+ * shown_0  the text for the value 0, or NULL for `shown`;
+ * description  one line for people, as in the README's table.
+ *
+ * Shown rows come in the index page's order.
+ *
+ * A RATE is Go's MemProfileRate, SetBlockProfileRate or
+ * SetMutexProfileFraction: process-wide, it takes effect at once through
+ * its old public setter (pprofd_set_NAME, getter pprofd_NAME), which
+ * checks the range here and pushes the value to its sampler. The sampler
+ * keeps it in a plain atomic that its hot path (malloc's, a lock wait's)
+ * reads, so that path gains no lock and no indirection.
+ * pprofd__runtime_config() reads the rates back into the config in force;
+ * pprofd_start() leaves them alone, as it always has.
+ */
+/* clang-format off */
+#define PPROFD__CONF_TABLE(X)                                                  \
+  X(addr, ADDR, 0, 0, "127.0.0.1:6060",                                        \
+    "PPROFD_ADDR", NULL, NULL,                                                 \
+    NULL, NULL,                                                                \
+    "listen address, HOST:PORT or [V6]:PORT; port 0 picks a free port")       \
+  X(http, BOOL, 0, 1, 1,                                                       \
+    "PPROFD_HTTP", NULL, NULL,                                                 \
+    NULL, NULL,                                                                \
+    "run the HTTP server")                                                     \
+  X(symbolize, BOOL, 0, 1, 1,                                                  \
+    "PPROFD_SYMBOLIZE", NULL, NULL,                                            \
+    "on: profiles carry functions, files and lines",                           \
+    "off: profiles carry addresses only",                                      \
+    "serve profiles with functions, files and lines (0: addresses only)")      \
+  X(max_connections, UINT, 1, 1024, 16,                                        \
+    "PPROFD_MAX_CONNECTIONS", NULL, NULL,                                      \
+    "%lld concurrent requests", NULL,                                          \
+    "requests served at once; more get 503")                                   \
+  X(request_timeout, UINT, 1, 3600, 30,                                        \
+    "PPROFD_REQUEST_TIMEOUT", NULL, NULL,                                      \
+    "%lld s", NULL,                                                            \
+    "seconds an idle or stalled client may hold a connection")                 \
+  X(max_seconds, UINT, 1, 86400, 3600,                                         \
+    "PPROFD_MAX_SECONDS", NULL, NULL,                                          \
+    "%lld s (longest profile, delta or trace)", NULL,                          \
+    "longest seconds= a profile, delta or trace may ask for (400 beyond)")     \
+  X(max_body, SIZE, 1024, 64 << 20, 1 << 20,                                   \
+    "PPROFD_MAX_BODY", NULL, NULL,                                             \
+    "%lld bytes", NULL,                                                        \
+    "largest request body (POST /symbol; 413 beyond)")                         \
+  X(max_cpu_profiles, UINT, 1, 64, 4,                                          \
+    "PPROFD_MAX_CPU_PROFILES", NULL, NULL,                                     \
+    "%lld concurrent CPU profiles", NULL,                                      \
+    "CPU profile requests served at once, each with its own window")          \
+  X(mem_profile_rate, RATE, 0, INT64_MAX, 524288,                              \
+    "PPROFD_MEM_PROFILE_RATE", pprofd__heap_rate, pprofd__heap_set_rate,       \
+    "%lld bytes (heap sampling)", "%lld bytes (heap sampling off)",            \
+    "heap sampling: one sample per this many bytes on average; 1 records "     \
+    "all, 0 off")                                                              \
+  X(block_profile_rate, RATE, 0, INT64_MAX, 0,                                 \
+    "PPROFD_BLOCK_PROFILE_RATE",                                               \
+    pprofd__contention_block_rate, pprofd__contention_set_block_rate,          \
+    "%lld ns (every wait that long is recorded, shorter ones in proportion)", \
+    "0: off (pprofd_set_block_profile_rate or PPROFD_BLOCK_PROFILE_RATE=N "    \
+    "ns turns it on)",                                                         \
+    "block profile: every wait of at least N ns is recorded, shorter ones "    \
+    "in proportion; 1 records all, 0 off")                                     \
+  X(mutex_profile_fraction, RATE, 0, INT64_MAX, 0,                             \
+    "PPROFD_MUTEX_PROFILE_FRACTION",                                           \
+    pprofd__contention_mutex_fraction, pprofd__contention_set_mutex_fraction,  \
+    "%lld (1 in %lld contended releases recorded)",                            \
+    "0: off (pprofd_set_mutex_profile_fraction or "                            \
+    "PPROFD_MUTEX_PROFILE_FRACTION=N turns it on)",                            \
+    "mutex profile: 1 in N contended releases recorded; 0 off")
+/* clang-format on */
+
+/* The C type of each kind's field. */
+#define PPROFD__CONF_FIELD_ADDR(name) char name[PPROFD__ADDR_MAX];
+#define PPROFD__CONF_FIELD_BOOL(name) int name;
+#define PPROFD__CONF_FIELD_UINT(name) unsigned name;
+#define PPROFD__CONF_FIELD_SIZE(name) size_t name;
+#define PPROFD__CONF_FIELD_RATE(name) int64_t name;
+#define PPROFD__CONF_FIELD(name, KIND, ...) PPROFD__CONF_FIELD_##KIND(name)
+
 struct pprofd_config {
-  char addr[PPROFD__ADDR_MAX];
-  int http;
-  unsigned max_connections;
-  unsigned request_timeout;
-  unsigned max_seconds;
-  size_t max_body;
-  int symbolize;
-  unsigned max_cpu_profiles;
+  PPROFD__CONF_TABLE(PPROFD__CONF_FIELD)
+};
+
+/* Each knob's number: its row in the table. */
+enum pprofd__conf_key {
+#define PPROFD__CONF_KEY(name, ...) PPROFD__CONF_##name,
+  PPROFD__CONF_TABLE(PPROFD__CONF_KEY)
+#undef PPROFD__CONF_KEY
+      PPROFD__CONF_NKEYS
 };
 
 /* Fills cfg with the defaults. */
 void pprofd__config_defaults(struct pprofd_config *cfg);
+
+/* Calls row(ctx, key, value) for every knob the index page shows, in the
+ * table's order, with the value's text as the page prints it (say
+ * "max_connections", "16 concurrent requests"). The strings live only for
+ * the call. Allocates nothing. */
+void pprofd__conf_rows(const struct pprofd_config *cfg,
+                       void (*row)(void *ctx, const char *key,
+                                   const char *value),
+                       void *ctx);
+
+/* Fills cfg's process-wide knobs (the RATEs) with the values in force,
+ * read from their samplers. Lock-free. */
+void pprofd__conf_live(struct pprofd_config *cfg);
+
+/* The value the environment gives the process-wide knob key (a RATE) at
+ * load, for its sampler's constructor to apply: as
+ * pprofd__config_env_count() on the knob's variable, -1 when unset or
+ * malformed (and then said once on stderr). Not thread-safe (getenv). */
+int64_t pprofd__conf_env_at_load(enum pprofd__conf_key key);
 
 /* Reads the environment variable name as a whole decimal number >= 0,
  * for the samplers' own variables (read from their constructors).

@@ -154,22 +154,6 @@ int pprofd__contention_set_mutex_fraction(int64_t f) {
   return 0;
 }
 
-int pprofd_set_block_profile_rate(long ns) {
-  return pprofd__contention_set_block_rate(ns);
-}
-
-long pprofd_block_profile_rate(void) {
-  return (long)pprofd__contention_block_rate();
-}
-
-int pprofd_set_mutex_profile_fraction(long fraction) {
-  return pprofd__contention_set_mutex_fraction(fraction);
-}
-
-long pprofd_mutex_profile_fraction(void) {
-  return (long)pprofd__contention_mutex_fraction();
-}
-
 const char *pprofd__contention_unavailable(void) {
 #ifndef PPROFD_ENABLE_INTERPOSE
   return "pprofd was built with --disable-interpose (as sanitizer builds "
@@ -476,8 +460,8 @@ static void postfork_child_records(void) {
  * registers the child's record reset. */
 __attribute__((constructor)) static void contention_init(void) {
   pthread_atfork(NULL, NULL, postfork_child_records);
-  int64_t r = pprofd__config_env_count("PPROFD_BLOCK_PROFILE_RATE");
-  int64_t f = pprofd__config_env_count("PPROFD_MUTEX_PROFILE_FRACTION");
+  int64_t r = pprofd__conf_env_at_load(PPROFD__CONF_block_profile_rate);
+  int64_t f = pprofd__conf_env_at_load(PPROFD__CONF_mutex_profile_fraction);
   /* Both values are >= 0 here, so neither setter can fail. */
   int e = r > 0 ? pprofd__contention_set_block_rate(r) : 0;
   e |= f > 0 ? pprofd__contention_set_mutex_fraction(f) : 0;

@@ -615,12 +615,6 @@ int pprofd__heap_set_rate(int64_t rate) {
   return 0;
 }
 
-int pprofd_set_mem_profile_rate(long rate) {
-  return pprofd__heap_set_rate(rate);
-}
-
-long pprofd_mem_profile_rate(void) { return (long)pprofd__heap_rate(); }
-
 int pprofd__heap_register_gc_hook(void (*fn)(void *), void *arg) {
   if (fn == NULL)
     return PPROFD_EINVAL;
@@ -932,7 +926,7 @@ __attribute__((constructor(101))) static void heap_init(void) {
   if (s != NULL && *s)
     heap.seed = strtoull(s, NULL, 0);
   int64_t rate = pprofd__heap_rate();
-  int64_t r = pprofd__config_env_count("PPROFD_MEM_PROFILE_RATE");
+  int64_t r = pprofd__conf_env_at_load(PPROFD__CONF_mem_profile_rate);
   if (r >= 0)
     rate = r;
   pthread_atfork(pprofd__heap_prefork, pprofd__heap_postfork_parent,

@@ -3,10 +3,12 @@
  * parsing and the PPROFD_* environment variables.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/conf.h"
+#include "core/runtime.h"
 #include "pprofd.h"
 
 #include "../check_run.h"
@@ -93,6 +95,108 @@ START_TEST(test_env) {
 }
 END_TEST
 
+/* Out-of-range variables are errors too, with no truncation on the way:
+ * 2^32 + 1 is not 1. */
+START_TEST(test_env_ranges) {
+  pprofd_config *c = pprofd_config_new();
+  setenv("PPROFD_MAX_CONNECTIONS", "1025", 1);
+  setenv("PPROFD_MAX_SECONDS", "4294967297", 1);
+  setenv("PPROFD_MAX_BODY", "1023", 1);
+  setenv("PPROFD_MAX_CPU_PROFILES", "64", 1);
+  setenv("PPROFD_HTTP", "0", 1);
+  ck_assert_int_eq(pprofd_config_from_env(c), PPROFD_EINVAL);
+  ck_assert_uint_eq(c->max_connections, 16);
+  ck_assert_uint_eq(c->max_seconds, 3600);
+  ck_assert_uint_eq(c->max_body, (size_t)1 << 20);
+  ck_assert_uint_eq(c->max_cpu_profiles, 64);
+  ck_assert_int_eq(c->http, 0);
+  ck_assert_int_eq(pprofd_config_set_max_body(c, (size_t)-1), PPROFD_EINVAL);
+  ck_assert_uint_eq(c->max_body, (size_t)1 << 20);
+  pprofd_config_free(c);
+}
+END_TEST
+
+/* Collects pprofd__conf_rows' output as "key=value" lines. */
+static void collect_row(void *ctx, const char *key, const char *value) {
+  char *out = ctx;
+  size_t n = strlen(out);
+  snprintf(out + n, 2048 - n, "%s=%s\n", key, value);
+}
+
+/* The index page's configuration rows: the same texts it has always
+ * printed, in its order, and only for the knobs it shows. */
+START_TEST(test_rows) {
+  pprofd_config *c = pprofd_config_new();
+  char out[2048] = "";
+  pprofd__conf_rows(c, collect_row, out);
+  ck_assert_str_eq(out,
+                   "symbolize=on: profiles carry functions, files and lines\n"
+                   "max_connections=16 concurrent requests\n"
+                   "request_timeout=30 s\n"
+                   "max_seconds=3600 s (longest profile, delta or trace)\n"
+                   "max_body=1048576 bytes\n"
+                   "max_cpu_profiles=4 concurrent CPU profiles\n"
+                   "mem_profile_rate=524288 bytes (heap sampling)\n"
+                   "block_profile_rate=0: off (pprofd_set_block_profile_rate "
+                   "or PPROFD_BLOCK_PROFILE_RATE=N ns turns it on)\n"
+                   "mutex_profile_fraction=0: off "
+                   "(pprofd_set_mutex_profile_fraction or "
+                   "PPROFD_MUTEX_PROFILE_FRACTION=N turns it on)\n");
+  ck_assert_int_eq(pprofd_config_set_symbolize(c, 0), 0);
+  ck_assert_int_eq(pprofd_config_set_max_connections(c, 1024), 0);
+  ck_assert_int_eq(pprofd_config_set_max_body(c, (size_t)64 << 20), 0);
+  out[0] = '\0';
+  pprofd__conf_rows(c, collect_row, out);
+  ck_assert(strstr(out, "symbolize=off: profiles carry addresses only\n"));
+  ck_assert(strstr(out, "max_connections=1024 concurrent requests\n"));
+  ck_assert(strstr(out, "max_body=67108864 bytes\n"));
+  pprofd_config_free(c);
+}
+END_TEST
+
+/* The rates: process-wide, set at once through the old setters, which
+ * check the table's range; the config in force reads them back, and the
+ * index rows show them as the page always has. */
+START_TEST(test_rates) {
+  pprofd_config *c = pprofd_config_new();
+  ck_assert_int_eq(c->mem_profile_rate, 524288);
+  ck_assert_int_eq(c->block_profile_rate, 0);
+  ck_assert_int_eq(c->mutex_profile_fraction, 0);
+  if (getenv("PPROFD_MEM_PROFILE_RATE") == NULL) /* the samplers agree */
+    ck_assert_int_eq(pprofd_mem_profile_rate(), c->mem_profile_rate);
+  ck_assert_int_eq(pprofd_set_mem_profile_rate(-1), PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_set_block_profile_rate(-1), PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_set_mutex_profile_fraction(-1), PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_set_mem_profile_rate(0), 0);
+  ck_assert_int_eq(pprofd_set_block_profile_rate(1000), 0);
+  ck_assert_int_eq(pprofd_set_mutex_profile_fraction(4), 0);
+  ck_assert_int_eq(pprofd_mem_profile_rate(), 0);
+  ck_assert_int_eq(pprofd_block_profile_rate(), 1000);
+  ck_assert_int_eq(pprofd_mutex_profile_fraction(), 4);
+  struct pprofd_config in_force;
+  pprofd__runtime_config(&in_force);
+  ck_assert_int_eq(in_force.mem_profile_rate, 0);
+  ck_assert_int_eq(in_force.block_profile_rate, 1000);
+  ck_assert_int_eq(in_force.mutex_profile_fraction, 4);
+  char out[2048] = "";
+  pprofd__conf_rows(&in_force, collect_row, out);
+  ck_assert(strstr(out, "mem_profile_rate=0 bytes (heap sampling off)\n"));
+  ck_assert(strstr(out, "block_profile_rate=1000 ns (every wait that long is "
+                        "recorded, shorter ones in proportion)\n"));
+  ck_assert(strstr(out, "mutex_profile_fraction=4 (1 in 4 contended releases "
+                        "recorded)\n"));
+  /* Their variables are read at load, not by pprofd_config_from_env. */
+  setenv("PPROFD_MEM_PROFILE_RATE", "1x", 1);
+  ck_assert_int_eq(pprofd_config_from_env(c), 0);
+  ck_assert_int_eq(pprofd__conf_env_at_load(PPROFD__CONF_mem_profile_rate), -1);
+  setenv("PPROFD_BLOCK_PROFILE_RATE", "7", 1);
+  ck_assert_int_eq(pprofd__conf_env_at_load(PPROFD__CONF_block_profile_rate),
+                   7);
+  ck_assert_int_eq(pprofd_block_profile_rate(), 1000);
+  pprofd_config_free(c);
+}
+END_TEST
+
 /* The samplers' own variables: a whole number >= 0, else -1 (and a line
  * on stderr for a malformed one). */
 START_TEST(test_env_count) {
@@ -135,6 +239,9 @@ int main(void) {
   tcase_add_test(tc, test_addresses);
   tcase_add_test(tc, test_setter_ranges);
   tcase_add_test(tc, test_env);
+  tcase_add_test(tc, test_env_ranges);
+  tcase_add_test(tc, test_rows);
+  tcase_add_test(tc, test_rates);
   tcase_add_test(tc, test_env_count);
   tcase_add_test(tc, test_errors_and_version);
   suite_add_tcase(s, tc);
