@@ -10,9 +10,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "core/conf.h"
 #include "core/profiles.h"
 #include "encode/index.h"
 #include "pprofd.h"
@@ -47,24 +49,8 @@ static void add(settings *st, const char *key, const char *fmt, ...) {
   st->n++;
 }
 
-/* The configuration rows. */
-static void add_config(settings *st, const struct pprofd_config *cfg,
-                       const char *addr) {
-  add(st, "address", "%s", addr[0] ? addr : "(no HTTP server)");
-  add(st, "symbolize", "%s",
-      cfg->symbolize ? "on: profiles carry functions, files and lines"
-                     : "off: profiles carry addresses only");
-  add(st, "max_connections", "%u concurrent requests", cfg->max_connections);
-  add(st, "request_timeout", "%u s", cfg->request_timeout);
-  add(st, "max_seconds", "%u s (longest profile, delta or trace)",
-      cfg->max_seconds);
-  add(st, "max_body", "%zu bytes", cfg->max_body);
-  add(st, "max_cpu_profiles", "%u concurrent CPU profiles",
-      cfg->max_cpu_profiles);
-}
-
-/* The samplers' rates and state. */
-static void add_samplers(settings *st) {
+/* The CPU profiler's rate and state. */
+static void add_cpu(settings *st) {
   pprofd__cpu_stats cs;
   pprofd__cpu_get_stats(&cs);
   int hz = pprofd__cpu_hz();
@@ -81,28 +67,19 @@ static void add_samplers(settings *st) {
   else
     add(st, "cpu_profile_rate",
         "100 Hz by default (profile?hz=N for 1..1000), idle now");
-  int64_t mem_rate = pprofd__heap_rate();
-  add(st, "mem_profile_rate", "%lld bytes (heap sampling%s)",
-      (long long)mem_rate, mem_rate == 0 ? " off" : "");
-  int64_t block_rate = pprofd__contention_block_rate();
-  if (block_rate > 0)
-    add(st, "block_profile_rate",
-        "%lld ns (every wait that long is recorded, shorter ones in "
-        "proportion)",
-        (long long)block_rate);
-  else
-    add(st, "block_profile_rate",
-        "0: off (pprofd_set_block_profile_rate or "
-        "PPROFD_BLOCK_PROFILE_RATE=N ns turns it on)");
-  int64_t fraction = pprofd__contention_mutex_fraction();
-  if (fraction > 0)
-    add(st, "mutex_profile_fraction",
-        "%lld (1 in %lld contended releases recorded)", (long long)fraction,
-        (long long)fraction);
-  else
-    add(st, "mutex_profile_fraction",
-        "0: off (pprofd_set_mutex_profile_fraction or "
-        "PPROFD_MUTEX_PROFILE_FRACTION=N turns it on)");
+}
+
+/* One row of the configuration table (core/conf.h); the CPU rate, which
+ * is per profile rather than a knob, goes before the heap's. */
+static void conf_row(void *ctx, const char *key, const char *value) {
+  settings *st = ctx;
+  if (strcmp(key, "mem_profile_rate") == 0)
+    add_cpu(st);
+  add(st, key, "%s", value);
+}
+
+/* What the samplers hold. */
+static void add_state(settings *st) {
   int64_t recorded, lost;
   size_t cont_bytes;
   pprofd__contention_stats(&recorded, &lost, &cont_bytes);
@@ -126,8 +103,14 @@ void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {
     pprofd__reply_error(rp, 500, PPROFD_ENOMEM, "out of memory");
     goto done;
   }
-  add_config(st, &rq->cfg, rq->addr != NULL ? rq->addr : "");
-  add_samplers(st);
+  const char *addr = rq->addr != NULL ? rq->addr : "";
+  add(st, "address", "%s", addr[0] ? addr : "(no HTTP server)");
+  /* The server's copy of the configuration was taken at start; the rates
+   * are process-wide and may have changed since. */
+  struct pprofd_config cfg = rq->cfg;
+  pprofd__conf_live(&cfg);
+  pprofd__conf_rows(&cfg, conf_row, st);
+  add_state(st);
   for (size_t i = 0; i < n; i++) {
     const pprofd__kind *k = &kinds[i];
     const char *why = k->unavailable != NULL ? k->unavailable(k) : NULL;
