@@ -46,6 +46,7 @@
 #include "base/hash.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 
 #define MAX_NOTES 65536    /* bytes of one note segment or section read */
 #define MAX_PHNUM 1024     /* program headers examined */
@@ -86,6 +87,7 @@ static struct {
   struct bid_slot *slot; /* from ialloc, nslots entries (power of two) */
   size_t nslots, count;
 } bid_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+PPROFD__LOCK_RANK(buildid_cache, &bid_cache.lock, PPROFD__RANK_MAPS);
 
 /* A source of ELF bytes: a file descriptor, or an image in memory. */
 struct elfsrc {

@@ -45,6 +45,7 @@
 
 #include "base/hash.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "pprofd.h"
 #include "symbol/debuginfo.h"
 #include "symbol/dwframes.h"
@@ -68,6 +69,7 @@ struct pprofd__symctx {
 };
 
 static pprofd__symctx sym = {.lock = PTHREAD_MUTEX_INITIALIZER};
+PPROFD__LOCK_RANK(symbolizer, &sym.lock, PPROFD__RANK_SYMBOLIZER);
 
 static const Dwfl_Callbacks dwfl_callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
