@@ -65,11 +65,8 @@ static void serve_delta(const pprofd__kind *k, const pprofd__request *rq,
     return pprofd__reply_error(rp, 400, PPROFD_EINVAL,
                                "\"seconds\" parameter is not supported for "
                                "this profile type");
-  if (sec > (int64_t)rq->cfg.max_seconds)
-    return pprofd__reply_error(rp, 400, PPROFD_ELIMIT,
-                               "profile duration exceeds the server's limit "
-                               "of %u seconds",
-                               rq->cfg.max_seconds);
+  if (pprofd__reply_over_limit(rp, &rq->cfg, (double)sec, "profile"))
+    return;
   if (debug != 0)
     return pprofd__reply_error(rp, 400, PPROFD_EINVAL,
                                "seconds and debug params are incompatible");

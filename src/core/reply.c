@@ -36,3 +36,13 @@ void pprofd__reply_error(pprofd__reply *rp, unsigned status, int err,
   rp->ctype = TEXT_PLAIN;
   rp->filename[0] = '\0';
 }
+
+int pprofd__reply_over_limit(pprofd__reply *rp, const struct pprofd_config *cfg,
+                             double seconds, const char *what) {
+  if (seconds <= (double)cfg->max_seconds)
+    return 0;
+  pprofd__reply_error(rp, 400, PPROFD_ELIMIT,
+                      "%s duration exceeds the server's limit of %u seconds",
+                      what, cfg->max_seconds);
+  return 1;
+}

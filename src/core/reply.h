@@ -42,6 +42,11 @@ typedef struct pprofd__reply {
 
 void pprofd__reply_init(pprofd__reply *rp);
 void pprofd__reply_free(pprofd__reply *rp);
+/* Replies Go's 400 "<what> duration exceeds the server's limit of N
+ * seconds" when seconds passes cfg's max_seconds; returns whether it
+ * did. */
+int pprofd__reply_over_limit(pprofd__reply *rp, const struct pprofd_config *cfg,
+                             double seconds, const char *what);
 /* Replaces the body by Go's pprof error: fmt's text and a newline, with
  * status and the PPROFD_E* code err. */
 void pprofd__reply_error(pprofd__reply *rp, unsigned status, int err,

@@ -30,11 +30,8 @@ void pprofd__serve_cpu(const pprofd__kind *k, const pprofd__request *rq,
   int64_t sec = 0;
   if (v == NULL || pprofd__parse_int64(v, &sec) != 0 || sec <= 0)
     sec = 30;
-  if (sec > (int64_t)rq->cfg.max_seconds)
-    return pprofd__reply_error(rp, 400, PPROFD_ELIMIT,
-                               "profile duration exceeds the server's limit "
-                               "of %u seconds",
-                               rq->cfg.max_seconds);
+  if (pprofd__reply_over_limit(rp, &rq->cfg, (double)sec, "profile"))
+    return;
   int64_t hz = PPROFD__CPU_HZ_DEFAULT;
   v = rq->param(rq->arg, "hz");
   if (v != NULL && v[0] != '\0' &&
@@ -156,11 +153,8 @@ void pprofd__serve_trace(const pprofd__kind *k, const pprofd__request *rq,
   double sec = 1;
   if (v == NULL || pprofd__parse_float64(v, &sec) != 0 || !(sec > 0))
     sec = 1;
-  if (sec > (double)rq->cfg.max_seconds)
-    return pprofd__reply_error(rp, 400, PPROFD_ELIMIT,
-                               "trace duration exceeds the server's limit of "
-                               "%u seconds",
-                               rq->cfg.max_seconds);
+  if (pprofd__reply_over_limit(rp, &rq->cfg, sec, "trace"))
+    return;
   int err = pprofd__render_trace(sec, trace_wait, (void *)rq, rq->cfg.symbolize,
                                  (int)rq->cfg.max_cpu_profiles, &rp->body);
   if (err == PPROFD_EBUSY)

@@ -190,34 +190,46 @@ static int ehdr_ok(const ElfW(Ehdr) * eh) {
          eh->e_ident[EI_DATA] == NATIVE_DATA;
 }
 
+/* Reads the note ranges of the n headers in the table at off, program
+ * headers (PT_NOTE) or section headers (SHT_NOTE); returns 1 and fills
+ * out when one holds the build-id. */
+static int table_notes(const struct elfsrc *s, uint64_t off, unsigned n,
+                       int sections, char *out) {
+  for (unsigned i = 0; i < n; i++) {
+    uint64_t at, size, align;
+    if (sections) {
+      ElfW(Shdr) sh;
+      if (src_read(s, off + (uint64_t)i * sizeof sh, &sh, sizeof sh) != 0)
+        return 0;
+      if (sh.sh_type != SHT_NOTE)
+        continue;
+      at = sh.sh_offset, size = sh.sh_size, align = sh.sh_addralign;
+    } else {
+      ElfW(Phdr) ph;
+      if (src_read(s, off + (uint64_t)i * sizeof ph, &ph, sizeof ph) != 0)
+        return 0;
+      if (ph.p_type != PT_NOTE)
+        continue;
+      at = ph.p_offset, size = ph.p_filesz, align = ph.p_align;
+    }
+    if (notes_at(s, at, size, align, out))
+      return 1;
+  }
+  return 0;
+}
+
 /* Finds the build-id of the ELF image in s: PT_NOTE segments first, then
  * SHT_NOTE sections. Returns 1 and fills out when found. */
 static int elf_build_id(const struct elfsrc *s, char *out) {
   ElfW(Ehdr) eh;
   if (src_read(s, 0, &eh, sizeof eh) != 0 || !ehdr_ok(&eh))
     return 0;
-  if (eh.e_phentsize == sizeof(ElfW(Phdr)) && eh.e_phnum <= MAX_PHNUM) {
-    for (unsigned i = 0; i < eh.e_phnum; i++) {
-      ElfW(Phdr) ph;
-      if (src_read(s, eh.e_phoff + (uint64_t)i * sizeof ph, &ph, sizeof ph) !=
-          0)
-        break;
-      if (ph.p_type == PT_NOTE &&
-          notes_at(s, ph.p_offset, ph.p_filesz, ph.p_align, out))
-        return 1;
-    }
-  }
-  if (eh.e_shentsize == sizeof(ElfW(Shdr)) && eh.e_shnum <= MAX_SHNUM) {
-    for (unsigned i = 0; i < eh.e_shnum; i++) {
-      ElfW(Shdr) sh;
-      if (src_read(s, eh.e_shoff + (uint64_t)i * sizeof sh, &sh, sizeof sh) !=
-          0)
-        break;
-      if (sh.sh_type == SHT_NOTE &&
-          notes_at(s, sh.sh_offset, sh.sh_size, sh.sh_addralign, out))
-        return 1;
-    }
-  }
+  if (eh.e_phentsize == sizeof(ElfW(Phdr)) && eh.e_phnum <= MAX_PHNUM &&
+      table_notes(s, eh.e_phoff, eh.e_phnum, 0, out))
+    return 1;
+  if (eh.e_shentsize == sizeof(ElfW(Shdr)) && eh.e_shnum <= MAX_SHNUM &&
+      table_notes(s, eh.e_shoff, eh.e_shnum, 1, out))
+    return 1;
   return 0;
 }
 
