@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "core/render.h"
 #include "pprofd.h"
 #include "sample/trace.h"
 
@@ -56,7 +57,7 @@ static atomic_int done;
 static void *tracer(void *arg) {
   pprofd__buf b;
   pprofd__buf_init(&b, (size_t)256 << 20);
-  int err = pprofd__trace_run(60, wait_until_done, &done, 0, 4, &b);
+  int err = pprofd__render_trace(60, wait_until_done, &done, 0, 4, &b);
   printf("trace: %s, %zu bytes of JSON\n", err == 0 ? "ok" : "failed", b.len);
   pprofd__buf_free(&b);
   return arg;
