@@ -13,7 +13,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include "harness.h"
 #include "pprofd.h"
 
+#include "../check_regex.h"
 #include "../check_run.h"
 
 static h_daemon demo;
@@ -76,15 +76,6 @@ static void assert_go_error(const h_resp *r, int status, const char *body) {
   assert_no_header(r, "Content-Disposition");
   assert_no_header(r, "Content-Encoding");
   ck_assert_str_eq(r->body, body);
-}
-
-/* Whether s matches the extended regex re (REG_NEWLINE). */
-static int matches(const char *s, const char *re) {
-  regex_t rx;
-  ck_assert_int_eq(regcomp(&rx, re, REG_EXTENDED | REG_NEWLINE), 0);
-  int ok = regexec(&rx, s, 0, NULL, 0) == 0;
-  regfree(&rx);
-  return ok;
 }
 
 START_TEST(test_redirect) {
