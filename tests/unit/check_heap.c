@@ -22,7 +22,6 @@
 
 #include "base/libc.h"
 #include "capture/unwind.h"
-#include "encode/gzip.h"
 #include "encode/pprof.h"
 #include "encode/profile.pb-c.h"
 #include "sample/heap.h"
