@@ -17,9 +17,5 @@
  * PPROFD_ENOMEM, PPROFD_ELIMIT (out's cap), PPROFD_EIO (zlib error). */
 int pprofd__gzip(const void *in, size_t n, int level,
                  pprofd__buf *out) PPROFD__WARN_UNUSED;
-/* Appends the gunzipped bytes of one or more members (tests, tools).
- * PPROFD_EIO on corrupt input. */
-int pprofd__gunzip(const void *in, size_t n,
-                   pprofd__buf *out) PPROFD__WARN_UNUSED;
 
 #endif

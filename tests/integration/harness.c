@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -322,3 +323,115 @@ const char *h_profile_invariants(const Perftools__Profiles__Profile *p) {
 }
 
 int h_have_go(void) { return system("command -v go >/dev/null 2>&1") == 0; }
+
+/* The demo daemon, its fixtures and the assertions on its responses. */
+h_daemon demo;
+
+void start_demo_env(char *const env[]) {
+  char *argv[] = {(char *)h_build_path("examples/pprofd-demo"), NULL};
+  ck_assert_msg(h_start(&demo, argv, env) == 0, "demo daemon did not start");
+}
+
+void start_demo(void) {
+  char *env[] = {"PPROFD_ADDR=127.0.0.1:0", NULL};
+  start_demo_env(env);
+}
+
+void stop_demo(void) { h_stop(&demo); }
+
+TCase *demo_tcase(const char *name, int timeout_s) {
+  TCase *tc = tcase_create(name);
+  tcase_set_timeout(tc, timeout_s);
+  tcase_add_unchecked_fixture(tc, start_demo, stop_demo);
+  return tc;
+}
+
+TCase *demo_tcase_each(const char *name, int timeout_s) {
+  TCase *tc = tcase_create(name);
+  tcase_set_timeout(tc, timeout_s);
+  tcase_add_checked_fixture(tc, start_demo, stop_demo);
+  return tc;
+}
+
+void get(const char *path, h_resp *r) {
+  char *url;
+  ck_assert_int_gt(asprintf(&url, "%s%s", demo.base, path), 0);
+  ck_assert_msg(h_http("GET", url, NULL, 0, r) == 0, "curl failed: %.200s",
+                url);
+  free(url);
+}
+
+void assert_header(const h_resp *r, const char *name, const char *value) {
+  char *v = h_header(r, name);
+  ck_assert_msg(v != NULL, "missing header %s", name);
+  ck_assert_str_eq(v, value);
+  free(v);
+}
+
+void assert_no_header(const h_resp *r, const char *name) {
+  char *v = h_header(r, name);
+  ck_assert_msg(v == NULL, "unexpected header %s: %s", name, v);
+}
+
+void assert_go_error(const h_resp *r, int status, const char *body) {
+  ck_assert_int_eq(r->status, status);
+  assert_header(r, "Content-Type", "text/plain; charset=utf-8");
+  assert_header(r, "X-Go-Pprof", "1");
+  assert_header(r, "X-Content-Type-Options", "nosniff");
+  assert_no_header(r, "Content-Disposition");
+  assert_no_header(r, "Content-Encoding");
+  ck_assert_str_eq(r->body, body);
+}
+
+Perftools__Profiles__Profile *fetch_profile(const char *path,
+                                            const char *filename) {
+  h_resp r;
+  get(path, &r);
+  ck_assert_msg(r.status == 200, "%s: %d %s", path, r.status, r.body);
+  assert_header(&r, "Content-Type", "application/octet-stream");
+  char cd[128];
+  snprintf(cd, sizeof cd, "attachment; filename=\"%s\"", filename);
+  assert_header(&r, "Content-Disposition", cd);
+  Perftools__Profiles__Profile *p = h_profile(r.body, r.len);
+  ck_assert_msg(p != NULL, "%s: body is not one gzipped profile", path);
+  h_resp_free(&r);
+  const char *bad = h_profile_invariants(p);
+  ck_assert_msg(bad == NULL, "%s: invariant: %s", path, bad);
+  return p;
+}
+
+int64_t sum_in(const Perftools__Profiles__Profile *p, const char *fn) {
+  int64_t total = 0;
+  for (size_t i = 0; i < p->n_sample; i++) {
+    const Perftools__Profiles__Sample *s = p->sample[i];
+    int hit = 0;
+    for (size_t j = 0; j < s->n_location_id && !hit; j++) {
+      const Perftools__Profiles__Location *l =
+          p->location[s->location_id[j] - 1];
+      for (size_t k = 0; k < l->n_line; k++)
+        if (strcmp(h_str(p, p->function[l->line[k]->function_id - 1]->name),
+                   fn) == 0)
+          hit = 1;
+    }
+    if (hit)
+      total += s->value[0];
+  }
+  return total;
+}
+
+int pprof_run(const char *args, char **out) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "export HOME=/tmp PPROF_TMPDIR=$(mktemp -d); go tool pprof %s",
+           args);
+  return h_run(cmd, 120, out);
+}
+
+void pprof_raw_has(const char *path, const char *want) {
+  char args[512], *out;
+  snprintf(args, sizeof args, "-raw '%s%s'", demo.base, path);
+  int st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof -raw %s failed: %s", path, out);
+  ck_assert_msg(want == NULL || strstr(out, want) != NULL, "%s: %s", path, out);
+  free(out);
+}

@@ -1,12 +1,15 @@
 /*
  * harness.h - what the end-to-end tests share: starting a daemon and
  * reading its address, requests through the real curl binary, decoding
- * profiles with the generated protobuf-c code, and running go tool pprof.
+ * profiles with the generated protobuf-c code, running go tool pprof, and
+ * the demo daemon with the assertions every end-to-end test makes.
  */
 #ifndef PPROFD_TESTS_HARNESS_H
 #define PPROFD_TESTS_HARNESS_H
 
+#include <check.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "encode/profile.pb-c.h"
@@ -63,5 +66,43 @@ int h_run(const char *cmd, int timeout_s, char **out);
 int h_have_go(void);
 /* Path of a built file: $PPROFD_TOP_BUILDDIR/rel. */
 const char *h_build_path(const char *rel);
+
+/* The demo daemon (examples/pprofd-demo) that most test cases talk to,
+ * and assertions on its responses. They fail the running test, so call
+ * them only from inside a Check test or fixture. */
+extern h_daemon demo;
+
+/* Starts the demo on an ephemeral loopback port with extra environment
+ * (NULL-terminated "K=V" entries, which must include PPROFD_ADDR). */
+void start_demo_env(char *const env[]);
+/* Starts the demo on 127.0.0.1:0; stops it. The fixtures below use them. */
+void start_demo(void);
+void stop_demo(void);
+/* A test case whose tests share one demo daemon: started before the first
+ * test and stopped after the last (an unchecked fixture), timeout_s
+ * seconds per test. */
+TCase *demo_tcase(const char *name, int timeout_s);
+/* A test case whose tests each restart the demo with settings of their
+ * own: a fresh daemon is started around every test (a checked fixture),
+ * timeout_s seconds per test. */
+TCase *demo_tcase_each(const char *name, int timeout_s);
+
+/* GET base+path into r, asserting curl worked. */
+void get(const char *path, h_resp *r);
+/* Asserts header name has exactly value; asserts it is absent. */
+void assert_header(const h_resp *r, const char *name, const char *value);
+void assert_no_header(const h_resp *r, const char *name);
+/* Asserts a Go pprof error response. */
+void assert_go_error(const h_resp *r, int status, const char *body);
+/* Fetches path, asserts a binary profile named filename, decodes it. */
+Perftools__Profiles__Profile *fetch_profile(const char *path,
+                                            const char *filename);
+/* Sums value[0] of the samples whose stack contains function fn. */
+int64_t sum_in(const Perftools__Profiles__Profile *p, const char *fn);
+/* Runs go tool pprof with a private home so nothing leaks out. */
+int pprof_run(const char *args, char **out);
+/* go tool pprof -raw on a path of the demo, which must succeed and whose
+ * output must name want; call only when Go is there. */
+void pprof_raw_has(const char *path, const char *want);
 
 #endif

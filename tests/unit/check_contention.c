@@ -649,11 +649,7 @@ static Suite *contention_suite(void) {
 }
 
 int main(void) {
-  setvbuf(stdout, NULL, _IOLBF, 0);
-  const char *why = pprofd__contention_unavailable();
-  if (why != NULL) {
-    printf("SKIP: contention profiling unavailable: %s\n", why);
-    return 77;
-  }
-  return pprofd_check_run(contention_suite());
+  return pprofd_check_run_unless(pprofd__contention_unavailable,
+                                 "contention profiling unavailable",
+                                 contention_suite);
 }

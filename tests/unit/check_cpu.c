@@ -31,7 +31,6 @@
 
 #include "base/buf.h"
 #include "base/libc.h"
-#include "encode/gzip.h"
 #include "encode/pprof.h"
 #include "encode/profile.pb-c.h"
 #include "pprofd.h"
@@ -39,6 +38,7 @@
 #include "sample/labels.h"
 #include "symbol/symbolize.h"
 
+#include "../check_gunzip.h"
 #include "../check_proto.h"
 #include "../check_run.h"
 
@@ -741,7 +741,7 @@ START_TEST(test_file_api) {
   ck_assert(data[0] == (char)0x1f && data[1] == (char)0x8b);
   pprofd__buf raw;
   pprofd__buf_init(&raw, 64 << 20);
-  ck_assert_int_eq(pprofd__gunzip(data, (size_t)len, &raw), 0);
+  ck_assert_int_eq(check_gunzip(data, (size_t)len, &raw), 0);
   PP *p = perftools__profiles__profile__unpack(NULL, raw.len,
                                                (const uint8_t *)raw.data);
   ck_assert_ptr_nonnull(p);

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
-#include <regex.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +22,6 @@
 
 #include "base/libc.h"
 #include "capture/unwind.h"
-#include "encode/gzip.h"
 #include "encode/pprof.h"
 #include "encode/profile.pb-c.h"
 #include "sample/heap.h"
@@ -31,6 +29,7 @@
 
 #include "../check_frames.h"
 #include "../check_proto.h"
+#include "../check_regex.h"
 #include "../check_run.h"
 
 void *heap_cxx_new(size_t n);
@@ -591,15 +590,6 @@ START_TEST(test_signal_handler_allocates) {
 }
 END_TEST
 
-/* Whether s matches the extended regular expression re. */
-static int matches(const char *re, const char *s) {
-  regex_t r;
-  ck_assert_int_eq(regcomp(&r, re, REG_EXTENDED | REG_NOSUB), 0);
-  int ok = regexec(&r, s, 0, NULL, 0) == 0;
-  regfree(&r);
-  return ok;
-}
-
 START_TEST(test_text_format) {
   set_rate(1);
   void *a[5];
@@ -613,9 +603,8 @@ START_TEST(test_text_format) {
   const char *body = out.data;
   ck_assert_ptr_nonnull(body);
   ck_assert(out.len > 0 && body[out.len - 1] == '\n');
-  ck_assert(matches("^heap profile: [0-9]+: [0-9]+ \\[[0-9]+: [0-9]+\\] "
-                    "@ heap/1048576\n",
-                    body));
+  ck_assert(matches(body, "^heap profile: [0-9]+: [0-9]+ \\[[0-9]+: [0-9]+\\] "
+                          "@ heap/1048576\n"));
   long long hio, hib, hao, hab;
   ck_assert_int_eq(sscanf(body, "heap profile: %lld: %lld [%lld: %lld]", &hio,
                           &hib, &hao, &hab),
@@ -630,9 +619,8 @@ START_TEST(test_text_format) {
     ck_assert_uint_lt(len, sizeof rec);
     memcpy(rec, p, len);
     rec[len] = '\0';
-    ck_assert_msg(matches("^[0-9]+: [0-9]+ \\[[0-9]+: [0-9]+\\] @"
-                          "( 0x[0-9a-f]+)+$",
-                          rec),
+    ck_assert_msg(matches(rec, "^[0-9]+: [0-9]+ \\[[0-9]+: [0-9]+\\] @"
+                               "( 0x[0-9a-f]+)+$"),
                   "bad record line: %s", rec);
     long long io, ib, ao, ab;
     ck_assert_int_eq(sscanf(rec, "%lld: %lld [%lld: %lld]", &io, &ib, &ao, &ab),
@@ -675,7 +663,7 @@ START_TEST(test_text_format) {
     ck_assert_uint_lt(len, sizeof kv);
     memcpy(kv, p, len);
     kv[len] = '\0';
-    ck_assert_msg(matches("^# [A-Za-z]+ = [0-9]+$", kv), "trailer: %s", kv);
+    ck_assert_msg(matches(kv, "^# [A-Za-z]+ = [0-9]+$"), "trailer: %s", kv);
     keys++;
     p = nl + 1;
   }
@@ -882,11 +870,6 @@ static Suite *heap_suite(void) {
 }
 
 int main(void) {
-  setvbuf(stdout, NULL, _IOLBF, 0);
-  const char *why = pprofd__heap_unavailable();
-  if (why != NULL) {
-    printf("SKIP: heap profiling unavailable: %s\n", why);
-    return 77;
-  }
-  return pprofd_check_run(heap_suite());
+  return pprofd_check_run_unless(pprofd__heap_unavailable,
+                                 "heap profiling unavailable", heap_suite);
 }

@@ -9,7 +9,6 @@
 #include <zlib.h>
 
 #include "capture/unwind.h"
-#include "encode/gzip.h"
 #include "encode/pprof.h"
 #include "encode/profile.pb-c.h"
 #include "pprofd.h"

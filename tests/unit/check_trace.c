@@ -425,13 +425,8 @@ static Suite *trace_suite(void) {
 }
 
 int main(void) {
-  setvbuf(stdout, NULL, _IOLBF, 0);
   /* Without interposition (sanitizer builds) no wait or thread start is
    * seen, which is most of what this suite asserts. */
-  const char *why = pprofd__contention_unavailable();
-  if (why != NULL) {
-    printf("SKIP: waits cannot be traced: %s\n", why);
-    return 77;
-  }
-  return pprofd_check_run(trace_suite());
+  return pprofd_check_run_unless(pprofd__contention_unavailable,
+                                 "waits cannot be traced", trace_suite);
 }
