@@ -238,6 +238,20 @@ int64_t pprofd__conf_env_at_load(enum pprofd__conf_key key) {
   return pprofd__config_env_count(entries[key].env);
 }
 
+/* Applies the contention rates' variables when the library loads, so a
+ * preloaded program records from its start. (The heap's rate is read by
+ * the heap sampler's own first constructor, which must know it before it
+ * decides whether to load the unwinder.) */
+__attribute__((constructor)) static void rates_at_load(void) {
+  static const enum pprofd__conf_key keys[] = {
+      PPROFD__CONF_block_profile_rate, PPROFD__CONF_mutex_profile_fraction};
+  for (size_t i = 0; i < PPROFD__ARRAY_SIZE(keys); i++) {
+    int64_t v = pprofd__conf_env_at_load(keys[i]);
+    if (v > 0)
+      (void)entries[keys[i]].set(v); /* v is in range: cannot fail */
+  }
+}
+
 /* Parses a whole unsigned decimal environment value. */
 static int env_uint(const char *v, unsigned long long *out) {
   char *end;

@@ -42,7 +42,6 @@
 #include "base/libc.h"
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
-#include "core/conf.h"
 #include "pprofd.h"
 #include "sample/trace.h"
 
@@ -456,14 +455,8 @@ static void postfork_child_records(void) {
   }
 }
 
-/* Reads PPROFD_BLOCK_PROFILE_RATE and PPROFD_MUTEX_PROFILE_FRACTION and
- * registers the child's record reset. */
+/* Registers the child's record reset. (PPROFD_BLOCK_PROFILE_RATE and
+ * PPROFD_MUTEX_PROFILE_FRACTION are applied at load by core/conf.c.) */
 __attribute__((constructor)) static void contention_init(void) {
   pthread_atfork(NULL, NULL, postfork_child_records);
-  int64_t r = pprofd__conf_env_at_load(PPROFD__CONF_block_profile_rate);
-  int64_t f = pprofd__conf_env_at_load(PPROFD__CONF_mutex_profile_fraction);
-  /* Both values are >= 0 here, so neither setter can fail. */
-  int e = r > 0 ? pprofd__contention_set_block_rate(r) : 0;
-  e |= f > 0 ? pprofd__contention_set_mutex_fraction(f) : 0;
-  (void)e;
 }
