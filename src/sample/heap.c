@@ -1,5 +1,5 @@
 /*
- * heap.c - the heap sampler and its profiles (see heap.h).
+ * heap.c - the heap sampler: it fills model/heap.h, never formats (see heap.h).
  *
  * Sampling. Each thread's countdown (pprofd__tls_heap.left) is the byte
  * distance to its next sample, drawn from an exponential distribution
@@ -44,7 +44,6 @@
 #include "sample/heap.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
 #include <pthread.h>
@@ -60,10 +59,6 @@
 #include "base/libc.h"
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
-#include "core/conf.h"
-#include "encode/tabwriter.h"
-#include "encode/text.h"
-#include "symbol/symbolize.h"
 
 #define DEFAULT_RATE 524288
 #define PARK ((int64_t)64 << 20)
@@ -670,17 +665,11 @@ size_t pprofd__heap_own_bytes(void) {
 
 /* ---- collection ---- */
 
-typedef struct crec {
-  const uint64_t *locs;
-  uint32_t nlocs;
-  int64_t ao, ab, fo, fb;
-} crec;
-
 /* Copies every record's stack and counters; *n set. NULL and *n = 0 when
  * there are none; NULL and *n = 1 when out of memory. */
-static crec *copy_records(size_t *n) {
+static pprofd__heaprec *copy_records(size_t *n) {
   size_t cap = pprofd__heap_count() + 1;
-  crec *c = pprofd__icalloc(cap, sizeof *c);
+  pprofd__heaprec *c = pprofd__icalloc(cap, sizeof *c);
   if (c == NULL) {
     *n = 1;
     return NULL;
@@ -703,24 +692,6 @@ static crec *copy_records(size_t *n) {
   return c;
 }
 
-/* Go's scaleHeapSample. */
-static void scale(int64_t count, int64_t size, int64_t rate, int64_t *oc,
-                  int64_t *os) {
-  if (count == 0 || size == 0) {
-    *oc = *os = 0;
-    return;
-  }
-  if (rate <= 1) {
-    *oc = count;
-    *os = size;
-    return;
-  }
-  double avg = (double)size / (double)count;
-  double sc = 1 / (1 - exp(-avg / (double)rate));
-  *oc = (int64_t)((double)count * sc);
-  *os = (int64_t)((double)size * sc);
-}
-
 int64_t pprofd__heap_inuse_estimate(void) {
   int64_t rate = pprofd__heap_rate();
   if (rate <= 0 || pprofd__heap_unavailable() != NULL)
@@ -731,11 +702,11 @@ int64_t pprofd__heap_inuse_estimate(void) {
   for (uint32_t i = 0; i < n; i++) {
     srec *r = rec_at(i);
     int64_t c, b;
-    scale(atomic_load_explicit(&r->ao, memory_order_relaxed) -
-              atomic_load_explicit(&r->fo, memory_order_relaxed),
-          atomic_load_explicit(&r->ab, memory_order_relaxed) -
-              atomic_load_explicit(&r->fb, memory_order_relaxed),
-          rate, &c, &b);
+    pprofd__heap_scale(atomic_load_explicit(&r->ao, memory_order_relaxed) -
+                           atomic_load_explicit(&r->fo, memory_order_relaxed),
+                       atomic_load_explicit(&r->ab, memory_order_relaxed) -
+                           atomic_load_explicit(&r->fb, memory_order_relaxed),
+                       rate, &c, &b);
     total += b;
   }
   heap_unlock();
@@ -754,14 +725,15 @@ int pprofd__heap_collect(pprofd__snapshot *s, int allocs) {
   s->period = rate;
   s->default_type = allocs ? 1 : -1;
   size_t n;
-  crec *c = copy_records(&n);
+  pprofd__heaprec *c = copy_records(&n);
   int err = 0;
   if (c == NULL && n != 0)
     err = PPROFD_ENOMEM;
   for (size_t i = 0; c != NULL && i < n && !s->failed; i++) {
     int64_t v[4];
-    scale(c[i].ao, c[i].ab, rate, &v[0], &v[1]);
-    scale(c[i].ao - c[i].fo, c[i].ab - c[i].fb, rate, &v[2], &v[3]);
+    pprofd__heap_scale(c[i].ao, c[i].ab, rate, &v[0], &v[1]);
+    pprofd__heap_scale(c[i].ao - c[i].fo, c[i].ab - c[i].fb, rate, &v[2],
+                       &v[3]);
     pprofd__label lb = {"bytes", NULL, 0};
     size_t nl = 0;
     if (c[i].ao > 0 && (lb.num = c[i].ab / c[i].ao) != 0)
@@ -775,136 +747,32 @@ int pprofd__heap_collect(pprofd__snapshot *s, int allocs) {
   return err;
 }
 
-/* Orders records by in-use bytes, descending, as Go's text writer. */
-static int cmp_inuse(const void *a, const void *b) {
-  const crec *x = a, *y = b;
-  int64_t ix = x->ab - x->fb, iy = y->ab - y->fb;
-  if (ix != iy)
-    return ix > iy ? -1 : 1;
-  if (x->ab != y->ab)
-    return x->ab > y->ab ? -1 : 1;
-  return 0;
-}
-
-/* VmRSS and VmHWM from /proc/self/status, in bytes (0 if unknown). */
-static void read_rss(int64_t *rss, int64_t *hwm) {
-  char buf[4096];
-  *rss = *hwm = 0;
-  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0)
-    return;
-  buf[n] = '\0';
-  const char *p = strstr(buf, "VmRSS:");
-  if (p != NULL)
-    *rss = strtoll(p + 6, NULL, 10) * 1024;
-  p = strstr(buf, "VmHWM:");
-  if (p != NULL)
-    *hwm = strtoll(p + 6, NULL, 10) * 1024;
-}
-
-/* The `#` trailer: the C program's runtime.MemStats. */
-static void write_trailer(pprofd__tabw *w, const crec *c, size_t n) {
-  int64_t rate = pprofd__heap_rate();
-  int64_t est_m = 0, est_f = 0;
-  for (size_t i = 0; i < n; i++) {
-    int64_t o, b, fo, fb;
-    scale(c[i].ao, c[i].ab, rate, &o, &b);
-    est_m += o;
-    scale(c[i].fo, c[i].fb, rate, &fo, &fb);
-    est_f += fo;
-  }
-  pprofd__tabw_printf(w, "\n# runtime.MemStats\n");
-#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33)
-  struct mallinfo2 mi = mallinfo2();
-  pprofd__tabw_printf(w, "# Arena = %zu\n", mi.arena);
-  pprofd__tabw_printf(w, "# Ordblks = %zu\n", mi.ordblks);
-  pprofd__tabw_printf(w, "# Hblkhd = %zu\n", mi.hblkhd);
-  pprofd__tabw_printf(w, "# Uordblks = %zu\n", mi.uordblks);
-  pprofd__tabw_printf(w, "# Fordblks = %zu\n", mi.fordblks);
-  pprofd__tabw_printf(w, "# Keepcost = %zu\n", mi.keepcost);
-#endif
-  int64_t rss, hwm;
-  read_rss(&rss, &hwm);
-  pprofd__tabw_printf(w, "# RSS = %lld\n", (long long)rss);
-  pprofd__tabw_printf(w, "# MaxRSS = %lld\n", (long long)hwm);
-  pprofd__tabw_printf(w, "# MemProfileRate = %lld\n", (long long)rate);
-#define STAT(name, field)                                                      \
-  pprofd__tabw_printf(                                                         \
-      w, "# " name " = %lld\n",                                                \
-      (long long)atomic_load_explicit(&heap.field, memory_order_relaxed))
-  STAT("TotalAlloc", bytes);
-  pprofd__tabw_printf(w, "# EstMallocs = %lld\n", (long long)est_m);
-  pprofd__tabw_printf(w, "# EstFrees = %lld\n", (long long)est_f);
-  STAT("SampledAllocs", samples);
-  STAT("SampledFrees", frees);
-  STAT("SamplesDropped", dropped);
-  STAT("SamplesUntracked", untracked);
-  STAT("FreesLost", lost);
-#undef STAT
-  heap_lock();
-  size_t live = heap.ptab_n;
-  heap_unlock();
-  pprofd__tabw_printf(w, "# SampledLive = %zu\n", live);
-  pprofd__tabw_printf(w, "# Stacks = %lld\n", (long long)pprofd__heap_count());
-  size_t own = pprofd__heap_own_bytes();
-  pprofd__tabw_printf(w, "# PprofdHeapTables = %zu\n", own);
-  pprofd__tabw_printf(w, "# PprofdSys = %zu\n",
-                      own + pprofd__ialloc_in_use() +
-                          pprofd__malloc_boot_bytes());
-}
-
-int pprofd__heap_write_text(pprofd__buf *out) {
+int pprofd__heap_dump(pprofd__heapdump *d) {
+  memset(d, 0, sizeof *d);
   pprofd__guard_enter();
   size_t n;
+  pprofd__heaprec *c = copy_records(&n);
   int err = 0;
-  crec *c = copy_records(&n);
-  pprofd__tabw *w = NULL;
   if (c == NULL && n != 0) {
     err = PPROFD_ENOMEM;
-    goto done;
+    n = 0;
   }
-  if (c != NULL)
-    qsort(c, n, sizeof *c, cmp_inuse);
-  int64_t t[4] = {0, 0, 0, 0};
-  for (size_t i = 0; i < n; i++) {
-    t[0] += c[i].ao - c[i].fo;
-    t[1] += c[i].ab - c[i].fb;
-    t[2] += c[i].ao;
-    t[3] += c[i].ab;
-  }
-  if (t[3] == t[1])
-    t[3]++; /* Go >= 1.21: never equal, or pprof reads 2 columns */
-  if ((w = pprofd__tabw_new(out)) == NULL) {
-    err = PPROFD_ENOMEM;
-    goto done;
-  }
-  pprofd__tabw_printf(w, "heap profile: %lld: %lld [%lld: %lld] @ heap/%lld\n",
-                      (long long)t[0], (long long)t[1], (long long)t[2],
-                      (long long)t[3], (long long)(2 * pprofd__heap_rate()));
-  pprofd__symctx *sym = NULL;
-  if (pprofd__sym_begin(&sym) != 0)
-    sym = NULL;
-  for (size_t i = 0; i < n; i++) {
-    pprofd__tabw_printf(
-        w, "%lld: %lld [%lld: %lld] @", (long long)(c[i].ao - c[i].fo),
-        (long long)(c[i].ab - c[i].fb), (long long)c[i].ao, (long long)c[i].ab);
-    pprofd__text_addrs(w, c[i].locs, c[i].nlocs);
-    pprofd__tabw_write(w, "\n", 1);
-    pprofd__text_frames(w, sym, c[i].locs, c[i].nlocs);
-  }
-  if (sym != NULL)
-    pprofd__sym_end(sym);
-  write_trailer(w, c, n);
-  pprofd__tabw_flush(w);
-  err = pprofd__buf_failed(out);
-done:
-  if (w != NULL)
-    pprofd__tabw_free(w);
-  pprofd__ifree(c);
+  d->recs = c;
+  d->n = n;
+  pprofd__heapstats *st = &d->st;
+  st->rate = pprofd__heap_rate();
+  /* Relaxed: statistics, read only for display. */
+  st->total_alloc = atomic_load_explicit(&heap.bytes, memory_order_relaxed);
+  st->samples = atomic_load_explicit(&heap.samples, memory_order_relaxed);
+  st->frees = atomic_load_explicit(&heap.frees, memory_order_relaxed);
+  st->dropped = atomic_load_explicit(&heap.dropped, memory_order_relaxed);
+  st->untracked = atomic_load_explicit(&heap.untracked, memory_order_relaxed);
+  st->lost = atomic_load_explicit(&heap.lost, memory_order_relaxed);
+  heap_lock();
+  st->live = heap.ptab_n;
+  heap_unlock();
+  st->stacks = pprofd__heap_count();
+  st->own = pprofd__heap_own_bytes();
   pprofd__guard_exit();
   return err;
 }
@@ -917,25 +785,26 @@ void pprofd__heap_postfork_parent(void) { heap_unlock(); }
 
 void pprofd__heap_postfork_child(void) { heap_unlock(); }
 
-/* Reads PPROFD_MEM_PROFILE_RATE and PPROFD_MEM_PROFILE_SEED, registers
- * the fork hooks (first, see the design comment) and loads the unwinder
- * when sampling is on. Runs before other constructors of this library. */
-__attribute__((constructor(101))) static void heap_init(void) {
-  pprofd__guard_enter();
-  const char *s = getenv("PPROFD_MEM_PROFILE_SEED");
-  if (s != NULL && *s)
-    heap.seed = strtoull(s, NULL, 0);
-  int64_t rate = pprofd__heap_rate();
-  int64_t r = pprofd__conf_env_at_load(PPROFD__CONF_mem_profile_rate);
-  if (r >= 0)
-    rate = r;
-  pthread_atfork(pprofd__heap_prefork, pprofd__heap_postfork_parent,
-                 pprofd__heap_postfork_child);
-  pprofd__guard_exit();
+void pprofd__heap_init_rate(int64_t rate) {
 #ifdef PPROFD_ENABLE_INTERPOSE
   int err = pprofd__heap_set_rate(rate); /* rate >= 0: cannot fail */
   (void)err;
 #else
   atomic_store_explicit(&heap.rate, rate, memory_order_relaxed);
 #endif
+}
+
+/* Reads PPROFD_MEM_PROFILE_SEED, registers the fork hooks (first, see the
+ * design comment) and starts at the default rate, loading the unwinder.
+ * Runs before other constructors of this library; core's next one applies
+ * PPROFD_MEM_PROFILE_RATE through pprofd__heap_init_rate. */
+__attribute__((constructor(101))) static void heap_init(void) {
+  pprofd__guard_enter();
+  const char *s = getenv("PPROFD_MEM_PROFILE_SEED");
+  if (s != NULL && *s)
+    heap.seed = strtoull(s, NULL, 0);
+  pthread_atfork(pprofd__heap_prefork, pprofd__heap_postfork_parent,
+                 pprofd__heap_postfork_child);
+  pprofd__guard_exit();
+  pprofd__heap_init_rate(pprofd__heap_rate());
 }
