@@ -19,18 +19,14 @@
  *    an open-addressing index of record numbers, rebuilt under the lock;
  *  - the frames, bump-allocated in 1 MiB chunks that are never freed, so
  *    a collector may read a stack after dropping the lock;
- *  - the sampled-pointer table: open addressing from block address to
- *    (record, size). Writers hold the heap lock; readers (the free of an
- *    aligned pointer) probe it lock-free. A table outgrown is kept, not
- *    unmapped (a reader may still probe it); it keeps every key it had,
- *    and the key a free looks for was inserted before the block was
- *    handed out, so a reader holding any table of its era finds it.
- * Bounds: MAX_STACKS records of 64 bytes, LOC_MAX bytes of frames, and
- * PTAB_MAX slots of 16 bytes (plus the retired tables, less than that
- * again). 100,000 distinct stacks of 20 frames take 100000 * (64 + 160)
- * bytes of records and frames plus a 1 MiB index: about 23.4 MiB. Past
- * a bound, new stacks are charged to one "table full" stack and new
- * sampled pointers are counted but not tracked.
+ *  - the sampled-pointer table (sample/heapmap.c): block address ->
+ *    (record, size), written under the heap lock, probed lock-free by
+ *    the free of an aligned pointer.
+ * Bounds: MAX_STACKS records of 64 bytes and LOC_MAX bytes of frames.
+ * 100,000 distinct stacks of 20 frames take 100000 * (64 + 160) bytes of
+ * records and frames plus a 1 MiB index: about 23.4 MiB. Past a bound,
+ * new stacks are charged to one "table full" stack and new sampled
+ * pointers are counted but not tracked.
  *
  * Fork: the heap lock is taken before fork and released after, in parent
  * and child. It must be the last lock taken in prepare (a thread holding
@@ -59,6 +55,7 @@
 #include "base/libc.h"
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
+#include "sample/heapmap.h"
 
 #define DEFAULT_RATE 524288
 #define PARK ((int64_t)64 << 20)
@@ -67,9 +64,7 @@
 #define REC_CHUNK 4096u
 #define LOC_CHUNK ((size_t)1 << 20)
 #define LOC_MAX ((size_t)64 << 20)
-#define PTAB_MAX ((size_t)1 << 23)
 #define MAX_HOOKS 16
-#define TOMB ((uintptr_t)1)
 #define IDX_BITS 20
 #define IDX_MASK ((1ull << IDX_BITS) - 1)
 
@@ -81,14 +76,6 @@ typedef struct srec {
   /* Relaxed atomics: statistics that no other memory depends on. */
   _Atomic int64_t ao, ab, fo, fb;
 } srec;
-
-typedef struct ptab {
-  size_t cap; /* a power of two */
-  size_t bytes;
-  struct ptab *retired; /* the table this one replaced */
-  _Atomic uintptr_t *keys;
-  uint64_t *vals; /* record index | size << IDX_BITS */
-} ptab;
 
 typedef struct hook {
   void (*fn)(void *);
@@ -110,9 +97,6 @@ static struct {
   uint32_t full_rec; /* record of the "table full" stack, + 1 */
   uint64_t *loc_cur;
   size_t loc_left, loc_total;
-  /* sampled pointers */
-  _Atomic(ptab *) ptab;
-  size_t ptab_n, ptab_used;
   /* statistics (relaxed: read only for display) */
   _Atomic int64_t bytes, samples, frees, dropped, untracked, lost;
   _Atomic size_t own;
@@ -366,41 +350,7 @@ static uint32_t intern(const uint64_t *locs, uint32_t n, uint64_t h) {
   return full_record();
 }
 
-/* ---- the sampled-pointer table ---- */
-
-static size_t ptr_slot(uintptr_t p, size_t cap) {
-  return (size_t)(((p >> 12) * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
-}
-
-/* Replaces the table with one of cap slots holding the live entries. */
-static int ptab_rebuild(size_t cap) {
-  size_t bytes = sizeof(ptab) + cap * (sizeof(uintptr_t) + sizeof(uint64_t));
-  ptab *nt = map(bytes);
-  if (nt == NULL)
-    return -1;
-  nt->cap = cap;
-  nt->bytes = bytes;
-  nt->keys = (_Atomic uintptr_t *)(nt + 1);
-  nt->vals = (uint64_t *)(nt->keys + cap);
-  ptab *old = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
-  if (old != NULL) {
-    for (size_t i = 0; i < old->cap; i++) {
-      uintptr_t k = atomic_load_explicit(&old->keys[i], memory_order_relaxed);
-      if (k == 0 || k == TOMB)
-        continue;
-      size_t s = ptr_slot(k, cap);
-      while (atomic_load_explicit(&nt->keys[s], memory_order_relaxed) != 0)
-        s = (s + 1) & (cap - 1);
-      nt->vals[s] = old->vals[i];
-      atomic_store_explicit(&nt->keys[s], k, memory_order_relaxed);
-    }
-  }
-  nt->retired = old;
-  heap.ptab_used = heap.ptab_n;
-  /* Release: a reader that loads the new table sees its filled slots. */
-  atomic_store_explicit(&heap.ptab, nt, memory_order_release);
-  return 0;
-}
+/* ---- sampled blocks (the table is sample/heapmap.c) ---- */
 
 /* Accounts the free of the block whose entry value is v. */
 static void account_free(uint64_t v) {
@@ -411,78 +361,14 @@ static void account_free(uint64_t v) {
   atomic_fetch_add_explicit(&heap.frees, 1, memory_order_relaxed);
 }
 
-/* Inserts p -> v. Returns -1 when the table cannot hold it. */
-static int ptab_insert(uintptr_t p, uint64_t v) {
-  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
-  if (t == NULL || (heap.ptab_used + 1) * 2 > t->cap) {
-    size_t cap = 1024;
-    while (cap < (heap.ptab_n + 1) * 4)
-      cap *= 2;
-    if (cap > PTAB_MAX || ptab_rebuild(cap) != 0)
-      return -1;
-    t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
-  }
-  size_t s = ptr_slot(p, t->cap), tomb = (size_t)-1;
-  for (;;) {
-    uintptr_t k = atomic_load_explicit(&t->keys[s], memory_order_relaxed);
-    if (k == p) {
-      /* A stale entry: its free bypassed us (e.g. glibc's internal
-       * __libc_free). The block is gone; count it freed. */
-      account_free(t->vals[s]);
-      t->vals[s] = v;
-      return 0;
-    }
-    if (k == TOMB && tomb == (size_t)-1)
-      tomb = s;
-    if (k == 0)
-      break;
-    s = (s + 1) & (t->cap - 1);
-  }
-  if (tomb != (size_t)-1)
-    s = tomb;
-  else
-    heap.ptab_used++;
-  heap.ptab_n++;
-  t->vals[s] = v;
-  /* Release: a lock-free reader that sees the key sees the value. */
-  atomic_store_explicit(&t->keys[s], p, memory_order_release);
-  return 0;
-}
-
-/* The slot of p in the current table, or -1. Heap lock held. */
-static ptrdiff_t ptab_find(ptab *t, uintptr_t p) {
-  if (t == NULL)
-    return -1;
-  size_t s = ptr_slot(p, t->cap);
-  for (size_t i = 0; i < t->cap; i++) {
-    uintptr_t k = atomic_load_explicit(&t->keys[s], memory_order_relaxed);
-    if (k == p)
-      return (ptrdiff_t)s;
-    if (k == 0)
-      return -1;
-    s = (s + 1) & (t->cap - 1);
-  }
-  return -1;
-}
-
-int pprofd__heap_is_sampled(const void *p) {
-  /* Acquire pairs with the release in ptab_rebuild. */
-  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_acquire);
-  if (t == NULL)
-    return 0;
-  uintptr_t key = (uintptr_t)p;
-  size_t s = ptr_slot(key, t->cap);
-  for (size_t i = 0; i < t->cap; i++) {
-    /* Relaxed: only the key is compared; a match is confirmed under the
-     * heap lock before anything is read from the entry. */
-    uintptr_t k = atomic_load_explicit(&t->keys[s], memory_order_relaxed);
-    if (k == key)
-      return 1;
-    if (k == 0)
-      return 0;
-    s = (s + 1) & (t->cap - 1);
-  }
-  return 0;
+/* Remembers the sampled block p with entry value v; -1 when the table
+ * cannot hold it. Heap lock held. */
+static int track_locked(uintptr_t p, uint64_t v) {
+  uint64_t stale;
+  int r = pprofd__heapmap_insert_locked(p, v, &stale);
+  if (r == 1)
+    account_free(stale);
+  return r < 0 ? -1 : 0;
 }
 
 static void heap_lock(void) {
@@ -504,16 +390,10 @@ int pprofd__heap_forget(const void *p, pprofd__heap_cookie *c) {
     return 0;
   }
   heap_lock();
-  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
-  ptrdiff_t s = ptab_find(t, (uintptr_t)p);
   uint64_t v = 0;
-  if (s >= 0) {
-    v = t->vals[s];
-    atomic_store_explicit(&t->keys[s], TOMB, memory_order_relaxed);
-    heap.ptab_n--;
-  }
+  int found = pprofd__heapmap_remove_locked((uintptr_t)p, &v);
   heap_unlock();
-  if (s < 0)
+  if (!found)
     return 0;
   account_free(v);
   if (c != NULL) {
@@ -532,7 +412,7 @@ void pprofd__heap_unforget(const void *p, const pprofd__heap_cookie *c) {
                             memory_order_relaxed);
   atomic_fetch_sub_explicit(&heap.frees, 1, memory_order_relaxed);
   heap_lock();
-  int e = ptab_insert((uintptr_t)p, c->val);
+  int e = track_locked((uintptr_t)p, c->val);
   heap_unlock();
   if (e != 0)
     atomic_fetch_add_explicit(&heap.untracked, 1, memory_order_relaxed);
@@ -541,10 +421,11 @@ void pprofd__heap_unforget(const void *p, const pprofd__heap_cookie *c) {
 size_t pprofd__heap_sampled_size(const void *p) {
   if (pprofd__tls_heap.lockd)
     return 0;
+  uint64_t v;
   heap_lock();
-  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
-  ptrdiff_t s = ptab_find(t, (uintptr_t)p);
-  size_t n = s >= 0 ? (size_t)(t->vals[s] >> IDX_BITS) : 0;
+  size_t n = pprofd__heapmap_get_locked((uintptr_t)p, &v)
+                 ? (size_t)(v >> IDX_BITS)
+                 : 0;
   heap_unlock();
   return n;
 }
@@ -570,7 +451,7 @@ void pprofd__heap_record(void *p, size_t n) {
   uint64_t sz = (uint64_t)n < (1ull << (64 - IDX_BITS)) ? (uint64_t)n : 0;
   heap_lock();
   uint32_t idx = intern(locs, nl, h);
-  int tracked = ptab_insert((uintptr_t)p, idx | sz << IDX_BITS) == 0;
+  int tracked = track_locked((uintptr_t)p, idx | sz << IDX_BITS) == 0;
   heap_unlock();
   srec *r = rec_at(idx);
   atomic_fetch_add_explicit(&r->ao, 1, memory_order_relaxed);
@@ -660,7 +541,8 @@ int64_t pprofd__heap_count(void) {
 }
 
 size_t pprofd__heap_own_bytes(void) {
-  return atomic_load_explicit(&heap.own, memory_order_relaxed);
+  return atomic_load_explicit(&heap.own, memory_order_relaxed) +
+         pprofd__heapmap_own_bytes();
 }
 
 /* ---- collection ---- */
@@ -769,7 +651,7 @@ int pprofd__heap_dump(pprofd__heapdump *d) {
   st->untracked = atomic_load_explicit(&heap.untracked, memory_order_relaxed);
   st->lost = atomic_load_explicit(&heap.lost, memory_order_relaxed);
   heap_lock();
-  st->live = heap.ptab_n;
+  st->live = pprofd__heapmap_live_locked();
   heap_unlock();
   st->stacks = pprofd__heap_count();
   st->own = pprofd__heap_own_bytes();

@@ -39,6 +39,7 @@
 #include "model/heap.h"
 #include "model/snapshot.h"
 #include "pprofd.h"
+#include "sample/heapmap.h"
 
 /* The sampling rate in bytes (0 off). */
 int64_t pprofd__heap_rate(void);
@@ -134,7 +135,9 @@ void pprofd__heap_record(void *p, size_t n);
 
 /* Whether p (4096-aligned) is a live sampled pointer. Lock-free, no
  * allocation: the check a free of an aligned pointer pays. */
-int pprofd__heap_is_sampled(const void *p);
+static inline int pprofd__heap_is_sampled(const void *p) {
+  return pprofd__heapmap_contains_sigsafe(p);
+}
 
 /* What pprofd__heap_forget removed, for pprofd__heap_unforget. */
 typedef struct pprofd__heap_cookie {
