@@ -10,8 +10,9 @@
  *   2. the list of custom profiles (sample/custom.c)
  *   3. pprofd_profile.lock  one custom profile's keys
  *   3a. the thread registry's creation-stack table (capture/threadreg.c)
- *   3b. the CPU profiler's locks: cpu.file_lock, cpu.life, cpu.lock
- *      (sample/cpu.c), then the label-set table (sample/labels.c)
+ *   3b. the CPU profiler's locks: the file lock (core/cpufile.c), then
+ *      cpu.life, cpu.lock (sample/cpu.c), then the label-set table
+ *      (sample/labels.c)
  *   4. the symbolizer lock (symbol/symbolize.c)
  *   5. the build-id cache lock (symbol/maps.c)
  *   6. the HTTP server's request-set lock (http/server.c), a leaf
