@@ -28,9 +28,10 @@
  *      a call, and reset in a fork child instead of being taken
  *   6c. the tracer's buffer lock (sample/trace.c), a leaf taken by
  *      recorders, including the CPU collector under cpu.lock
- *   7. the heap sampler's lock (sample/heap.c), a leaf taken on sampled
- *      malloc/free paths; heap.c registers its own fork handlers from an
- *      earlier constructor, so its prepare handler runs last
+ *   7. the heap sampler's stack-table lock, then its heap lock
+ *      (sample/heap.c), leaves taken one at a time on sampled malloc/free
+ *      paths; heap.c registers its own fork handlers from an earlier
+ *      constructor, so its prepare handler runs last
  *
  * pprofd's own locks are taken through pprofd__mutex_lock (the C
  * library's function, never the interposed one), so they never show up

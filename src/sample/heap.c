@@ -14,26 +14,26 @@
  * allocations (and the calling thread at once).
  *
  * Tables, all mmap'd so the sampler never calls malloc:
- *  - stack records: chunked (stable addresses), each with the interned
- *    stack and Go's four counters as relaxed atomics (statistics only);
- *    an open-addressing index of record numbers, rebuilt under the lock;
- *  - the frames, bump-allocated in 1 MiB chunks that are never freed, so
- *    a collector may read a stack after dropping the lock;
+ *  - the stack table (capture/stacktab.c): each interned stack with Go's
+ *    four counters as relaxed atomics (statistics only), charged without
+ *    a lock once the stack is interned; its frames are never freed, so a
+ *    collector may read a stack after dropping the lock. Interning takes
+ *    the table's own lock, never while the heap lock is held;
  *  - the sampled-pointer table (sample/heapmap.c): block address ->
  *    (record, size), written under the heap lock, probed lock-free by
  *    the free of an aligned pointer.
- * Bounds: MAX_STACKS records of 64 bytes and LOC_MAX bytes of frames.
- * 100,000 distinct stacks of 20 frames take 100000 * (64 + 160) bytes of
- * records and frames plus a 1 MiB index: about 23.4 MiB. Past a bound,
+ * Bounds: MAX_STACKS records and LOC_MAX bytes of frames. 100,000
+ * distinct stacks of 20 frames take about 100000 * (56 + 160) bytes of
+ * records and frames plus a 1 MiB index: about 22.6 MiB. Past a bound,
  * new stacks are charged to one "table full" stack and new sampled
  * pointers are counted but not tracked.
  *
- * Fork: the heap lock is taken before fork and released after, in parent
- * and child. It must be the last lock taken in prepare (a thread holding
- * another pprofd lock may malloc and be sampled), and pthread_atfork
- * runs prepare handlers in reverse order of registration, so this file
- * registers its handlers from a constructor of the highest priority,
- * before api.c registers core's.
+ * Fork: the stack table's lock, then the heap lock, are taken before fork
+ * and released after, in parent and child. They must be the last locks
+ * taken in prepare (a thread holding another pprofd lock may malloc and
+ * be sampled), and pthread_atfork runs prepare handlers in reverse order
+ * of registration, so this file registers its handlers from a
+ * constructor of the highest priority, before api.c registers core's.
  */
 #include "config.h"
 
@@ -46,11 +46,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "base/hash.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "capture/stacktab.h"
@@ -61,51 +59,15 @@
 #define PARK ((int64_t)64 << 20)
 #define MAX_DEPTH 64
 #define MAX_STACKS (1u << 18)
-#define REC_CHUNK 4096u
-#define LOC_CHUNK ((size_t)1 << 20)
 #define LOC_MAX ((size_t)64 << 20)
 #define MAX_HOOKS 16
 #define IDX_BITS 20
 #define IDX_MASK ((1ull << IDX_BITS) - 1)
 
-typedef struct srec {
-  uint64_t hash;
-  const uint64_t *locs;
-  uint32_t nlocs;
-  uint32_t pad_;
-  /* Relaxed atomics: statistics that no other memory depends on. */
-  _Atomic int64_t ao, ab, fo, fb;
-} srec;
-
 typedef struct hook {
   void (*fn)(void *);
   void *arg;
 } hook;
-
-/* The sampler's process-wide state. */
-static struct {
-  pthread_mutex_t lock; /* the heap lock: tables below, hooks */
-  _Atomic int64_t rate;
-  _Atomic int unwind_ok; /* stacks can be captured (constructor ran) */
-  uint64_t seed;         /* from PPROFD_MEM_PROFILE_SEED; 0: none */
-  _Atomic uint64_t thread_seq;
-  /* stack records */
-  srec *chunks[MAX_STACKS / REC_CHUNK];
-  _Atomic uint32_t nrec;
-  uint32_t *index; /* record + 1; 0 empty */
-  size_t index_cap;
-  uint32_t full_rec; /* record of the "table full" stack, + 1 */
-  uint64_t *loc_cur;
-  size_t loc_left, loc_total;
-  /* statistics (relaxed: read only for display) */
-  _Atomic int64_t bytes, samples, frees, dropped, untracked, lost;
-  _Atomic size_t own;
-  hook hooks[MAX_HOOKS];
-  _Atomic int nhooks;
-} heap = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
-    .rate = DEFAULT_RATE,
-};
 
 /* Stands for the stacks recorded after the stack table filled up. */
 __attribute__((noinline)) static void pprofd_heap_stack_table_full(void) {
@@ -116,24 +78,28 @@ __attribute__((noinline)) static void pprofd_heap_no_stack(void) {
   __asm__ volatile("");
 }
 
-/* ---- memory for the tables ---- */
-
-/* n bytes of zeroed memory from the kernel, counted; NULL on failure. */
-static void *map(size_t n) {
-  void *p =
-      mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    return NULL;
-  atomic_fetch_add_explicit(&heap.own, n, memory_order_relaxed);
-  return p;
-}
-
-static void unmap(void *p, size_t n) {
-  if (p == NULL)
-    return;
-  munmap(p, n);
-  atomic_fetch_sub_explicit(&heap.own, n, memory_order_relaxed);
-}
+/* The sampler's process-wide state. */
+static struct {
+  pthread_mutex_t lock; /* the heap lock: tables below, hooks */
+  _Atomic int64_t rate;
+  _Atomic int unwind_ok; /* stacks can be captured (constructor ran) */
+  uint64_t seed;         /* from PPROFD_MEM_PROFILE_SEED; 0: none */
+  _Atomic uint64_t thread_seq;
+  /* stack records (Go's four counters: alloc objects and bytes, free
+   * objects and bytes), their own lock taken outside the heap lock */
+  pprofd__stacktab tab;
+  /* statistics (relaxed: read only for display) */
+  _Atomic int64_t bytes, samples, frees, dropped, untracked, lost;
+  hook hooks[MAX_HOOKS];
+  _Atomic int nhooks;
+} heap = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .rate = DEFAULT_RATE,
+    .tab = {.lock = PTHREAD_MUTEX_INITIALIZER,
+            .max_stacks = MAX_STACKS,
+            .max_loc_bytes = LOC_MAX,
+            .overflow_loc = (const void *)pprofd_heap_stack_table_full},
+};
 
 /* ---- the generator ---- */
 
@@ -245,119 +211,13 @@ void pprofd__heap_reseed(uint64_t seed) {
   set_left(t, fresh_left(t, pprofd__heap_rate()));
 }
 
-/* ---- the stack table (heap lock held) ---- */
-
-static srec *rec_at(uint32_t i) {
-  return &heap.chunks[i / REC_CHUNK][i % REC_CHUNK];
-}
-
-/* Rebuilds the index with room for twice the records. */
-static int grow_index(void) {
-  size_t cap = heap.index_cap ? heap.index_cap * 2 : 1024;
-  uint32_t *ix = map(cap * sizeof *ix);
-  if (ix == NULL)
-    return -1;
-  uint32_t n = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
-  for (uint32_t i = 0; i < n; i++) {
-    size_t s = rec_at(i)->hash & (cap - 1);
-    while (ix[s] != 0)
-      s = (s + 1) & (cap - 1);
-    ix[s] = i + 1;
-  }
-  unmap(heap.index, heap.index_cap * sizeof *heap.index);
-  heap.index = ix;
-  heap.index_cap = cap;
-  return 0;
-}
-
-/* Copies a stack into the frame arena; NULL when the arena is full. */
-static uint64_t *store_locs(const uint64_t *locs, uint32_t n) {
-  size_t need = (size_t)n * sizeof *locs;
-  if (heap.loc_left < need) {
-    if (heap.loc_total + LOC_CHUNK > LOC_MAX)
-      return NULL;
-    uint64_t *c = map(LOC_CHUNK);
-    if (c == NULL)
-      return NULL;
-    heap.loc_cur = c;
-    heap.loc_left = LOC_CHUNK;
-    heap.loc_total += LOC_CHUNK;
-  }
-  uint64_t *d = heap.loc_cur;
-  memcpy(d, locs, need);
-  heap.loc_cur += n;
-  heap.loc_left -= need;
-  return d;
-}
-
-/* Adds a record for a stack whose frames are already stored. */
-static int add_rec(const uint64_t *stored, uint32_t n, uint64_t h,
-                   uint32_t *out) {
-  uint32_t i = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
-  if (i >= MAX_STACKS)
-    return -1;
-  if (heap.chunks[i / REC_CHUNK] == NULL &&
-      (heap.chunks[i / REC_CHUNK] = map(REC_CHUNK * sizeof(srec))) == NULL)
-    return -1;
-  if ((size_t)(i + 1) * 2 > heap.index_cap && grow_index() != 0)
-    return -1;
-  srec *r = rec_at(i);
-  r->hash = h;
-  r->locs = stored;
-  r->nlocs = n;
-  size_t s = h & (heap.index_cap - 1);
-  while (heap.index[s] != 0)
-    s = (s + 1) & (heap.index_cap - 1);
-  heap.index[s] = i + 1;
-  /* Release pairs with the acquire in pprofd__heap_count/collect readers
-   * that scan records without the lock. */
-  atomic_store_explicit(&heap.nrec, i + 1, memory_order_release);
-  *out = i;
-  return 0;
-}
-
-/* The record of the "table full" stack, created on first need. */
-static uint32_t full_record(void) {
-  static uint64_t full_loc[1];
-  if (heap.full_rec == 0) {
-    uint32_t i;
-    full_loc[0] = (uint64_t)(uintptr_t)pprofd_heap_stack_table_full;
-    /* intern() leaves the last record slot for this stack. */
-    if (add_rec(full_loc, 1, pprofd__stack_hash(full_loc, 1), &i) != 0)
-      return 0;
-    heap.full_rec = i + 1;
-  }
-  return heap.full_rec - 1;
-}
-
-/* The record for the stack, interning it if new. */
-static uint32_t intern(const uint64_t *locs, uint32_t n, uint64_t h) {
-  if (heap.index_cap != 0) {
-    size_t s = h & (heap.index_cap - 1);
-    for (uint32_t v; (v = heap.index[s]) != 0;
-         s = (s + 1) & (heap.index_cap - 1)) {
-      srec *r = rec_at(v - 1);
-      if (r->hash == h && r->nlocs == n &&
-          memcmp(r->locs, locs, n * sizeof *locs) == 0)
-        return v - 1;
-    }
-  }
-  uint32_t i;
-  uint64_t *stored = NULL;
-  if (atomic_load_explicit(&heap.nrec, memory_order_relaxed) + 1 < MAX_STACKS &&
-      (stored = store_locs(locs, n)) != NULL && add_rec(stored, n, h, &i) == 0)
-    return i;
-  return full_record();
-}
-
 /* ---- sampled blocks (the table is sample/heapmap.c) ---- */
 
 /* Accounts the free of the block whose entry value is v. */
 static void account_free(uint64_t v) {
-  srec *r = rec_at((uint32_t)(v & IDX_MASK));
-  atomic_fetch_add_explicit(&r->fo, 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&r->fb, (int64_t)(v >> IDX_BITS),
-                            memory_order_relaxed);
+  const int64_t d[PPROFD__STACKTAB_VALUES] = {0, 0, 1,
+                                              (int64_t)(v >> IDX_BITS)};
+  pprofd__stacktab_add_at(&heap.tab, (int64_t)(v & IDX_MASK), d);
   atomic_fetch_add_explicit(&heap.frees, 1, memory_order_relaxed);
 }
 
@@ -406,10 +266,9 @@ int pprofd__heap_forget(const void *p, pprofd__heap_cookie *c) {
 void pprofd__heap_unforget(const void *p, const pprofd__heap_cookie *c) {
   if (c == NULL || !c->found)
     return;
-  srec *r = rec_at((uint32_t)(c->val & IDX_MASK));
-  atomic_fetch_sub_explicit(&r->fo, 1, memory_order_relaxed);
-  atomic_fetch_sub_explicit(&r->fb, (int64_t)(c->val >> IDX_BITS),
-                            memory_order_relaxed);
+  const int64_t d[PPROFD__STACKTAB_VALUES] = {0, 0, -1,
+                                              -(int64_t)(c->val >> IDX_BITS)};
+  pprofd__stacktab_add_at(&heap.tab, (int64_t)(c->val & IDX_MASK), d);
   atomic_fetch_sub_explicit(&heap.frees, 1, memory_order_relaxed);
   heap_lock();
   int e = track_locked((uintptr_t)p, c->val);
@@ -447,15 +306,17 @@ void pprofd__heap_record(void *p, size_t n) {
     locs = none;
     nl = 1;
   }
-  uint64_t h = pprofd__stack_hash(locs, nl);
   uint64_t sz = (uint64_t)n < (1ull << (64 - IDX_BITS)) ? (uint64_t)n : 0;
+  int64_t idx = pprofd__stacktab_intern(&heap.tab, locs, nl);
+  if (idx < 0) { /* not even the overflow record could be mapped */
+    atomic_fetch_add_explicit(&heap.dropped, 1, memory_order_relaxed);
+    return;
+  }
   heap_lock();
-  uint32_t idx = intern(locs, nl, h);
-  int tracked = track_locked((uintptr_t)p, idx | sz << IDX_BITS) == 0;
+  int tracked = track_locked((uintptr_t)p, (uint64_t)idx | sz << IDX_BITS) == 0;
   heap_unlock();
-  srec *r = rec_at(idx);
-  atomic_fetch_add_explicit(&r->ao, 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&r->ab, (int64_t)sz, memory_order_relaxed);
+  const int64_t d[PPROFD__STACKTAB_VALUES] = {1, (int64_t)sz, 0, 0};
+  pprofd__stacktab_add_at(&heap.tab, idx, d);
   atomic_fetch_add_explicit(&heap.samples, 1, memory_order_relaxed);
   if (!tracked)
     atomic_fetch_add_explicit(&heap.untracked, 1, memory_order_relaxed);
@@ -536,13 +397,11 @@ const char *pprofd__heap_unavailable(void) {
 }
 
 int64_t pprofd__heap_count(void) {
-  /* Acquire pairs with the release in add_rec. */
-  return atomic_load_explicit(&heap.nrec, memory_order_acquire);
+  return (int64_t)pprofd__stacktab_count(&heap.tab);
 }
 
 size_t pprofd__heap_own_bytes(void) {
-  return atomic_load_explicit(&heap.own, memory_order_relaxed) +
-         pprofd__heapmap_own_bytes();
+  return pprofd__stacktab_own_bytes(&heap.tab) + pprofd__heapmap_own_bytes();
 }
 
 /* ---- collection ---- */
@@ -556,20 +415,14 @@ static pprofd__heaprec *copy_records(size_t *n) {
     *n = 1;
     return NULL;
   }
-  heap_lock();
-  size_t m = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
+  size_t m = pprofd__stacktab_count(&heap.tab);
   if (m > cap)
     m = cap;
   for (size_t i = 0; i < m; i++) {
-    srec *r = rec_at((uint32_t)i);
-    c[i].locs = r->locs;
-    c[i].nlocs = r->nlocs;
-    c[i].ao = atomic_load_explicit(&r->ao, memory_order_relaxed);
-    c[i].ab = atomic_load_explicit(&r->ab, memory_order_relaxed);
-    c[i].fo = atomic_load_explicit(&r->fo, memory_order_relaxed);
-    c[i].fb = atomic_load_explicit(&r->fb, memory_order_relaxed);
+    pprofd__stackrec r;
+    pprofd__stacktab_read(&heap.tab, (uint32_t)i, &r);
+    c[i] = (pprofd__heaprec){r.locs, r.nlocs, r.v[0], r.v[1], r.v[2], r.v[3]};
   }
-  heap_unlock();
   *n = m;
   return c;
 }
@@ -579,19 +432,14 @@ int64_t pprofd__heap_inuse_estimate(void) {
   if (rate <= 0 || pprofd__heap_unavailable() != NULL)
     return -1;
   int64_t total = 0;
-  heap_lock();
-  uint32_t n = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
+  uint32_t n = (uint32_t)pprofd__stacktab_count(&heap.tab);
   for (uint32_t i = 0; i < n; i++) {
-    srec *r = rec_at(i);
+    pprofd__stackrec r;
+    pprofd__stacktab_read(&heap.tab, i, &r);
     int64_t c, b;
-    pprofd__heap_scale(atomic_load_explicit(&r->ao, memory_order_relaxed) -
-                           atomic_load_explicit(&r->fo, memory_order_relaxed),
-                       atomic_load_explicit(&r->ab, memory_order_relaxed) -
-                           atomic_load_explicit(&r->fb, memory_order_relaxed),
-                       rate, &c, &b);
+    pprofd__heap_scale(r.v[0] - r.v[2], r.v[1] - r.v[3], rate, &c, &b);
     total += b;
   }
-  heap_unlock();
   return total;
 }
 
@@ -661,11 +509,20 @@ int pprofd__heap_dump(pprofd__heapdump *d) {
 
 /* ---- fork and start-up ---- */
 
-void pprofd__heap_prefork(void) { heap_lock(); }
+void pprofd__heap_prefork(void) {
+  pprofd__stacktab_prefork(&heap.tab);
+  heap_lock();
+}
 
-void pprofd__heap_postfork_parent(void) { heap_unlock(); }
+void pprofd__heap_postfork_parent(void) {
+  heap_unlock();
+  pprofd__stacktab_postfork(&heap.tab);
+}
 
-void pprofd__heap_postfork_child(void) { heap_unlock(); }
+void pprofd__heap_postfork_child(void) {
+  heap_unlock();
+  pprofd__stacktab_postfork(&heap.tab);
+}
 
 void pprofd__heap_init_rate(int64_t rate) {
 #ifdef PPROFD_ENABLE_INTERPOSE

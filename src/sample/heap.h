@@ -20,12 +20,14 @@
  * the one compare the malloc fast path already makes can never send it to the
  * sampler; the slow path checks the guard depth first as well.
  *
- * Lock: one mutex (the "heap lock") guards the stack table and the writers
- * of the sampled-pointer table. It is a leaf: nothing is called under it
- * that takes another lock or allocates through malloc (tables are mmap'd),
- * and stacks are captured before it is taken. Its fork hooks are
- * registered by this module itself, first of all pprofd's, so that
- * pthread_atfork runs its prepare handler last (see heap.c).
+ * Locks: the stack table's (capture/stacktab.h), taken to intern a
+ * sampled stack, and the "heap lock", which guards the writers of the
+ * sampled-pointer table and the gc hooks. Both are leaves and never held
+ * together: nothing is called under either that takes another lock or
+ * allocates through malloc (tables are mmap'd), and stacks are captured
+ * before either is taken. Their fork hooks are registered by this module
+ * itself, first of all pprofd's, so that pthread_atfork runs its prepare
+ * handler last (see heap.c).
  */
 #ifndef PPROFD_SAMPLE_HEAP_H
 #define PPROFD_SAMPLE_HEAP_H
