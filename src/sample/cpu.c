@@ -51,8 +51,9 @@
  * reused (its /proc start time changed) gets a fresh one. Opening and
  * closing drain first, so every window is exact up to signal latency.
  * Each session aggregates (stack, label set, thread name) -> (signals,
- * periods) in its own hash table, so a session costs memory proportional
- * to the distinct stacks it saw, not to its duration.
+ * periods) in its own stack table (capture/stacktab.c; the key is the
+ * stack followed by the other three), so a session costs memory
+ * proportional to the distinct stacks it saw, not to its duration.
  *
  * Stopping (the last close): every timer is deleted first, then the
  * handler is made inert (cpu.active = 0); the handler itself stays
@@ -91,6 +92,7 @@
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "capture/ring.h"
+#include "capture/stacktab.h"
 #include "capture/unwind.h"
 #include "pprofd.h"
 #include "sample/cputimer.h"
@@ -102,29 +104,21 @@
 #define RESCAN_EVERY 5     /* drains: /proc/self/task every 250 ms */
 #define NAMES_EVERY 4      /* rescans: thread names every second */
 #define AGG_MAX (1u << 20) /* distinct (stack, labels, thread) per session */
+#define AGG_LOC_MAX ((size_t)64 << 20) /* their frames, per session */
 #define NAME_LEN PPROFD__CPUTIMER_NAME_LEN
+/* An aggregation key is the stack followed by KEY_EXTRA words: the label
+ * set's address, the truncation kind and the thread name (16 bytes). */
+#define KEY_EXTRA 4
 
-/* One aggregated sample of a session. */
 typedef pprofd__ring_slot slot;
-
-typedef struct agg {
-  uint64_t hash; /* 0: empty slot */
-  const pprofd__labelset *labels;
-  uint64_t *locs;
-  uint32_t nlocs;
-  uint32_t truncated;
-  int64_t count;  /* signals */
-  int64_t weight; /* periods */
-  char name[NAME_LEN];
-} agg;
 
 struct pprofd__cpu_session {
   struct pprofd__cpu_session *next;
   int64_t start_mono, end_mono, start_wall;
   uint64_t lost0; /* cpu.ring.lost_weight at open */
   int64_t lost;   /* periods lost to ring or table overflow */
-  agg *tab;
-  size_t cap, n;
+  /* (key) -> (signals, periods); its lock is a leaf taken under cpu.lock */
+  pprofd__stacktab tab;
   int detached; /* the process forked: no longer fed */
 };
 
@@ -257,89 +251,26 @@ static void init(void) {
                         ((uint64_t)getpid() << 32));
 }
 
-/* FNV-1a over an aggregation key. */
-static uint64_t agg_hash(const slot *s, const char *name) {
-  uint64_t h = 1469598103934665603ull;
-  for (uint16_t i = 0; i < s->nlocs; i++)
-    h = (h ^ s->locs[i]) * 1099511628211ull;
-  h = (h ^ (uint64_t)(uintptr_t)s->labels) * 1099511628211ull;
-  h = (h ^ s->truncated) * 1099511628211ull;
-  for (const char *p = name; *p; p++)
-    h = (h ^ (unsigned char)*p) * 1099511628211ull;
-  return h ? h : 1;
-}
-
-/* Grows a session's table; 0 or PPROFD_ENOMEM. */
-static int agg_grow(struct pprofd__cpu_session *ss) {
-  size_t ncap = ss->cap ? 2 * ss->cap : 256;
-  agg *nt = pprofd__icalloc(ncap, sizeof *nt);
-  if (nt == NULL)
-    return PPROFD_ENOMEM;
-  for (size_t i = 0; i < ss->cap; i++) {
-    if (ss->tab[i].hash == 0)
-      continue;
-    size_t j = (size_t)ss->tab[i].hash & (ncap - 1);
-    while (nt[j].hash != 0)
-      j = (j + 1) & (ncap - 1);
-    nt[j] = ss->tab[i];
-  }
-  pprofd__ifree(ss->tab);
-  ss->tab = nt;
-  ss->cap = ncap;
-  return 0;
-}
-
-/* Adds one drained sample to a session. When the table cannot grow (the
- * AGG_MAX cap, or memory) known stacks still count and new ones are
- * counted as lost. */
-static void agg_add(struct pprofd__cpu_session *ss, const slot *s,
-                    const char *name) {
-  uint64_t h = agg_hash(s, name);
-  if ((ss->n + 1) * 2 > ss->cap && ss->n < AGG_MAX)
-    (void)agg_grow(ss); /* on failure, go on with the table we have */
-  if (ss->cap == 0) {
-    ss->lost += s->weight;
-    return;
-  }
-  size_t j = (size_t)h & (ss->cap - 1);
-  for (;;) { /* terminates: the table always has an empty slot */
-    agg *a = &ss->tab[j];
-    if (a->hash == 0)
-      break;
-    if (a->hash == h && a->nlocs == s->nlocs && a->labels == s->labels &&
-        a->truncated == s->truncated && strcmp(a->name, name) == 0 &&
-        memcmp(a->locs, s->locs, s->nlocs * sizeof *s->locs) == 0) {
-      a->count++;
-      a->weight += s->weight;
-      return;
-    }
-    j = (j + 1) & (ss->cap - 1);
-  }
-  agg *a = &ss->tab[j];
-  if (ss->n + 2 > ss->cap ||
-      (a->locs = pprofd__ialloc(s->nlocs ? s->nlocs * sizeof *a->locs : 1)) ==
-          NULL) {
-    ss->lost += s->weight;
-    return;
-  }
-  memcpy(a->locs, s->locs, s->nlocs * sizeof *a->locs);
-  a->hash = h;
-  a->nlocs = s->nlocs;
-  a->labels = s->labels;
-  a->truncated = s->truncated;
-  a->count = 1;
-  a->weight = s->weight;
-  snprintf(a->name, sizeof a->name, "%s", name);
-  ss->n++;
-}
-
 /* Hands one published slot to every session whose window holds it. */
 static void deliver_locked(const slot *s) {
+  uint64_t key[STACK_MAX + KEY_EXTRA];
   char name[NAME_LEN];
   pprofd__cputimer_name_locked(s->tid, name);
+  size_t nl = strnlen(name, NAME_LEN);
+  memset(name + nl, 0, NAME_LEN - nl); /* the key compares all 16 bytes */
+  uint32_t n = s->nlocs;
+  memcpy(key, s->locs, n * sizeof *key);
+  key[n++] = (uint64_t)(uintptr_t)s->labels;
+  key[n++] = s->truncated;
+  memcpy(&key[n], name, NAME_LEN);
+  n += NAME_LEN / sizeof *key;
+  const int64_t v[PPROFD__STACKTAB_VALUES] = {1, s->weight};
+  /* When a table cannot take a new key (its bounds, or memory), known
+   * keys still count and the rest is counted as lost. */
   for (struct pprofd__cpu_session *ss = cpu.sessions; ss; ss = ss->next)
-    if (s->mono >= ss->start_mono && s->mono <= ss->end_mono)
-      agg_add(ss, s, name);
+    if (s->mono >= ss->start_mono && s->mono <= ss->end_mono &&
+        !pprofd__stacktab_add(&ss->tab, key, n, v))
+      ss->lost += s->weight;
   /* A trace (sample/trace.c) keeps every sample with its time. */
   pprofd__trace_cpu_sample(s->tid, s->mono, s->weight, s->locs, s->nlocs);
 }
@@ -424,6 +355,9 @@ int pprofd__cpu_open(int hz, int max_sessions,
   struct pprofd__cpu_session *ss = pprofd__icalloc(1, sizeof *ss);
   if (ss == NULL)
     return PPROFD_ENOMEM;
+  pthread_mutex_init(&ss->tab.lock, NULL);
+  ss->tab.max_stacks = AGG_MAX;
+  ss->tab.max_loc_bytes = AGG_LOC_MAX;
   int err = 0;
   pprofd__mutex_lock(&cpu.life);
   if (foreign_handler() != NULL) {
@@ -478,7 +412,7 @@ fail_life:
 }
 
 /* Fills out with the session's profile. */
-static int build_snapshot(const struct pprofd__cpu_session *ss, int64_t hz,
+static int build_snapshot(struct pprofd__cpu_session *ss, int64_t hz,
                           pprofd__snapshot *out) {
   static const pprofd__vtype types[] = {{"samples", "count"},
                                         {"cpu", "nanoseconds"}};
@@ -492,30 +426,45 @@ static int build_snapshot(const struct pprofd__cpu_session *ss, int64_t hz,
   out->duration_nanos = end - ss->start_mono;
   uint64_t locs[STACK_MAX + 1];
   pprofd__label lb[PPROFD__LABELS_MAX_PAIRS + 1];
-  for (size_t i = 0; i < ss->cap; i++) {
-    const agg *a = &ss->tab[i];
-    if (a->hash == 0)
+  int64_t lost = ss->lost;
+  size_t nrec;
+  pprofd__stackrec *c = pprofd__stacktab_copy(&ss->tab, &nrec);
+  if (c == NULL && nrec != 0)
+    return PPROFD_ENOMEM;
+  for (size_t i = 0; i < nrec; i++) {
+    const pprofd__stackrec *a = &c[i];
+    if (a->nlocs < KEY_EXTRA) { /* the table's overflow record */
+      lost += a->v[1];
       continue;
-    size_t n = a->nlocs;
+    }
+    size_t n = a->nlocs - KEY_EXTRA;
+    const uint64_t *extra = a->locs + n;
+    const pprofd__labelset *labels =
+        (const pprofd__labelset *)(uintptr_t)extra[0];
+    char name[NAME_LEN + 1];
+    memcpy(name, &extra[2], NAME_LEN);
+    name[NAME_LEN] = '\0';
     memcpy(locs, a->locs, n * sizeof *locs);
-    if (a->truncated == PPROFD__UNWIND_INCOMPLETE)
+    if (extra[1] == PPROFD__UNWIND_INCOMPLETE)
       locs[n++] = (uint64_t)(uintptr_t)stack_not_unwound;
-    else if (a->truncated)
+    else if (extra[1])
       locs[n++] = (uint64_t)(uintptr_t)stack_truncated;
     size_t nl = 0;
-    lb[nl++] = (pprofd__label){"thread", a->name, 0};
-    if (a->labels != NULL)
-      for (size_t k = 0; k < a->labels->n; k++)
-        lb[nl++] =
-            (pprofd__label){a->labels->kv[2 * k], a->labels->kv[2 * k + 1], 0};
-    int64_t v[2] = {a->weight, a->weight * period};
-    if (pprofd__snap_add(out, locs, n, v, lb, nl) == NULL)
+    lb[nl++] = (pprofd__label){"thread", name, 0};
+    if (labels != NULL)
+      for (size_t k = 0; k < labels->n; k++)
+        lb[nl++] = (pprofd__label){labels->kv[2 * k], labels->kv[2 * k + 1], 0};
+    int64_t v[2] = {a->v[1], a->v[1] * period};
+    if (pprofd__snap_add(out, locs, n, v, lb, nl) == NULL) {
+      pprofd__ifree(c);
       return PPROFD_ENOMEM;
+    }
   }
-  if (ss->lost > 0) {
+  pprofd__ifree(c);
+  if (lost > 0) {
     locs[0] = (uint64_t)(uintptr_t)lost_profile_event;
     lb[0] = (pprofd__label){"pprofd", "lost samples", 0};
-    int64_t v[2] = {ss->lost, ss->lost * period};
+    int64_t v[2] = {lost, lost * period};
     if (pprofd__snap_add(out, locs, 1, v, lb, 1) == NULL)
       return PPROFD_ENOMEM;
   }
@@ -523,10 +472,7 @@ static int build_snapshot(const struct pprofd__cpu_session *ss, int64_t hz,
 }
 
 static void session_free(struct pprofd__cpu_session *ss) {
-  for (size_t i = 0; i < ss->cap; i++)
-    if (ss->tab[i].hash != 0)
-      pprofd__ifree(ss->tab[i].locs);
-  pprofd__ifree(ss->tab);
+  pprofd__stacktab_destroy(&ss->tab);
   pprofd__ifree(ss);
 }
 
