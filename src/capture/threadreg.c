@@ -9,10 +9,11 @@
  * generation did not move meanwhile (a seqlock without a writer lock:
  * exactly one thread owns a slot at a time).
  *
- * Creation stacks: STACKS_CAP distinct stacks with cumulative counts in
- * an open-addressing table under `stacks_lock`, touched once per
- * pthread_create. Stacks past the cap are counted in one overflow entry
- * whose frame is the marker function pprofd_thread_stacks_overflow.
+ * Creation stacks: up to STACKS_CAP distinct stacks with cumulative
+ * counts in the stack table (capture/stacktab.c, with its own lock),
+ * touched once per pthread_create. Stacks past the cap are counted in one
+ * overflow record whose frame is the marker function
+ * pprofd_thread_stacks_overflow.
  */
 #include "config.h"
 
@@ -27,14 +28,14 @@
 #include <unistd.h>
 
 #include "base/clock.h"
-#include "base/hash.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "capture/stacktab.h"
 #include "capture/unwind.h"
 #include "pprofd.h"
 
 #define LIVE_CAP 8192
-#define STACKS_CAP 4096
+#define STACKS_CAP 3072
 
 enum { SLOT_FREE, SLOT_CLAIMED, SLOT_RUNNING };
 
@@ -44,20 +45,10 @@ typedef struct live_slot {
   pprofd__thread_origin o;
 } live_slot;
 
-typedef struct stack_entry {
-  uint64_t hash; /* 0: empty */
-  int nlocs;
-  int64_t count;
-  uint64_t locs[PPROFD__THREADREG_DEPTH];
-} stack_entry;
-
 static live_slot live[LIVE_CAP];
 static atomic_uint live_next;
-static stack_entry stacks[STACKS_CAP];
-static size_t nstacks;
-static int64_t overflow_count;
-static int64_t created_total;
-static pthread_mutex_t stacks_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Relaxed: a count read only for display. */
+static _Atomic int64_t created_total;
 
 /* Marker frames: these functions are never called; their addresses stand
  * for "created before pprofd was loaded" and "too many distinct stacks"
@@ -73,37 +64,22 @@ __attribute__((noipa, used)) void pprofd_thread_stacks_overflow(void) {
   marker_sink = 2;
 }
 
+/* Distinct creation stacks; value 0 counts creations. The overflow
+ * record's frame is +1 into its marker, as a call site would be. */
+static pprofd__stacktab stacks = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .max_stacks = STACKS_CAP + 1,
+    .overflow_loc = (const char *)pprofd_thread_stacks_overflow + 1,
+};
+
 /* The calling thread's kernel id. */
 static int own_tid(void) { return (int)syscall(SYS_gettid); }
 
 /* Counts one creation at this stack. */
 static void count_stack(const uint64_t *locs, int n) {
-  uint64_t h = pprofd__stack_hash(locs, (uint32_t)n);
-  pprofd__mutex_lock(&stacks_lock);
-  created_total++;
-  size_t i = (size_t)h % STACKS_CAP;
-  for (size_t probes = 0; probes < STACKS_CAP; probes++) {
-    stack_entry *e = &stacks[i];
-    if (e->hash == 0 && nstacks < STACKS_CAP * 3 / 4) {
-      e->hash = h;
-      e->nlocs = n;
-      memcpy(e->locs, locs, (size_t)n * sizeof *locs);
-      e->count = 1;
-      nstacks++;
-      goto out;
-    }
-    if (e->hash == 0)
-      break;
-    if (e->hash == h && e->nlocs == n &&
-        memcmp(e->locs, locs, (size_t)n * sizeof *locs) == 0) {
-      e->count++;
-      goto out;
-    }
-    i = (i + 1) % STACKS_CAP;
-  }
-  overflow_count++;
-out:
-  pprofd__mutex_unlock(&stacks_lock);
+  static const int64_t one[PPROFD__STACKTAB_VALUES] = {1};
+  atomic_fetch_add_explicit(&created_total, 1, memory_order_relaxed);
+  (void)pprofd__stacktab_add(&stacks, locs, (uint32_t)n, one);
 }
 
 __attribute__((noinline)) int pprofd__threadreg_create(void *(*start)(void *),
@@ -209,28 +185,21 @@ static int64_t unrecorded_threads(void) {
 }
 
 int64_t pprofd__threadreg_count(void) {
-  pprofd__mutex_lock(&stacks_lock);
-  int64_t n = created_total;
-  pprofd__mutex_unlock(&stacks_lock);
+  int64_t n = atomic_load_explicit(&created_total, memory_order_relaxed);
   return n + unrecorded_threads();
 }
 
 int pprofd__threadreg_collect(pprofd__snapshot *s) {
   pprofd__snap_init_count(s, "threadcreate");
-  pprofd__mutex_lock(&stacks_lock);
-  for (size_t i = 0; i < STACKS_CAP && !s->failed; i++) {
-    const stack_entry *e = &stacks[i];
-    if (e->hash != 0)
-      (void)pprofd__snap_add(s, e->locs, (size_t)e->nlocs, &e->count, NULL, 0);
-  }
-  int64_t over = overflow_count;
-  pprofd__mutex_unlock(&stacks_lock);
+  size_t n = 0;
+  pprofd__stackrec *c = pprofd__stacktab_copy(&stacks, &n);
+  if (c == NULL && n != 0)
+    return PPROFD_ENOMEM;
+  for (size_t i = 0; i < n && !s->failed; i++)
+    (void)pprofd__snap_add(s, c[i].locs, c[i].nlocs, &c[i].v[0], NULL, 0);
+  pprofd__ifree(c);
   /* Markers are function entries; +1 keeps each inside its function as
    * a call site would be. */
-  if (over > 0) {
-    uint64_t m = (uint64_t)(uintptr_t)pprofd_thread_stacks_overflow + 1;
-    (void)pprofd__snap_add(s, &m, 1, &over, NULL, 0);
-  }
   int64_t before = unrecorded_threads();
   if (before > 0) {
     uint64_t m = (uint64_t)(uintptr_t)pprofd_thread_created_before_pprofd + 1;
@@ -239,6 +208,6 @@ int pprofd__threadreg_collect(pprofd__snapshot *s) {
   return s->failed;
 }
 
-void pprofd__threadreg_prefork(void) { pprofd__mutex_lock(&stacks_lock); }
+void pprofd__threadreg_prefork(void) { pprofd__stacktab_prefork(&stacks); }
 
-void pprofd__threadreg_postfork(void) { pprofd__mutex_unlock(&stacks_lock); }
+void pprofd__threadreg_postfork(void) { pprofd__stacktab_postfork(&stacks); }

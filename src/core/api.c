@@ -24,6 +24,7 @@
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
 #include "core/conf.h"
+#include "core/cpufile.h"
 #include "core/profiles.h"
 #include "core/render.h"
 #include "core/runtime.h"
@@ -214,6 +215,7 @@ static void prefork(void) {
   pprofd__custom_prefork();
   pprofd__threads_prefork();
   pprofd__threadreg_prefork();
+  pprofd__cpufile_prefork();
   pprofd__cpu_prefork();
   pprofd__labels_prefork();
   pprofd__sym_prefork();
@@ -236,6 +238,7 @@ static void postfork_parent(void) {
   pprofd__sym_postfork();
   pprofd__labels_postfork();
   pprofd__cpu_postfork_parent();
+  pprofd__cpufile_postfork_parent();
   pprofd__threadreg_postfork();
   pprofd__threads_postfork_parent();
   pprofd__custom_postfork();
@@ -257,6 +260,7 @@ static void postfork_child(void) {
   pprofd__sym_postfork();
   pprofd__labels_postfork();
   pprofd__cpu_postfork_child();
+  pprofd__cpufile_postfork_child();
   pprofd__threadreg_postfork();
   pprofd__threads_postfork_child();
   pprofd__custom_postfork();

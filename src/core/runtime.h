@@ -10,8 +10,9 @@
  *   2. the list of custom profiles (sample/custom.c)
  *   3. pprofd_profile.lock  one custom profile's keys
  *   3a. the thread registry's creation-stack table (capture/threadreg.c)
- *   3b. the CPU profiler's locks: cpu.file_lock, cpu.life, cpu.lock
- *      (sample/cpu.c), then the label-set table (sample/labels.c)
+ *   3b. the CPU profiler's locks: the file lock (core/cpufile.c), then
+ *      cpu.life, cpu.lock (sample/cpu.c), then the label-set table
+ *      (sample/labels.c)
  *   4. the symbolizer lock (symbol/symbolize.c)
  *   5. the build-id cache lock (symbol/maps.c)
  *   6. the HTTP server's request-set lock (http/server.c), a leaf
@@ -27,9 +28,10 @@
  *      a call, and reset in a fork child instead of being taken
  *   6c. the tracer's buffer lock (sample/trace.c), a leaf taken by
  *      recorders, including the CPU collector under cpu.lock
- *   7. the heap sampler's lock (sample/heap.c), a leaf taken on sampled
- *      malloc/free paths; heap.c registers its own fork handlers from an
- *      earlier constructor, so its prepare handler runs last
+ *   7. the heap sampler's stack-table lock, then its heap lock
+ *      (sample/heap.c), leaves taken one at a time on sampled malloc/free
+ *      paths; heap.c registers its own fork handlers from an earlier
+ *      constructor, so its prepare handler runs last
  *
  * pprofd's own locks are taken through pprofd__mutex_lock (the C
  * library's function, never the interposed one), so they never show up

@@ -1,16 +1,18 @@
 /*
- * cpu.c - the CPU profiler (see cpu.h).
+ * cpu.c - the CPU profiler (see cpu.h): the SIGPROF handler, sessions and
+ * their aggregation. Timers are sample/cputimer.c; the ring between the
+ * handler and the collector is capture/ring.c.
  *
- * Write side (signal context). Every thread has a POSIX timer on its own
- * CPU-time clock (clock id ((~tid) << 3) | 6, i.e. CPUCLOCK_SCHED of that
- * thread) that sends SIGPROF to that very thread (SIGEV_THREAD_ID) with
- * TIMER_TAG in si_value. The handler ignores every SIGPROF that is not a
- * timer signal carrying the tag, and every signal that arrives while no
- * session is open. A counted signal reserves a slot in a bounded MPSC
- * ring, unwinds the interrupted context straight into the slot and
- * publishes it. The weight of a sample is 1 + si_overrun: the kernel
- * checks CPU timers at its tick, so at rates above the tick one signal
- * stands for several periods (DESIGN pitfall 5).
+ * Write side (signal context). Every thread has a timer on its own
+ * CPU-time clock that sends SIGPROF to that very thread with
+ * PPROFD__CPUTIMER_TAG in si_value (or, in the fallback, the process-wide
+ * ITIMER_PROF; see cputimer.c). The handler ignores every SIGPROF that is
+ * not a timer signal carrying the tag, and every signal that arrives
+ * while no session is open. A counted signal reserves a slot in the
+ * bounded lock-free ring, unwinds the interrupted context straight into
+ * the slot and publishes it. The weight of a sample is 1 + si_overrun:
+ * the kernel checks CPU timers at its tick, so at rates above the tick one
+ * signal stands for several periods (DESIGN pitfall 5).
  *
  * Fallback. When timer_create fails for want of a resource (EAGAIN when
  * RLIMIT_SIGPENDING is exhausted, ENOMEM), that thread would go unsampled
@@ -22,11 +24,11 @@
  * did work and sampling only the other threads with the itimer is not
  * possible: ITIMER_PROF counts the CPU time of every thread, so those
  * threads would be counted twice. The handler counts exactly one kind of
- * signal at a time, chosen by cpu.itimer: SI_TIMER with our tag in
- * per-thread mode, SI_KERNEL (what the kernel's ITIMER_PROF sends) in
- * itimer mode, so a per-thread signal still queued at the switch is
- * dropped rather than counted twice. The itimer's signal is
- * process-directed and the kernel gives it to the running thread that
+ * signal at a time, chosen by the mode (pprofd__cputimer_itimer_sigsafe):
+ * SI_TIMER with our tag in per-thread mode, SI_KERNEL (what the kernel's
+ * ITIMER_PROF sends) in itimer mode, so a per-thread signal still queued
+ * at the switch is dropped rather than counted twice. The itimer's signal
+ * is process-directed and the kernel gives it to the running thread that
  * crossed the expiry, so attribution stays per thread; it carries no
  * overrun count, so its weight is 1, and at rates above the kernel's
  * tick (CONFIG_HZ) it under-reports CPU time, as gperftools' default mode
@@ -35,14 +37,10 @@
  * signals per 10 ms of getrusage CPU time. The index page says when this
  * mode is in force.
  *
- * The ring is Vyukov's bounded MPMC queue used with one consumer: each
- * slot has a sequence number; a producer owns slot pos once it finds
- * seq == pos and wins the compare-and-swap on tail, publishes with
- * seq = pos + 1, and the consumer recycles it with seq = pos + RING_SLOTS.
- * When the slot at tail is still unconsumed the ring is full: the sample
- * is dropped and counted (weight included) so that the profile reports
- * it as lost_profile_event, as Go does. The ring is allocated on the first
- * open and never freed, so a late signal can never write freed memory.
+ * When the ring is full the sample is dropped and counted (weight
+ * included) so that the profile reports it as lost_profile_event, as Go
+ * does. The ring is allocated on the first open and never freed, so a
+ * late signal can never write freed memory.
  *
  * Read side (the collector thread, and open/close). Under cpu.lock the
  * collector drains the ring every DRAIN_NS into each open session whose
@@ -53,8 +51,9 @@
  * reused (its /proc start time changed) gets a fresh one. Opening and
  * closing drain first, so every window is exact up to signal latency.
  * Each session aggregates (stack, label set, thread name) -> (signals,
- * periods) in its own hash table, so a session costs memory proportional
- * to the distinct stacks it saw, not to its duration.
+ * periods) in its own stack table (capture/stacktab.c; the key is the
+ * stack followed by the other three), so a session costs memory
+ * proportional to the distinct stacks it saw, not to its duration.
  *
  * Stopping (the last close): every timer is deleted first, then the
  * handler is made inert (cpu.active = 0); the handler itself stays
@@ -68,15 +67,13 @@
  * Locks: cpu.life (open/close/fork, held while joining the collector) ranks
  * above cpu.lock (the thread table, sessions, the ring's consumer side),
  * and both rank after rt.lock and rt.custom.lock. Neither is ever taken in
- * signal context. cpu.file_lock (pprofd_cpu_start/stop) ranks above both.
+ * signal context. The file API's lock (core/cpufile.c) ranks above both.
  */
 #include "config.h"
 
 #include "sample/cpu.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -94,112 +91,60 @@
 #include "base/fileio.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "capture/ring.h"
+#include "capture/stacktab.h"
 #include "capture/unwind.h"
-#include "core/runtime.h"
-#include "encode/pprof.h"
 #include "pprofd.h"
+#include "sample/cputimer.h"
 #include "sample/labels.h"
 #include "sample/trace.h"
 
-#define RING_SLOTS 4096u /* a power of two; ~2.2 MiB */
-#define STACK_MAX 64
+#define STACK_MAX PPROFD__RING_STACK_MAX
 #define DRAIN_NS 50000000ll
 #define RESCAN_EVERY 5     /* drains: /proc/self/task every 250 ms */
 #define NAMES_EVERY 4      /* rescans: thread names every second */
 #define AGG_MAX (1u << 20) /* distinct (stack, labels, thread) per session */
-#define NAME_LEN 16        /* TASK_COMM_LEN */
-#define TIMER_TAG ((void *)(uintptr_t)0x7070726f66644370ull) /* "pprofdCp" */
+#define AGG_LOC_MAX ((size_t)64 << 20) /* their frames, per session */
+#define NAME_LEN PPROFD__CPUTIMER_NAME_LEN
+/* An aggregation key is the stack followed by KEY_EXTRA words: the label
+ * set's address, the truncation kind and the thread name (16 bytes). */
+#define KEY_EXTRA 4
 
-#ifndef sigev_notify_thread_id
-#define sigev_notify_thread_id _sigev_un._tid
-#endif
-
-/* One ring slot: written by one handler between reservation and
- * publication, read by the collector after publication. */
-typedef struct slot {
-  _Atomic uint64_t seq;
-  int64_t mono; /* CLOCK_MONOTONIC at the signal */
-  const pprofd__labelset *labels;
-  int32_t tid;
-  uint32_t weight; /* 1 + si_overrun */
-  uint16_t nlocs;
-  uint16_t truncated;
-  uint64_t locs[STACK_MAX];
-} slot;
-
-/* A known thread: its timer, its /proc identity and its name. */
-typedef struct thr {
-  pid_t tid;
-  int armed;
-  timer_t timer;
-  int64_t start; /* /proc starttime, -1 until read */
-  unsigned seen; /* the rescan generation that last saw it */
-  char name[NAME_LEN];
-} thr;
-
-/* One aggregated sample of a session. */
-typedef struct agg {
-  uint64_t hash; /* 0: empty slot */
-  const pprofd__labelset *labels;
-  uint64_t *locs;
-  uint32_t nlocs;
-  uint32_t truncated;
-  int64_t count;  /* signals */
-  int64_t weight; /* periods */
-  char name[NAME_LEN];
-} agg;
+typedef pprofd__ring_slot slot;
 
 struct pprofd__cpu_session {
   struct pprofd__cpu_session *next;
   int64_t start_mono, end_mono, start_wall;
-  uint64_t lost0; /* cpu.lost_weight at open */
+  uint64_t lost0; /* cpu.ring.lost_weight at open */
   int64_t lost;   /* periods lost to ring or table overflow */
-  agg *tab;
-  size_t cap, n;
+  /* (key) -> (signals, periods); its lock is a leaf taken under cpu.lock */
+  pprofd__stacktab tab;
   int detached; /* the process forked: no longer fed */
 };
 
 static struct {
-  pthread_mutex_t file_lock;
   pthread_mutex_t life;
   pthread_mutex_t lock;
   pthread_cond_t wake; /* CLOCK_MONOTONIC */
-  /* Written under life, before active is first set; read by handlers. */
-  slot *ring;
+  /* Slots allocated under life, before active is first set; producers
+   * are handlers on any thread, the consumer holds lock. */
+  pprofd__ring ring;
   int handler_installed;
-  /* Producers: handlers on any thread. */
-  _Atomic uint64_t tail;
   _Atomic int active;
-  /* 1 in itimer mode (see the file comment); written under lock. */
-  _Atomic int itimer;
-  _Atomic uint64_t signals, lost_count, lost_weight;
-  /* Under lock. */
-  uint64_t head;
+  _Atomic uint64_t signals;
+  /* Under lock (the thread table and timers too: sample/cputimer.c). */
   int hz;
-  int64_t period;
   struct pprofd__cpu_session *sessions;
   int nsessions;
-  thr *thr;
-  size_t nthr, capthr;
-  unsigned gen;
-  unsigned timers, timer_failures;
-  uint64_t rng;
   /* Under life (collector_stop also under lock). */
   pthread_t collector;
   int collector_running, collector_stop;
-  /* Under file_lock. */
-  struct pprofd__cpu_session *file_session;
-  int file_fd;
 } cpu = {
-    .file_lock = PTHREAD_MUTEX_INITIALIZER,
     .life = PTHREAD_MUTEX_INITIALIZER,
     .lock = PTHREAD_MUTEX_INITIALIZER,
-    .file_fd = -1,
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-
-pprofd__timer_create_fn PPROFD__SEAM pprofd__cpu_timer_create = timer_create;
 
 /* Guards the handler against itself on one thread. */
 static __thread _Atomic int tls_in_handler
@@ -230,33 +175,11 @@ static void record_sigsafe(const siginfo_t *si, void *uc) {
     weight += (uint32_t)si->si_overrun;
   /* Relaxed: the count is statistics only. */
   atomic_fetch_add_explicit(&cpu.signals, 1, memory_order_relaxed);
-  slot *ring = cpu.ring; /* set before active, see on_sigprof_sigsafe */
-  /* Relaxed: tail only hands out positions; the slot's seq (acquire)
-   * says whether the position is free. */
-  uint64_t pos = atomic_load_explicit(&cpu.tail, memory_order_relaxed);
-  slot *s;
-  for (;;) {
-    s = &ring[pos & (RING_SLOTS - 1)];
-    /* Acquire pairs with the consumer's release of the slot: its reads
-     * of the previous sample are done before we overwrite it. */
-    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-    int64_t d = (int64_t)(seq - pos);
-    if (d == 0) {
-      /* Relaxed: winning the position is all the CAS decides. */
-      if (atomic_compare_exchange_weak_explicit(&cpu.tail, &pos, pos + 1,
-                                                memory_order_relaxed,
-                                                memory_order_relaxed))
-        break;
-    } else if (d < 0) {
-      /* Full. Relaxed: counters read by the collector under its lock,
-       * approximate by nature. */
-      atomic_fetch_add_explicit(&cpu.lost_count, 1, memory_order_relaxed);
-      atomic_fetch_add_explicit(&cpu.lost_weight, weight, memory_order_relaxed);
-      return;
-    } else {
-      pos = atomic_load_explicit(&cpu.tail, memory_order_relaxed);
-    }
-  }
+  /* The slots were allocated before active was set, see
+   * on_sigprof_sigsafe. */
+  slot *s = pprofd__ring_reserve_sigsafe(&cpu.ring, weight);
+  if (s == NULL)
+    return; /* full: counted as lost */
   int truncated = 0;
   s->mono = pprofd__mono_nanos();
   s->tid = gettid_sigsafe();
@@ -269,21 +192,17 @@ static void record_sigsafe(const siginfo_t *si, void *uc) {
   if (max == 1)
     truncated = PPROFD__UNWIND_INCOMPLETE;
   s->truncated = (uint16_t)truncated;
-  /* Release: the sample's fields are visible before the consumer sees
-   * the slot as published. */
-  atomic_store_explicit(&s->seq, pos + 1, memory_order_release);
+  pprofd__ring_publish_sigsafe(s);
 }
 
 /* 1 when si is a signal of the timers the current mode counts. */
 static int ours_sigsafe(const siginfo_t *si) {
   if (si == NULL)
     return 0;
-  /* Relaxed: a stale mode at the instant of a switch decides the fate of
-   * at most one signal per thread; it can never make both kinds count
-   * for long, because the switch deletes the per-thread timers. */
-  if (atomic_load_explicit(&cpu.itimer, memory_order_relaxed))
+  if (pprofd__cputimer_itimer_sigsafe())
     return si->si_code == SI_KERNEL;
-  return si->si_code == SI_TIMER && si->si_value.sival_ptr == TIMER_TAG;
+  return si->si_code == SI_TIMER &&
+         si->si_value.sival_ptr == PPROFD__CPUTIMER_TAG;
 }
 
 /* The SIGPROF handler: counts only our own timers' signals. */
@@ -328,352 +247,41 @@ static void init(void) {
   pthread_condattr_destroy(&ca);
   (void)pprofd__real_init();
   (void)pprofd__unwind_init();
-  cpu.rng = (uint64_t)pprofd__now_nanos() ^ ((uint64_t)getpid() << 32);
-}
-
-/* xorshift64*, under lock. */
-static uint64_t rng_next_locked(void) {
-  uint64_t x = cpu.rng ? cpu.rng : 0x9e3779b97f4a7c15ull;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  cpu.rng = x;
-  return x * 0x2545f4914f6cdd1dull;
-}
-
-/* The thread's start time from /proc (field 22 of stat), or -1. */
-static int64_t task_starttime(pid_t tid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-  if (pprofd__read_small(path, buf, sizeof buf) <= 0)
-    return -1;
-  char *p = strrchr(buf, ')');
-  if (p == NULL)
-    return -1;
-  /* After ") " come fields 3 (state) onwards; starttime is the 20th. */
-  for (int field = 3; field < 22; field++) {
-    p = strchr(p + 1, ' ');
-    if (p == NULL)
-      return -1;
-  }
-  return strtoll(p + 1, NULL, 10);
-}
-
-/* The thread's name from /proc into name; empty when unknown. */
-static void task_name(pid_t tid, char name[NAME_LEN]) {
-  char path[64], buf[64];
-  snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
-  name[0] = '\0';
-  ssize_t n = pprofd__read_small(path, buf, sizeof buf);
-  if (n <= 0)
-    return;
-  if (buf[n - 1] == '\n')
-    buf[--n] = '\0';
-  if (n >= NAME_LEN)
-    n = NAME_LEN - 1;
-  memcpy(name, buf, (size_t)n);
-  name[n] = '\0';
-}
-
-/* Index of tid in the sorted thread table, or where it would go. */
-static size_t thr_index_locked(pid_t tid) {
-  size_t lo = 0, hi = cpu.nthr;
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (cpu.thr[mid].tid < tid)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo;
-}
-
-static thr *thr_find_locked(pid_t tid) {
-  size_t i = thr_index_locked(tid);
-  return i < cpu.nthr && cpu.thr[i].tid == tid ? &cpu.thr[i] : NULL;
-}
-
-/* The entry of tid, added (unarmed, unnamed) if new; NULL on ENOMEM. */
-static thr *thr_get_locked(pid_t tid) {
-  size_t i = thr_index_locked(tid);
-  if (i < cpu.nthr && cpu.thr[i].tid == tid)
-    return &cpu.thr[i];
-  if (cpu.nthr == cpu.capthr) {
-    size_t ncap = cpu.capthr ? 2 * cpu.capthr : 64;
-    thr *nt = pprofd__irealloc(cpu.thr, ncap * sizeof *nt);
-    if (nt == NULL)
-      return NULL;
-    cpu.thr = nt;
-    cpu.capthr = ncap;
-  }
-  memmove(&cpu.thr[i + 1], &cpu.thr[i], (cpu.nthr - i) * sizeof *cpu.thr);
-  cpu.nthr++;
-  thr *t = &cpu.thr[i];
-  memset(t, 0, sizeof *t);
-  t->tid = tid;
-  t->start = -1;
-  t->seen = cpu.gen;
-  return t;
-}
-
-/* The first expiry of a timer: a random fraction of a period, so that
- * threads started together do not fire in step. */
-static void first_expiry_locked(struct itimerspec *its) {
-  int64_t first = 1 + (int64_t)(rng_next_locked() % (uint64_t)cpu.period);
-  its->it_interval.tv_sec = cpu.period / 1000000000;
-  its->it_interval.tv_nsec = cpu.period % 1000000000;
-  its->it_value.tv_sec = first / 1000000000;
-  its->it_value.tv_nsec = first % 1000000000;
-}
-
-static void thr_disarm_locked(thr *t) {
-  if (t->armed) {
-    timer_delete(t->timer);
-    t->armed = 0;
-    cpu.timers--;
-  }
-}
-
-/* Switches to itimer mode (see the file comment): arms the process-wide
- * ITIMER_PROF at the session rate, then deletes every per-thread timer.
- * When setitimer itself fails, per-thread mode stays, with the threads
- * that have a timer. */
-static void itimer_start_locked(void) {
-  if (atomic_load_explicit(&cpu.itimer, memory_order_relaxed))
-    return;
-  /* Microseconds, rounded up so that neither value is 0 (disarm). */
-  int64_t period_us = (cpu.period + 999) / 1000;
-  int64_t first_us = 1 + (int64_t)(rng_next_locked() % (uint64_t)period_us);
-  struct itimerval itv;
-  itv.it_interval.tv_sec = (time_t)(period_us / 1000000);
-  itv.it_interval.tv_usec = (suseconds_t)(period_us % 1000000);
-  itv.it_value.tv_sec = (time_t)(first_us / 1000000);
-  itv.it_value.tv_usec = (suseconds_t)(first_us % 1000000);
-  /* Relaxed: see ours_sigsafe. The flag goes first so that the first
-   * itimer signal already counts. */
-  atomic_store_explicit(&cpu.itimer, 1, memory_order_relaxed);
-  if (setitimer(ITIMER_PROF, &itv, NULL) != 0) {
-    atomic_store_explicit(&cpu.itimer, 0, memory_order_relaxed);
-    return;
-  }
-  for (size_t i = 0; i < cpu.nthr; i++)
-    thr_disarm_locked(&cpu.thr[i]);
-}
-
-/* Leaves itimer mode: disarms ITIMER_PROF. */
-static void itimer_stop_locked(void) {
-  if (!atomic_load_explicit(&cpu.itimer, memory_order_relaxed))
-    return;
-  struct itimerval zero;
-  memset(&zero, 0, sizeof zero);
-  (void)setitimer(ITIMER_PROF, &zero, NULL);
-  /* Relaxed: the caller makes the handler inert (active = 0) next. */
-  atomic_store_explicit(&cpu.itimer, 0, memory_order_relaxed);
-}
-
-/* Creates and starts t's timer: SIGPROF to t every period of its CPU
- * time, the first after a random fraction of a period. A failure for
- * want of a resource switches to itimer mode; in that mode it does
- * nothing. */
-static void thr_arm_locked(thr *t) {
-  if (atomic_load_explicit(&cpu.itimer, memory_order_relaxed))
-    return;
-  struct sigevent sev;
-  memset(&sev, 0, sizeof sev);
-  sev.sigev_notify = SIGEV_THREAD_ID;
-  sev.sigev_signo = SIGPROF;
-  sev.sigev_value.sival_ptr = TIMER_TAG;
-  sev.sigev_notify_thread_id = t->tid;
-  /* The kernel's per-thread CPUCLOCK_SCHED id: what
-   * pthread_getcpuclockid returns, computable for any of our tids. */
-  clockid_t clk = (clockid_t)((~(uint32_t)t->tid << 3) | 6u);
-  if (pprofd__cpu_timer_create(clk, &sev, &t->timer) != 0) {
-    if (errno != EINVAL && errno != ESRCH) { /* not: the thread is gone */
-      cpu.timer_failures++;
-      itimer_start_locked();
-    }
-    return;
-  }
-  struct itimerspec its;
-  first_expiry_locked(&its);
-  if (timer_settime(t->timer, 0, &its, NULL) != 0) {
-    timer_delete(t->timer);
-    cpu.timer_failures++;
-    itimer_start_locked();
-    return;
-  }
-  t->armed = 1;
-  cpu.timers++;
-}
-
-/* Brings the thread table in line with /proc/self/task: arms new
- * threads, re-arms reused tids, forgets exited threads. */
-static void rescan_locked(int names) {
-  char buf[4096];
-  int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  unsigned gen = ++cpu.gen;
-  int complete = 1;
-  for (;;) {
-    ssize_t n = getdents64(fd, buf, sizeof buf);
-    if (n < 0) {
-      complete = 0;
-      break;
-    }
-    if (n == 0)
-      break;
-    for (ssize_t off = 0; off < n;) {
-      struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
-      off += d->d_reclen;
-      char *end;
-      long tid = strtol(d->d_name, &end, 10);
-      if (*end != '\0' || tid <= 0)
-        continue;
-      thr *t = thr_get_locked((pid_t)tid);
-      if (t == NULL) {
-        complete = 0;
-        continue;
-      }
-      t->seen = gen;
-      int64_t st = task_starttime(t->tid);
-      if (st < 0)
-        continue; /* exited meanwhile; dropped at the next rescan */
-      if (t->start >= 0 && t->start != st) {
-        thr_disarm_locked(t); /* a new thread with an old tid */
-        t->name[0] = '\0';
-      }
-      t->start = st;
-      if (names || t->name[0] == '\0')
-        task_name(t->tid, t->name);
-      if (!t->armed && atomic_load_explicit(&cpu.active, memory_order_relaxed))
-        thr_arm_locked(t);
-    }
-  }
-  close(fd);
-  if (!complete)
-    return; /* keep entries we could not confirm */
-  size_t w = 0;
-  for (size_t i = 0; i < cpu.nthr; i++) {
-    if (cpu.thr[i].seen != gen) {
-      thr_disarm_locked(&cpu.thr[i]);
-      continue;
-    }
-    cpu.thr[w++] = cpu.thr[i];
-  }
-  cpu.nthr = w;
-}
-
-/* FNV-1a over an aggregation key. */
-static uint64_t agg_hash(const slot *s, const char *name) {
-  uint64_t h = 1469598103934665603ull;
-  for (uint16_t i = 0; i < s->nlocs; i++)
-    h = (h ^ s->locs[i]) * 1099511628211ull;
-  h = (h ^ (uint64_t)(uintptr_t)s->labels) * 1099511628211ull;
-  h = (h ^ s->truncated) * 1099511628211ull;
-  for (const char *p = name; *p; p++)
-    h = (h ^ (unsigned char)*p) * 1099511628211ull;
-  return h ? h : 1;
-}
-
-/* Grows a session's table; 0 or PPROFD_ENOMEM. */
-static int agg_grow(struct pprofd__cpu_session *ss) {
-  size_t ncap = ss->cap ? 2 * ss->cap : 256;
-  agg *nt = pprofd__icalloc(ncap, sizeof *nt);
-  if (nt == NULL)
-    return PPROFD_ENOMEM;
-  for (size_t i = 0; i < ss->cap; i++) {
-    if (ss->tab[i].hash == 0)
-      continue;
-    size_t j = (size_t)ss->tab[i].hash & (ncap - 1);
-    while (nt[j].hash != 0)
-      j = (j + 1) & (ncap - 1);
-    nt[j] = ss->tab[i];
-  }
-  pprofd__ifree(ss->tab);
-  ss->tab = nt;
-  ss->cap = ncap;
-  return 0;
-}
-
-/* Adds one drained sample to a session. When the table cannot grow (the
- * AGG_MAX cap, or memory) known stacks still count and new ones are
- * counted as lost. */
-static void agg_add(struct pprofd__cpu_session *ss, const slot *s,
-                    const char *name) {
-  uint64_t h = agg_hash(s, name);
-  if ((ss->n + 1) * 2 > ss->cap && ss->n < AGG_MAX)
-    (void)agg_grow(ss); /* on failure, go on with the table we have */
-  if (ss->cap == 0) {
-    ss->lost += s->weight;
-    return;
-  }
-  size_t j = (size_t)h & (ss->cap - 1);
-  for (;;) { /* terminates: the table always has an empty slot */
-    agg *a = &ss->tab[j];
-    if (a->hash == 0)
-      break;
-    if (a->hash == h && a->nlocs == s->nlocs && a->labels == s->labels &&
-        a->truncated == s->truncated && strcmp(a->name, name) == 0 &&
-        memcmp(a->locs, s->locs, s->nlocs * sizeof *s->locs) == 0) {
-      a->count++;
-      a->weight += s->weight;
-      return;
-    }
-    j = (j + 1) & (ss->cap - 1);
-  }
-  agg *a = &ss->tab[j];
-  if (ss->n + 2 > ss->cap ||
-      (a->locs = pprofd__ialloc(s->nlocs ? s->nlocs * sizeof *a->locs : 1)) ==
-          NULL) {
-    ss->lost += s->weight;
-    return;
-  }
-  memcpy(a->locs, s->locs, s->nlocs * sizeof *a->locs);
-  a->hash = h;
-  a->nlocs = s->nlocs;
-  a->labels = s->labels;
-  a->truncated = s->truncated;
-  a->count = 1;
-  a->weight = s->weight;
-  snprintf(a->name, sizeof a->name, "%s", name);
-  ss->n++;
+  pprofd__cputimer_seed((uint64_t)pprofd__now_nanos() ^
+                        ((uint64_t)getpid() << 32));
 }
 
 /* Hands one published slot to every session whose window holds it. */
 static void deliver_locked(const slot *s) {
+  uint64_t key[STACK_MAX + KEY_EXTRA];
   char name[NAME_LEN];
-  thr *t = thr_get_locked(s->tid);
-  if (t != NULL && t->name[0] == '\0')
-    task_name(s->tid, t->name);
-  if (t != NULL && t->name[0] != '\0')
-    memcpy(name, t->name, sizeof name);
-  else
-    snprintf(name, sizeof name, "%d", (int)s->tid);
+  pprofd__cputimer_name_locked(s->tid, name);
+  size_t nl = strnlen(name, NAME_LEN);
+  memset(name + nl, 0, NAME_LEN - nl); /* the key compares all 16 bytes */
+  uint32_t n = s->nlocs;
+  memcpy(key, s->locs, n * sizeof *key);
+  key[n++] = (uint64_t)(uintptr_t)s->labels;
+  key[n++] = s->truncated;
+  memcpy(&key[n], name, NAME_LEN);
+  n += NAME_LEN / sizeof *key;
+  const int64_t v[PPROFD__STACKTAB_VALUES] = {1, s->weight};
+  /* When a table cannot take a new key (its bounds, or memory), known
+   * keys still count and the rest is counted as lost. */
   for (struct pprofd__cpu_session *ss = cpu.sessions; ss; ss = ss->next)
-    if (s->mono >= ss->start_mono && s->mono <= ss->end_mono)
-      agg_add(ss, s, name);
+    if (s->mono >= ss->start_mono && s->mono <= ss->end_mono &&
+        !pprofd__stacktab_add(&ss->tab, key, n, v))
+      ss->lost += s->weight;
   /* A trace (sample/trace.c) keeps every sample with its time. */
   pprofd__trace_cpu_sample(s->tid, s->mono, s->weight, s->locs, s->nlocs);
 }
 
 /* Moves every published sample out of the ring. */
 static void drain_locked(void) {
-  if (cpu.ring == NULL)
-    return;
-  for (;;) {
-    slot *s = &cpu.ring[cpu.head & (RING_SLOTS - 1)];
-    /* Acquire pairs with the producer's release: the fields are
-     * complete. */
-    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
-    if (seq != cpu.head + 1)
-      break; /* empty, or the next producer has not published yet */
+  const slot *s;
+  while ((s = pprofd__ring_peek(&cpu.ring)) != NULL) {
     if (cpu.nsessions > 0)
       deliver_locked(s);
-    /* Release: our reads of the slot happen before a producer reuses
-     * it. */
-    atomic_store_explicit(&s->seq, cpu.head + RING_SLOTS, memory_order_release);
-    cpu.head++;
+    pprofd__ring_pop(&cpu.ring);
   }
 }
 
@@ -698,7 +306,9 @@ static void *collector_main(void *unused) {
       break;
     drain_locked();
     if (++ticks % RESCAN_EVERY == 0)
-      rescan_locked(ticks % (RESCAN_EVERY * NAMES_EVERY) == 0);
+      pprofd__cputimer_rescan_locked(
+          ticks % (RESCAN_EVERY * NAMES_EVERY) == 0,
+          atomic_load_explicit(&cpu.active, memory_order_relaxed));
   }
   pprofd__mutex_unlock(&cpu.lock);
   return NULL;
@@ -736,26 +346,6 @@ static int install_handler(void) {
   return 0;
 }
 
-/* Deletes every timer and forgets every thread. Caller holds lock. */
-static void disarm_all_locked(void) {
-  for (size_t i = 0; i < cpu.nthr; i++)
-    thr_disarm_locked(&cpu.thr[i]);
-  cpu.nthr = 0;
-}
-
-/* Allocates the ring on first use; caller holds life. */
-static int ring_alloc(void) {
-  if (cpu.ring != NULL)
-    return 0;
-  slot *r = pprofd__icalloc(RING_SLOTS, sizeof *r);
-  if (r == NULL)
-    return PPROFD_ENOMEM;
-  for (uint64_t i = 0; i < RING_SLOTS; i++)
-    atomic_init(&r[i].seq, i);
-  cpu.ring = r; /* published to handlers by the release on active */
-  return 0;
-}
-
 int pprofd__cpu_open(int hz, int max_sessions,
                      struct pprofd__cpu_session **out) {
   *out = NULL;
@@ -765,13 +355,17 @@ int pprofd__cpu_open(int hz, int max_sessions,
   struct pprofd__cpu_session *ss = pprofd__icalloc(1, sizeof *ss);
   if (ss == NULL)
     return PPROFD_ENOMEM;
+  pthread_mutex_init(&ss->tab.lock, NULL);
+  ss->tab.max_stacks = AGG_MAX;
+  ss->tab.max_loc_bytes = AGG_LOC_MAX;
   int err = 0;
   pprofd__mutex_lock(&cpu.life);
   if (foreign_handler() != NULL) {
     err = PPROFD_EUNAVAILABLE;
     goto fail_life;
   }
-  if ((err = ring_alloc()) != 0)
+  /* Published to handlers by the release on active. */
+  if ((err = pprofd__ring_alloc(&cpu.ring)) != 0)
     goto fail_life;
   pprofd__mutex_lock(&cpu.lock);
   if (cpu.nsessions >= max_sessions || (cpu.nsessions > 0 && cpu.hz != hz)) {
@@ -782,16 +376,15 @@ int pprofd__cpu_open(int hz, int max_sessions,
     if ((err = install_handler()) != 0)
       goto fail_lock;
     cpu.hz = hz;
-    cpu.period = 1000000000ll / hz;
+    pprofd__cputimer_set_period_locked(1000000000ll / hz);
     drain_locked(); /* leftovers of an earlier run: discarded */
     /* Release: the ring (and everything above) is visible to a handler
      * that sees active. */
     atomic_store_explicit(&cpu.active, 1, memory_order_release);
     cpu.collector_stop = 0;
-    rescan_locked(1);
+    pprofd__cputimer_rescan_locked(1, 1);
     if (!cpu.collector_running && (err = collector_start()) != 0) {
-      disarm_all_locked();
-      itimer_stop_locked();
+      pprofd__cputimer_stop_locked();
       atomic_store_explicit(&cpu.active, 0, memory_order_release);
       goto fail_lock;
     }
@@ -802,7 +395,7 @@ int pprofd__cpu_open(int hz, int max_sessions,
   ss->end_mono = INT64_MAX;
   ss->start_wall = pprofd__now_nanos();
   /* Relaxed: an approximate window for lost samples is enough. */
-  ss->lost0 = atomic_load_explicit(&cpu.lost_weight, memory_order_relaxed);
+  ss->lost0 = atomic_load_explicit(&cpu.ring.lost_weight, memory_order_relaxed);
   ss->next = cpu.sessions;
   cpu.sessions = ss;
   cpu.nsessions++;
@@ -819,7 +412,7 @@ fail_life:
 }
 
 /* Fills out with the session's profile. */
-static int build_snapshot(const struct pprofd__cpu_session *ss, int64_t hz,
+static int build_snapshot(struct pprofd__cpu_session *ss, int64_t hz,
                           pprofd__snapshot *out) {
   static const pprofd__vtype types[] = {{"samples", "count"},
                                         {"cpu", "nanoseconds"}};
@@ -833,30 +426,45 @@ static int build_snapshot(const struct pprofd__cpu_session *ss, int64_t hz,
   out->duration_nanos = end - ss->start_mono;
   uint64_t locs[STACK_MAX + 1];
   pprofd__label lb[PPROFD__LABELS_MAX_PAIRS + 1];
-  for (size_t i = 0; i < ss->cap; i++) {
-    const agg *a = &ss->tab[i];
-    if (a->hash == 0)
+  int64_t lost = ss->lost;
+  size_t nrec;
+  pprofd__stackrec *c = pprofd__stacktab_copy(&ss->tab, &nrec);
+  if (c == NULL && nrec != 0)
+    return PPROFD_ENOMEM;
+  for (size_t i = 0; i < nrec; i++) {
+    const pprofd__stackrec *a = &c[i];
+    if (a->nlocs < KEY_EXTRA) { /* the table's overflow record */
+      lost += a->v[1];
       continue;
-    size_t n = a->nlocs;
+    }
+    size_t n = a->nlocs - KEY_EXTRA;
+    const uint64_t *extra = a->locs + n;
+    const pprofd__labelset *labels =
+        (const pprofd__labelset *)(uintptr_t)extra[0];
+    char name[NAME_LEN + 1];
+    memcpy(name, &extra[2], NAME_LEN);
+    name[NAME_LEN] = '\0';
     memcpy(locs, a->locs, n * sizeof *locs);
-    if (a->truncated == PPROFD__UNWIND_INCOMPLETE)
+    if (extra[1] == PPROFD__UNWIND_INCOMPLETE)
       locs[n++] = (uint64_t)(uintptr_t)stack_not_unwound;
-    else if (a->truncated)
+    else if (extra[1])
       locs[n++] = (uint64_t)(uintptr_t)stack_truncated;
     size_t nl = 0;
-    lb[nl++] = (pprofd__label){"thread", a->name, 0};
-    if (a->labels != NULL)
-      for (size_t k = 0; k < a->labels->n; k++)
-        lb[nl++] =
-            (pprofd__label){a->labels->kv[2 * k], a->labels->kv[2 * k + 1], 0};
-    int64_t v[2] = {a->weight, a->weight * period};
-    if (pprofd__snap_add(out, locs, n, v, lb, nl) == NULL)
+    lb[nl++] = (pprofd__label){"thread", name, 0};
+    if (labels != NULL)
+      for (size_t k = 0; k < labels->n; k++)
+        lb[nl++] = (pprofd__label){labels->kv[2 * k], labels->kv[2 * k + 1], 0};
+    int64_t v[2] = {a->v[1], a->v[1] * period};
+    if (pprofd__snap_add(out, locs, n, v, lb, nl) == NULL) {
+      pprofd__ifree(c);
       return PPROFD_ENOMEM;
+    }
   }
-  if (ss->lost > 0) {
+  pprofd__ifree(c);
+  if (lost > 0) {
     locs[0] = (uint64_t)(uintptr_t)lost_profile_event;
     lb[0] = (pprofd__label){"pprofd", "lost samples", 0};
-    int64_t v[2] = {ss->lost, ss->lost * period};
+    int64_t v[2] = {lost, lost * period};
     if (pprofd__snap_add(out, locs, 1, v, lb, 1) == NULL)
       return PPROFD_ENOMEM;
   }
@@ -864,10 +472,7 @@ static int build_snapshot(const struct pprofd__cpu_session *ss, int64_t hz,
 }
 
 static void session_free(struct pprofd__cpu_session *ss) {
-  for (size_t i = 0; i < ss->cap; i++)
-    if (ss->tab[i].hash != 0)
-      pprofd__ifree(ss->tab[i].locs);
-  pprofd__ifree(ss->tab);
+  pprofd__stacktab_destroy(&ss->tab);
   pprofd__ifree(ss);
 }
 
@@ -888,14 +493,14 @@ int pprofd__cpu_close(struct pprofd__cpu_session *ss, pprofd__snapshot *out) {
     *pp = ss->next;
     cpu.nsessions--;
     /* Relaxed: see lost0. */
-    uint64_t lw = atomic_load_explicit(&cpu.lost_weight, memory_order_relaxed);
+    uint64_t lw =
+        atomic_load_explicit(&cpu.ring.lost_weight, memory_order_relaxed);
     ss->lost += (int64_t)(lw - ss->lost0);
     if (cpu.nsessions == 0) {
       last = 1;
       /* Timers first, so no new signal is generated; then the handler
        * goes inert; then whatever was in flight is discarded. */
-      disarm_all_locked();
-      itimer_stop_locked();
+      pprofd__cputimer_stop_locked();
       /* Release: pairs with the handler's acquire (nothing to publish,
        * but keeps the order with the timer deletions readable). */
       atomic_store_explicit(&cpu.active, 0, memory_order_release);
@@ -930,13 +535,7 @@ void pprofd__cpu_thread_start(void) {
   pid_t tid = gettid_sigsafe();
   pprofd__mutex_lock(&cpu.lock);
   if (atomic_load_explicit(&cpu.active, memory_order_relaxed)) {
-    thr *t = thr_get_locked(tid);
-    if (t != NULL) {
-      thr_disarm_locked(t); /* a stale timer of an exited namesake */
-      t->start = -1;
-      t->name[0] = '\0';
-      thr_arm_locked(t);
-    }
+    pprofd__cputimer_thread_start_locked(tid);
   }
   pprofd__mutex_unlock(&cpu.lock);
 }
@@ -948,17 +547,10 @@ void pprofd__cpu_thread_exit(void) {
     return;
   pid_t tid = gettid_sigsafe();
   pprofd__mutex_lock(&cpu.lock);
-  thr *t = thr_find_locked(tid);
-  if (t != NULL) {
+  if (pprofd__cputimer_known_locked(tid)) {
     /* Attribute this thread's queued samples while its name is known. */
     drain_locked();
-    t = thr_find_locked(tid);
-    if (t != NULL) {
-      thr_disarm_locked(t);
-      size_t i = (size_t)(t - cpu.thr);
-      memmove(t, t + 1, (cpu.nthr - i - 1) * sizeof *t);
-      cpu.nthr--;
-    }
+    pprofd__cputimer_forget_locked(tid);
   }
   pprofd__mutex_unlock(&cpu.lock);
 }
@@ -967,13 +559,10 @@ void pprofd__cpu_get_stats(pprofd__cpu_stats *out) {
   memset(out, 0, sizeof *out);
   /* Relaxed: statistics. */
   out->signals = atomic_load_explicit(&cpu.signals, memory_order_relaxed);
-  out->lost = atomic_load_explicit(&cpu.lost_count, memory_order_relaxed);
+  out->lost = atomic_load_explicit(&cpu.ring.lost_count, memory_order_relaxed);
   pprofd__mutex_lock(&cpu.lock);
-  out->timers = cpu.timers;
-  out->timer_failures = cpu.timer_failures;
-  /* Relaxed: written under the lock we hold. */
-  out->itimer_fallback =
-      atomic_load_explicit(&cpu.itimer, memory_order_relaxed);
+  pprofd__cputimer_stats_locked(&out->timers, &out->timer_failures,
+                                &out->itimer_fallback);
   pprofd__mutex_unlock(&cpu.lock);
   struct sigaction old;
   out->handler_installed = sigaction(SIGPROF, NULL, &old) == 0 &&
@@ -982,7 +571,6 @@ void pprofd__cpu_get_stats(pprofd__cpu_stats *out) {
 }
 
 void pprofd__cpu_prefork(void) {
-  pprofd__mutex_lock(&cpu.file_lock);
   pprofd__mutex_lock(&cpu.life);
   pprofd__mutex_lock(&cpu.lock);
 }
@@ -990,7 +578,6 @@ void pprofd__cpu_prefork(void) {
 void pprofd__cpu_postfork_parent(void) {
   pprofd__mutex_unlock(&cpu.lock);
   pprofd__mutex_unlock(&cpu.life);
-  pprofd__mutex_unlock(&cpu.file_lock);
 }
 
 void pprofd__cpu_postfork_child(void) {
@@ -1001,57 +588,14 @@ void pprofd__cpu_postfork_child(void) {
   }
   cpu.sessions = NULL;
   cpu.nsessions = 0;
-  cpu.nthr = 0;
-  cpu.timers = 0;
   cpu.hz = 0;
   cpu.collector_running = 0;
   cpu.collector_stop = 0;
-  /* Relaxed: the child has one thread. Its ITIMER_PROF is disarmed by
-   * fork (timers are not inherited). */
+  /* Relaxed: the child has one thread. */
   atomic_store_explicit(&cpu.active, 0, memory_order_relaxed);
-  atomic_store_explicit(&cpu.itimer, 0, memory_order_relaxed);
+  pprofd__cputimer_postfork_child();
   pthread_mutex_init(&cpu.lock, NULL);
   pthread_mutex_init(&cpu.life, NULL);
-  pthread_mutex_init(&cpu.file_lock, NULL);
-}
-
-int pprofd_cpu_start(int fd) {
-  if (fd < 0)
-    return PPROFD_EINVAL;
-  struct pprofd_config cfg;
-  pprofd__runtime_config(&cfg); /* rt.lock ranks before ours */
-  pprofd__mutex_lock(&cpu.file_lock);
-  int err = PPROFD_EALREADY;
-  if (cpu.file_session == NULL) {
-    int max = cfg.max_cpu_profiles > 0 ? (int)cfg.max_cpu_profiles : 1;
-    err = pprofd__cpu_open(PPROFD__CPU_HZ_DEFAULT, max, &cpu.file_session);
-    if (err == 0)
-      cpu.file_fd = fd;
-  }
-  pprofd__mutex_unlock(&cpu.file_lock);
-  return err;
-}
-
-int pprofd_cpu_stop(void) {
-  pprofd__mutex_lock(&cpu.file_lock);
-  struct pprofd__cpu_session *ss = cpu.file_session;
-  int fd = cpu.file_fd;
-  cpu.file_session = NULL;
-  cpu.file_fd = -1;
-  pprofd__mutex_unlock(&cpu.file_lock);
-  if (ss == NULL)
-    return PPROFD_ENOTRUNNING;
-  pprofd__snapshot snap;
-  pprofd__buf buf;
-  int err = pprofd__cpu_close(ss, &snap);
-  pprofd__buf_init(&buf, PPROFD__BUF_MAX_DEFAULT);
-  if (err == 0)
-    err = pprofd__pprof_encode(&snap, 1, &buf);
-  if (err == 0)
-    err = pprofd__write_all(fd, buf.data, buf.len);
-  pprofd__buf_free(&buf);
-  pprofd__snap_free(&snap);
-  return err;
 }
 
 int pprofd_set_labels(const char *const *kv, size_t npairs) {

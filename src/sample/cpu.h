@@ -35,6 +35,7 @@
 
 #include "base/common.h"
 #include "model/snapshot.h"
+#include "sample/cputimer.h"
 
 #define PPROFD__CPU_HZ_DEFAULT 100
 #define PPROFD__CPU_HZ_MAX 1000
@@ -82,12 +83,8 @@ typedef struct pprofd__cpu_stats {
 } pprofd__cpu_stats;
 void pprofd__cpu_get_stats(pprofd__cpu_stats *out);
 
-/* Test seam: how per-thread timers are created (timer_create). A test
- * makes it fail to force the setitimer fallback. Called under the
- * sampler's lock, never in signal context. */
-typedef int (*pprofd__timer_create_fn)(clockid_t clk, struct sigevent *sev,
-                                       timer_t *out);
-extern pprofd__timer_create_fn PPROFD__SEAM pprofd__cpu_timer_create;
+/* The timer_create test seam, pprofd__cpu_timer_create, is declared in
+ * sample/cputimer.h, which owns the timers. */
 
 /* Fork hooks, to be called by core's pthread_atfork handlers in lock
  * order (the CPU sampler's two locks rank after rt.lock and

@@ -1,5 +1,5 @@
 /*
- * heap.c - the heap sampler and its profiles (see heap.h).
+ * heap.c - the heap sampler: it fills model/heap.h, never formats (see heap.h).
  *
  * Sampling. Each thread's countdown (pprofd__tls_heap.left) is the byte
  * distance to its next sample, drawn from an exponential distribution
@@ -14,119 +14,60 @@
  * allocations (and the calling thread at once).
  *
  * Tables, all mmap'd so the sampler never calls malloc:
- *  - stack records: chunked (stable addresses), each with the interned
- *    stack and Go's four counters as relaxed atomics (statistics only);
- *    an open-addressing index of record numbers, rebuilt under the lock;
- *  - the frames, bump-allocated in 1 MiB chunks that are never freed, so
- *    a collector may read a stack after dropping the lock;
- *  - the sampled-pointer table: open addressing from block address to
- *    (record, size). Writers hold the heap lock; readers (the free of an
- *    aligned pointer) probe it lock-free. A table outgrown is kept, not
- *    unmapped (a reader may still probe it); it keeps every key it had,
- *    and the key a free looks for was inserted before the block was
- *    handed out, so a reader holding any table of its era finds it.
- * Bounds: MAX_STACKS records of 64 bytes, LOC_MAX bytes of frames, and
- * PTAB_MAX slots of 16 bytes (plus the retired tables, less than that
- * again). 100,000 distinct stacks of 20 frames take 100000 * (64 + 160)
- * bytes of records and frames plus a 1 MiB index: about 23.4 MiB. Past
- * a bound, new stacks are charged to one "table full" stack and new
- * sampled pointers are counted but not tracked.
+ *  - the stack table (capture/stacktab.c): each interned stack with Go's
+ *    four counters as relaxed atomics (statistics only), charged without
+ *    a lock once the stack is interned; its frames are never freed, so a
+ *    collector may read a stack after dropping the lock. Interning takes
+ *    the table's own lock, never while the heap lock is held;
+ *  - the sampled-pointer table (sample/heapmap.c): block address ->
+ *    (record, size), written under the heap lock, probed lock-free by
+ *    the free of an aligned pointer.
+ * Bounds: MAX_STACKS records and LOC_MAX bytes of frames. 100,000
+ * distinct stacks of 20 frames take about 100000 * (56 + 160) bytes of
+ * records and frames plus a 1 MiB index: about 22.6 MiB. Past a bound,
+ * new stacks are charged to one "table full" stack and new sampled
+ * pointers are counted but not tracked.
  *
- * Fork: the heap lock is taken before fork and released after, in parent
- * and child. It must be the last lock taken in prepare (a thread holding
- * another pprofd lock may malloc and be sampled), and pthread_atfork
- * runs prepare handlers in reverse order of registration, so this file
- * registers its handlers from a constructor of the highest priority,
- * before api.c registers core's.
+ * Fork: the stack table's lock, then the heap lock, are taken before fork
+ * and released after, in parent and child. They must be the last locks
+ * taken in prepare (a thread holding another pprofd lock may malloc and
+ * be sampled), and pthread_atfork runs prepare handlers in reverse order
+ * of registration, so this file registers its handlers from a
+ * constructor of the highest priority, before api.c registers core's.
  */
 #include "config.h"
 
 #include "sample/heap.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "base/hash.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
-#include "core/conf.h"
-#include "encode/tabwriter.h"
-#include "encode/text.h"
-#include "symbol/symbolize.h"
+#include "sample/heapmap.h"
 
 #define DEFAULT_RATE 524288
 #define PARK ((int64_t)64 << 20)
 #define MAX_DEPTH 64
 #define MAX_STACKS (1u << 18)
-#define REC_CHUNK 4096u
-#define LOC_CHUNK ((size_t)1 << 20)
 #define LOC_MAX ((size_t)64 << 20)
-#define PTAB_MAX ((size_t)1 << 23)
 #define MAX_HOOKS 16
-#define TOMB ((uintptr_t)1)
 #define IDX_BITS 20
 #define IDX_MASK ((1ull << IDX_BITS) - 1)
-
-typedef struct srec {
-  uint64_t hash;
-  const uint64_t *locs;
-  uint32_t nlocs;
-  uint32_t pad_;
-  /* Relaxed atomics: statistics that no other memory depends on. */
-  _Atomic int64_t ao, ab, fo, fb;
-} srec;
-
-typedef struct ptab {
-  size_t cap; /* a power of two */
-  size_t bytes;
-  struct ptab *retired; /* the table this one replaced */
-  _Atomic uintptr_t *keys;
-  uint64_t *vals; /* record index | size << IDX_BITS */
-} ptab;
 
 typedef struct hook {
   void (*fn)(void *);
   void *arg;
 } hook;
-
-/* The sampler's process-wide state. */
-static struct {
-  pthread_mutex_t lock; /* the heap lock: tables below, hooks */
-  _Atomic int64_t rate;
-  _Atomic int unwind_ok; /* stacks can be captured (constructor ran) */
-  uint64_t seed;         /* from PPROFD_MEM_PROFILE_SEED; 0: none */
-  _Atomic uint64_t thread_seq;
-  /* stack records */
-  srec *chunks[MAX_STACKS / REC_CHUNK];
-  _Atomic uint32_t nrec;
-  uint32_t *index; /* record + 1; 0 empty */
-  size_t index_cap;
-  uint32_t full_rec; /* record of the "table full" stack, + 1 */
-  uint64_t *loc_cur;
-  size_t loc_left, loc_total;
-  /* sampled pointers */
-  _Atomic(ptab *) ptab;
-  size_t ptab_n, ptab_used;
-  /* statistics (relaxed: read only for display) */
-  _Atomic int64_t bytes, samples, frees, dropped, untracked, lost;
-  _Atomic size_t own;
-  hook hooks[MAX_HOOKS];
-  _Atomic int nhooks;
-} heap = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
-    .rate = DEFAULT_RATE,
-};
 
 /* Stands for the stacks recorded after the stack table filled up. */
 __attribute__((noinline)) static void pprofd_heap_stack_table_full(void) {
@@ -137,24 +78,28 @@ __attribute__((noinline)) static void pprofd_heap_no_stack(void) {
   __asm__ volatile("");
 }
 
-/* ---- memory for the tables ---- */
-
-/* n bytes of zeroed memory from the kernel, counted; NULL on failure. */
-static void *map(size_t n) {
-  void *p =
-      mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    return NULL;
-  atomic_fetch_add_explicit(&heap.own, n, memory_order_relaxed);
-  return p;
-}
-
-static void unmap(void *p, size_t n) {
-  if (p == NULL)
-    return;
-  munmap(p, n);
-  atomic_fetch_sub_explicit(&heap.own, n, memory_order_relaxed);
-}
+/* The sampler's process-wide state. */
+static struct {
+  pthread_mutex_t lock; /* the heap lock: tables below, hooks */
+  _Atomic int64_t rate;
+  _Atomic int unwind_ok; /* stacks can be captured (constructor ran) */
+  uint64_t seed;         /* from PPROFD_MEM_PROFILE_SEED; 0: none */
+  _Atomic uint64_t thread_seq;
+  /* stack records (Go's four counters: alloc objects and bytes, free
+   * objects and bytes), their own lock taken outside the heap lock */
+  pprofd__stacktab tab;
+  /* statistics (relaxed: read only for display) */
+  _Atomic int64_t bytes, samples, frees, dropped, untracked, lost;
+  hook hooks[MAX_HOOKS];
+  _Atomic int nhooks;
+} heap = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .rate = DEFAULT_RATE,
+    .tab = {.lock = PTHREAD_MUTEX_INITIALIZER,
+            .max_stacks = MAX_STACKS,
+            .max_loc_bytes = LOC_MAX,
+            .overflow_loc = (const void *)pprofd_heap_stack_table_full},
+};
 
 /* ---- the generator ---- */
 
@@ -266,228 +211,24 @@ void pprofd__heap_reseed(uint64_t seed) {
   set_left(t, fresh_left(t, pprofd__heap_rate()));
 }
 
-/* ---- the stack table (heap lock held) ---- */
-
-static srec *rec_at(uint32_t i) {
-  return &heap.chunks[i / REC_CHUNK][i % REC_CHUNK];
-}
-
-/* Rebuilds the index with room for twice the records. */
-static int grow_index(void) {
-  size_t cap = heap.index_cap ? heap.index_cap * 2 : 1024;
-  uint32_t *ix = map(cap * sizeof *ix);
-  if (ix == NULL)
-    return -1;
-  uint32_t n = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
-  for (uint32_t i = 0; i < n; i++) {
-    size_t s = rec_at(i)->hash & (cap - 1);
-    while (ix[s] != 0)
-      s = (s + 1) & (cap - 1);
-    ix[s] = i + 1;
-  }
-  unmap(heap.index, heap.index_cap * sizeof *heap.index);
-  heap.index = ix;
-  heap.index_cap = cap;
-  return 0;
-}
-
-/* Copies a stack into the frame arena; NULL when the arena is full. */
-static uint64_t *store_locs(const uint64_t *locs, uint32_t n) {
-  size_t need = (size_t)n * sizeof *locs;
-  if (heap.loc_left < need) {
-    if (heap.loc_total + LOC_CHUNK > LOC_MAX)
-      return NULL;
-    uint64_t *c = map(LOC_CHUNK);
-    if (c == NULL)
-      return NULL;
-    heap.loc_cur = c;
-    heap.loc_left = LOC_CHUNK;
-    heap.loc_total += LOC_CHUNK;
-  }
-  uint64_t *d = heap.loc_cur;
-  memcpy(d, locs, need);
-  heap.loc_cur += n;
-  heap.loc_left -= need;
-  return d;
-}
-
-/* Adds a record for a stack whose frames are already stored. */
-static int add_rec(const uint64_t *stored, uint32_t n, uint64_t h,
-                   uint32_t *out) {
-  uint32_t i = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
-  if (i >= MAX_STACKS)
-    return -1;
-  if (heap.chunks[i / REC_CHUNK] == NULL &&
-      (heap.chunks[i / REC_CHUNK] = map(REC_CHUNK * sizeof(srec))) == NULL)
-    return -1;
-  if ((size_t)(i + 1) * 2 > heap.index_cap && grow_index() != 0)
-    return -1;
-  srec *r = rec_at(i);
-  r->hash = h;
-  r->locs = stored;
-  r->nlocs = n;
-  size_t s = h & (heap.index_cap - 1);
-  while (heap.index[s] != 0)
-    s = (s + 1) & (heap.index_cap - 1);
-  heap.index[s] = i + 1;
-  /* Release pairs with the acquire in pprofd__heap_count/collect readers
-   * that scan records without the lock. */
-  atomic_store_explicit(&heap.nrec, i + 1, memory_order_release);
-  *out = i;
-  return 0;
-}
-
-/* The record of the "table full" stack, created on first need. */
-static uint32_t full_record(void) {
-  static uint64_t full_loc[1];
-  if (heap.full_rec == 0) {
-    uint32_t i;
-    full_loc[0] = (uint64_t)(uintptr_t)pprofd_heap_stack_table_full;
-    /* intern() leaves the last record slot for this stack. */
-    if (add_rec(full_loc, 1, pprofd__stack_hash(full_loc, 1), &i) != 0)
-      return 0;
-    heap.full_rec = i + 1;
-  }
-  return heap.full_rec - 1;
-}
-
-/* The record for the stack, interning it if new. */
-static uint32_t intern(const uint64_t *locs, uint32_t n, uint64_t h) {
-  if (heap.index_cap != 0) {
-    size_t s = h & (heap.index_cap - 1);
-    for (uint32_t v; (v = heap.index[s]) != 0;
-         s = (s + 1) & (heap.index_cap - 1)) {
-      srec *r = rec_at(v - 1);
-      if (r->hash == h && r->nlocs == n &&
-          memcmp(r->locs, locs, n * sizeof *locs) == 0)
-        return v - 1;
-    }
-  }
-  uint32_t i;
-  uint64_t *stored = NULL;
-  if (atomic_load_explicit(&heap.nrec, memory_order_relaxed) + 1 < MAX_STACKS &&
-      (stored = store_locs(locs, n)) != NULL && add_rec(stored, n, h, &i) == 0)
-    return i;
-  return full_record();
-}
-
-/* ---- the sampled-pointer table ---- */
-
-static size_t ptr_slot(uintptr_t p, size_t cap) {
-  return (size_t)(((p >> 12) * 0x9e3779b97f4a7c15ull) >> 20) & (cap - 1);
-}
-
-/* Replaces the table with one of cap slots holding the live entries. */
-static int ptab_rebuild(size_t cap) {
-  size_t bytes = sizeof(ptab) + cap * (sizeof(uintptr_t) + sizeof(uint64_t));
-  ptab *nt = map(bytes);
-  if (nt == NULL)
-    return -1;
-  nt->cap = cap;
-  nt->bytes = bytes;
-  nt->keys = (_Atomic uintptr_t *)(nt + 1);
-  nt->vals = (uint64_t *)(nt->keys + cap);
-  ptab *old = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
-  if (old != NULL) {
-    for (size_t i = 0; i < old->cap; i++) {
-      uintptr_t k = atomic_load_explicit(&old->keys[i], memory_order_relaxed);
-      if (k == 0 || k == TOMB)
-        continue;
-      size_t s = ptr_slot(k, cap);
-      while (atomic_load_explicit(&nt->keys[s], memory_order_relaxed) != 0)
-        s = (s + 1) & (cap - 1);
-      nt->vals[s] = old->vals[i];
-      atomic_store_explicit(&nt->keys[s], k, memory_order_relaxed);
-    }
-  }
-  nt->retired = old;
-  heap.ptab_used = heap.ptab_n;
-  /* Release: a reader that loads the new table sees its filled slots. */
-  atomic_store_explicit(&heap.ptab, nt, memory_order_release);
-  return 0;
-}
+/* ---- sampled blocks (the table is sample/heapmap.c) ---- */
 
 /* Accounts the free of the block whose entry value is v. */
 static void account_free(uint64_t v) {
-  srec *r = rec_at((uint32_t)(v & IDX_MASK));
-  atomic_fetch_add_explicit(&r->fo, 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&r->fb, (int64_t)(v >> IDX_BITS),
-                            memory_order_relaxed);
+  const int64_t d[PPROFD__STACKTAB_VALUES] = {0, 0, 1,
+                                              (int64_t)(v >> IDX_BITS)};
+  pprofd__stacktab_add_at(&heap.tab, (int64_t)(v & IDX_MASK), d);
   atomic_fetch_add_explicit(&heap.frees, 1, memory_order_relaxed);
 }
 
-/* Inserts p -> v. Returns -1 when the table cannot hold it. */
-static int ptab_insert(uintptr_t p, uint64_t v) {
-  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
-  if (t == NULL || (heap.ptab_used + 1) * 2 > t->cap) {
-    size_t cap = 1024;
-    while (cap < (heap.ptab_n + 1) * 4)
-      cap *= 2;
-    if (cap > PTAB_MAX || ptab_rebuild(cap) != 0)
-      return -1;
-    t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
-  }
-  size_t s = ptr_slot(p, t->cap), tomb = (size_t)-1;
-  for (;;) {
-    uintptr_t k = atomic_load_explicit(&t->keys[s], memory_order_relaxed);
-    if (k == p) {
-      /* A stale entry: its free bypassed us (e.g. glibc's internal
-       * __libc_free). The block is gone; count it freed. */
-      account_free(t->vals[s]);
-      t->vals[s] = v;
-      return 0;
-    }
-    if (k == TOMB && tomb == (size_t)-1)
-      tomb = s;
-    if (k == 0)
-      break;
-    s = (s + 1) & (t->cap - 1);
-  }
-  if (tomb != (size_t)-1)
-    s = tomb;
-  else
-    heap.ptab_used++;
-  heap.ptab_n++;
-  t->vals[s] = v;
-  /* Release: a lock-free reader that sees the key sees the value. */
-  atomic_store_explicit(&t->keys[s], p, memory_order_release);
-  return 0;
-}
-
-/* The slot of p in the current table, or -1. Heap lock held. */
-static ptrdiff_t ptab_find(ptab *t, uintptr_t p) {
-  if (t == NULL)
-    return -1;
-  size_t s = ptr_slot(p, t->cap);
-  for (size_t i = 0; i < t->cap; i++) {
-    uintptr_t k = atomic_load_explicit(&t->keys[s], memory_order_relaxed);
-    if (k == p)
-      return (ptrdiff_t)s;
-    if (k == 0)
-      return -1;
-    s = (s + 1) & (t->cap - 1);
-  }
-  return -1;
-}
-
-int pprofd__heap_is_sampled(const void *p) {
-  /* Acquire pairs with the release in ptab_rebuild. */
-  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_acquire);
-  if (t == NULL)
-    return 0;
-  uintptr_t key = (uintptr_t)p;
-  size_t s = ptr_slot(key, t->cap);
-  for (size_t i = 0; i < t->cap; i++) {
-    /* Relaxed: only the key is compared; a match is confirmed under the
-     * heap lock before anything is read from the entry. */
-    uintptr_t k = atomic_load_explicit(&t->keys[s], memory_order_relaxed);
-    if (k == key)
-      return 1;
-    if (k == 0)
-      return 0;
-    s = (s + 1) & (t->cap - 1);
-  }
-  return 0;
+/* Remembers the sampled block p with entry value v; -1 when the table
+ * cannot hold it. Heap lock held. */
+static int track_locked(uintptr_t p, uint64_t v) {
+  uint64_t stale;
+  int r = pprofd__heapmap_insert_locked(p, v, &stale);
+  if (r == 1)
+    account_free(stale);
+  return r < 0 ? -1 : 0;
 }
 
 static void heap_lock(void) {
@@ -509,16 +250,10 @@ int pprofd__heap_forget(const void *p, pprofd__heap_cookie *c) {
     return 0;
   }
   heap_lock();
-  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
-  ptrdiff_t s = ptab_find(t, (uintptr_t)p);
   uint64_t v = 0;
-  if (s >= 0) {
-    v = t->vals[s];
-    atomic_store_explicit(&t->keys[s], TOMB, memory_order_relaxed);
-    heap.ptab_n--;
-  }
+  int found = pprofd__heapmap_remove_locked((uintptr_t)p, &v);
   heap_unlock();
-  if (s < 0)
+  if (!found)
     return 0;
   account_free(v);
   if (c != NULL) {
@@ -531,13 +266,12 @@ int pprofd__heap_forget(const void *p, pprofd__heap_cookie *c) {
 void pprofd__heap_unforget(const void *p, const pprofd__heap_cookie *c) {
   if (c == NULL || !c->found)
     return;
-  srec *r = rec_at((uint32_t)(c->val & IDX_MASK));
-  atomic_fetch_sub_explicit(&r->fo, 1, memory_order_relaxed);
-  atomic_fetch_sub_explicit(&r->fb, (int64_t)(c->val >> IDX_BITS),
-                            memory_order_relaxed);
+  const int64_t d[PPROFD__STACKTAB_VALUES] = {0, 0, -1,
+                                              -(int64_t)(c->val >> IDX_BITS)};
+  pprofd__stacktab_add_at(&heap.tab, (int64_t)(c->val & IDX_MASK), d);
   atomic_fetch_sub_explicit(&heap.frees, 1, memory_order_relaxed);
   heap_lock();
-  int e = ptab_insert((uintptr_t)p, c->val);
+  int e = track_locked((uintptr_t)p, c->val);
   heap_unlock();
   if (e != 0)
     atomic_fetch_add_explicit(&heap.untracked, 1, memory_order_relaxed);
@@ -546,10 +280,11 @@ void pprofd__heap_unforget(const void *p, const pprofd__heap_cookie *c) {
 size_t pprofd__heap_sampled_size(const void *p) {
   if (pprofd__tls_heap.lockd)
     return 0;
+  uint64_t v;
   heap_lock();
-  ptab *t = atomic_load_explicit(&heap.ptab, memory_order_relaxed);
-  ptrdiff_t s = ptab_find(t, (uintptr_t)p);
-  size_t n = s >= 0 ? (size_t)(t->vals[s] >> IDX_BITS) : 0;
+  size_t n = pprofd__heapmap_get_locked((uintptr_t)p, &v)
+                 ? (size_t)(v >> IDX_BITS)
+                 : 0;
   heap_unlock();
   return n;
 }
@@ -571,15 +306,17 @@ void pprofd__heap_record(void *p, size_t n) {
     locs = none;
     nl = 1;
   }
-  uint64_t h = pprofd__stack_hash(locs, nl);
   uint64_t sz = (uint64_t)n < (1ull << (64 - IDX_BITS)) ? (uint64_t)n : 0;
+  int64_t idx = pprofd__stacktab_intern(&heap.tab, locs, nl);
+  if (idx < 0) { /* not even the overflow record could be mapped */
+    atomic_fetch_add_explicit(&heap.dropped, 1, memory_order_relaxed);
+    return;
+  }
   heap_lock();
-  uint32_t idx = intern(locs, nl, h);
-  int tracked = ptab_insert((uintptr_t)p, idx | sz << IDX_BITS) == 0;
+  int tracked = track_locked((uintptr_t)p, (uint64_t)idx | sz << IDX_BITS) == 0;
   heap_unlock();
-  srec *r = rec_at(idx);
-  atomic_fetch_add_explicit(&r->ao, 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&r->ab, (int64_t)sz, memory_order_relaxed);
+  const int64_t d[PPROFD__STACKTAB_VALUES] = {1, (int64_t)sz, 0, 0};
+  pprofd__stacktab_add_at(&heap.tab, idx, d);
   atomic_fetch_add_explicit(&heap.samples, 1, memory_order_relaxed);
   if (!tracked)
     atomic_fetch_add_explicit(&heap.untracked, 1, memory_order_relaxed);
@@ -660,65 +397,34 @@ const char *pprofd__heap_unavailable(void) {
 }
 
 int64_t pprofd__heap_count(void) {
-  /* Acquire pairs with the release in add_rec. */
-  return atomic_load_explicit(&heap.nrec, memory_order_acquire);
+  return (int64_t)pprofd__stacktab_count(&heap.tab);
 }
 
 size_t pprofd__heap_own_bytes(void) {
-  return atomic_load_explicit(&heap.own, memory_order_relaxed);
+  return pprofd__stacktab_own_bytes(&heap.tab) + pprofd__heapmap_own_bytes();
 }
 
 /* ---- collection ---- */
 
-typedef struct crec {
-  const uint64_t *locs;
-  uint32_t nlocs;
-  int64_t ao, ab, fo, fb;
-} crec;
-
 /* Copies every record's stack and counters; *n set. NULL and *n = 0 when
  * there are none; NULL and *n = 1 when out of memory. */
-static crec *copy_records(size_t *n) {
+static pprofd__heaprec *copy_records(size_t *n) {
   size_t cap = pprofd__heap_count() + 1;
-  crec *c = pprofd__icalloc(cap, sizeof *c);
+  pprofd__heaprec *c = pprofd__icalloc(cap, sizeof *c);
   if (c == NULL) {
     *n = 1;
     return NULL;
   }
-  heap_lock();
-  size_t m = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
+  size_t m = pprofd__stacktab_count(&heap.tab);
   if (m > cap)
     m = cap;
   for (size_t i = 0; i < m; i++) {
-    srec *r = rec_at((uint32_t)i);
-    c[i].locs = r->locs;
-    c[i].nlocs = r->nlocs;
-    c[i].ao = atomic_load_explicit(&r->ao, memory_order_relaxed);
-    c[i].ab = atomic_load_explicit(&r->ab, memory_order_relaxed);
-    c[i].fo = atomic_load_explicit(&r->fo, memory_order_relaxed);
-    c[i].fb = atomic_load_explicit(&r->fb, memory_order_relaxed);
+    pprofd__stackrec r;
+    pprofd__stacktab_read(&heap.tab, (uint32_t)i, &r);
+    c[i] = (pprofd__heaprec){r.locs, r.nlocs, r.v[0], r.v[1], r.v[2], r.v[3]};
   }
-  heap_unlock();
   *n = m;
   return c;
-}
-
-/* Go's scaleHeapSample. */
-static void scale(int64_t count, int64_t size, int64_t rate, int64_t *oc,
-                  int64_t *os) {
-  if (count == 0 || size == 0) {
-    *oc = *os = 0;
-    return;
-  }
-  if (rate <= 1) {
-    *oc = count;
-    *os = size;
-    return;
-  }
-  double avg = (double)size / (double)count;
-  double sc = 1 / (1 - exp(-avg / (double)rate));
-  *oc = (int64_t)((double)count * sc);
-  *os = (int64_t)((double)size * sc);
 }
 
 int64_t pprofd__heap_inuse_estimate(void) {
@@ -726,19 +432,14 @@ int64_t pprofd__heap_inuse_estimate(void) {
   if (rate <= 0 || pprofd__heap_unavailable() != NULL)
     return -1;
   int64_t total = 0;
-  heap_lock();
-  uint32_t n = atomic_load_explicit(&heap.nrec, memory_order_relaxed);
+  uint32_t n = (uint32_t)pprofd__stacktab_count(&heap.tab);
   for (uint32_t i = 0; i < n; i++) {
-    srec *r = rec_at(i);
+    pprofd__stackrec r;
+    pprofd__stacktab_read(&heap.tab, i, &r);
     int64_t c, b;
-    scale(atomic_load_explicit(&r->ao, memory_order_relaxed) -
-              atomic_load_explicit(&r->fo, memory_order_relaxed),
-          atomic_load_explicit(&r->ab, memory_order_relaxed) -
-              atomic_load_explicit(&r->fb, memory_order_relaxed),
-          rate, &c, &b);
+    pprofd__heap_scale(r.v[0] - r.v[2], r.v[1] - r.v[3], rate, &c, &b);
     total += b;
   }
-  heap_unlock();
   return total;
 }
 
@@ -754,14 +455,15 @@ int pprofd__heap_collect(pprofd__snapshot *s, int allocs) {
   s->period = rate;
   s->default_type = allocs ? 1 : -1;
   size_t n;
-  crec *c = copy_records(&n);
+  pprofd__heaprec *c = copy_records(&n);
   int err = 0;
   if (c == NULL && n != 0)
     err = PPROFD_ENOMEM;
   for (size_t i = 0; c != NULL && i < n && !s->failed; i++) {
     int64_t v[4];
-    scale(c[i].ao, c[i].ab, rate, &v[0], &v[1]);
-    scale(c[i].ao - c[i].fo, c[i].ab - c[i].fb, rate, &v[2], &v[3]);
+    pprofd__heap_scale(c[i].ao, c[i].ab, rate, &v[0], &v[1]);
+    pprofd__heap_scale(c[i].ao - c[i].fo, c[i].ab - c[i].fb, rate, &v[2],
+                       &v[3]);
     pprofd__label lb = {"bytes", NULL, 0};
     size_t nl = 0;
     if (c[i].ao > 0 && (lb.num = c[i].ab / c[i].ao) != 0)
@@ -775,167 +477,73 @@ int pprofd__heap_collect(pprofd__snapshot *s, int allocs) {
   return err;
 }
 
-/* Orders records by in-use bytes, descending, as Go's text writer. */
-static int cmp_inuse(const void *a, const void *b) {
-  const crec *x = a, *y = b;
-  int64_t ix = x->ab - x->fb, iy = y->ab - y->fb;
-  if (ix != iy)
-    return ix > iy ? -1 : 1;
-  if (x->ab != y->ab)
-    return x->ab > y->ab ? -1 : 1;
-  return 0;
-}
-
-/* VmRSS and VmHWM from /proc/self/status, in bytes (0 if unknown). */
-static void read_rss(int64_t *rss, int64_t *hwm) {
-  char buf[4096];
-  *rss = *hwm = 0;
-  int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0)
-    return;
-  buf[n] = '\0';
-  const char *p = strstr(buf, "VmRSS:");
-  if (p != NULL)
-    *rss = strtoll(p + 6, NULL, 10) * 1024;
-  p = strstr(buf, "VmHWM:");
-  if (p != NULL)
-    *hwm = strtoll(p + 6, NULL, 10) * 1024;
-}
-
-/* The `#` trailer: the C program's runtime.MemStats. */
-static void write_trailer(pprofd__tabw *w, const crec *c, size_t n) {
-  int64_t rate = pprofd__heap_rate();
-  int64_t est_m = 0, est_f = 0;
-  for (size_t i = 0; i < n; i++) {
-    int64_t o, b, fo, fb;
-    scale(c[i].ao, c[i].ab, rate, &o, &b);
-    est_m += o;
-    scale(c[i].fo, c[i].fb, rate, &fo, &fb);
-    est_f += fo;
-  }
-  pprofd__tabw_printf(w, "\n# runtime.MemStats\n");
-#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33)
-  struct mallinfo2 mi = mallinfo2();
-  pprofd__tabw_printf(w, "# Arena = %zu\n", mi.arena);
-  pprofd__tabw_printf(w, "# Ordblks = %zu\n", mi.ordblks);
-  pprofd__tabw_printf(w, "# Hblkhd = %zu\n", mi.hblkhd);
-  pprofd__tabw_printf(w, "# Uordblks = %zu\n", mi.uordblks);
-  pprofd__tabw_printf(w, "# Fordblks = %zu\n", mi.fordblks);
-  pprofd__tabw_printf(w, "# Keepcost = %zu\n", mi.keepcost);
-#endif
-  int64_t rss, hwm;
-  read_rss(&rss, &hwm);
-  pprofd__tabw_printf(w, "# RSS = %lld\n", (long long)rss);
-  pprofd__tabw_printf(w, "# MaxRSS = %lld\n", (long long)hwm);
-  pprofd__tabw_printf(w, "# MemProfileRate = %lld\n", (long long)rate);
-#define STAT(name, field)                                                      \
-  pprofd__tabw_printf(                                                         \
-      w, "# " name " = %lld\n",                                                \
-      (long long)atomic_load_explicit(&heap.field, memory_order_relaxed))
-  STAT("TotalAlloc", bytes);
-  pprofd__tabw_printf(w, "# EstMallocs = %lld\n", (long long)est_m);
-  pprofd__tabw_printf(w, "# EstFrees = %lld\n", (long long)est_f);
-  STAT("SampledAllocs", samples);
-  STAT("SampledFrees", frees);
-  STAT("SamplesDropped", dropped);
-  STAT("SamplesUntracked", untracked);
-  STAT("FreesLost", lost);
-#undef STAT
-  heap_lock();
-  size_t live = heap.ptab_n;
-  heap_unlock();
-  pprofd__tabw_printf(w, "# SampledLive = %zu\n", live);
-  pprofd__tabw_printf(w, "# Stacks = %lld\n", (long long)pprofd__heap_count());
-  size_t own = pprofd__heap_own_bytes();
-  pprofd__tabw_printf(w, "# PprofdHeapTables = %zu\n", own);
-  pprofd__tabw_printf(w, "# PprofdSys = %zu\n",
-                      own + pprofd__ialloc_in_use() +
-                          pprofd__malloc_boot_bytes());
-}
-
-int pprofd__heap_write_text(pprofd__buf *out) {
+int pprofd__heap_dump(pprofd__heapdump *d) {
+  memset(d, 0, sizeof *d);
   pprofd__guard_enter();
   size_t n;
+  pprofd__heaprec *c = copy_records(&n);
   int err = 0;
-  crec *c = copy_records(&n);
-  pprofd__tabw *w = NULL;
   if (c == NULL && n != 0) {
     err = PPROFD_ENOMEM;
-    goto done;
+    n = 0;
   }
-  if (c != NULL)
-    qsort(c, n, sizeof *c, cmp_inuse);
-  int64_t t[4] = {0, 0, 0, 0};
-  for (size_t i = 0; i < n; i++) {
-    t[0] += c[i].ao - c[i].fo;
-    t[1] += c[i].ab - c[i].fb;
-    t[2] += c[i].ao;
-    t[3] += c[i].ab;
-  }
-  if (t[3] == t[1])
-    t[3]++; /* Go >= 1.21: never equal, or pprof reads 2 columns */
-  if ((w = pprofd__tabw_new(out)) == NULL) {
-    err = PPROFD_ENOMEM;
-    goto done;
-  }
-  pprofd__tabw_printf(w, "heap profile: %lld: %lld [%lld: %lld] @ heap/%lld\n",
-                      (long long)t[0], (long long)t[1], (long long)t[2],
-                      (long long)t[3], (long long)(2 * pprofd__heap_rate()));
-  pprofd__symctx *sym = NULL;
-  if (pprofd__sym_begin(&sym) != 0)
-    sym = NULL;
-  for (size_t i = 0; i < n; i++) {
-    pprofd__tabw_printf(
-        w, "%lld: %lld [%lld: %lld] @", (long long)(c[i].ao - c[i].fo),
-        (long long)(c[i].ab - c[i].fb), (long long)c[i].ao, (long long)c[i].ab);
-    pprofd__text_addrs(w, c[i].locs, c[i].nlocs);
-    pprofd__tabw_write(w, "\n", 1);
-    pprofd__text_frames(w, sym, c[i].locs, c[i].nlocs);
-  }
-  if (sym != NULL)
-    pprofd__sym_end(sym);
-  write_trailer(w, c, n);
-  pprofd__tabw_flush(w);
-  err = pprofd__buf_failed(out);
-done:
-  if (w != NULL)
-    pprofd__tabw_free(w);
-  pprofd__ifree(c);
+  d->recs = c;
+  d->n = n;
+  pprofd__heapstats *st = &d->st;
+  st->rate = pprofd__heap_rate();
+  /* Relaxed: statistics, read only for display. */
+  st->total_alloc = atomic_load_explicit(&heap.bytes, memory_order_relaxed);
+  st->samples = atomic_load_explicit(&heap.samples, memory_order_relaxed);
+  st->frees = atomic_load_explicit(&heap.frees, memory_order_relaxed);
+  st->dropped = atomic_load_explicit(&heap.dropped, memory_order_relaxed);
+  st->untracked = atomic_load_explicit(&heap.untracked, memory_order_relaxed);
+  st->lost = atomic_load_explicit(&heap.lost, memory_order_relaxed);
+  heap_lock();
+  st->live = pprofd__heapmap_live_locked();
+  heap_unlock();
+  st->stacks = pprofd__heap_count();
+  st->own = pprofd__heap_own_bytes();
   pprofd__guard_exit();
   return err;
 }
 
 /* ---- fork and start-up ---- */
 
-void pprofd__heap_prefork(void) { heap_lock(); }
+void pprofd__heap_prefork(void) {
+  pprofd__stacktab_prefork(&heap.tab);
+  heap_lock();
+}
 
-void pprofd__heap_postfork_parent(void) { heap_unlock(); }
+void pprofd__heap_postfork_parent(void) {
+  heap_unlock();
+  pprofd__stacktab_postfork(&heap.tab);
+}
 
-void pprofd__heap_postfork_child(void) { heap_unlock(); }
+void pprofd__heap_postfork_child(void) {
+  heap_unlock();
+  pprofd__stacktab_postfork(&heap.tab);
+}
 
-/* Reads PPROFD_MEM_PROFILE_RATE and PPROFD_MEM_PROFILE_SEED, registers
- * the fork hooks (first, see the design comment) and loads the unwinder
- * when sampling is on. Runs before other constructors of this library. */
-__attribute__((constructor(101))) static void heap_init(void) {
-  pprofd__guard_enter();
-  const char *s = getenv("PPROFD_MEM_PROFILE_SEED");
-  if (s != NULL && *s)
-    heap.seed = strtoull(s, NULL, 0);
-  int64_t rate = pprofd__heap_rate();
-  int64_t r = pprofd__conf_env_at_load(PPROFD__CONF_mem_profile_rate);
-  if (r >= 0)
-    rate = r;
-  pthread_atfork(pprofd__heap_prefork, pprofd__heap_postfork_parent,
-                 pprofd__heap_postfork_child);
-  pprofd__guard_exit();
+void pprofd__heap_init_rate(int64_t rate) {
 #ifdef PPROFD_ENABLE_INTERPOSE
   int err = pprofd__heap_set_rate(rate); /* rate >= 0: cannot fail */
   (void)err;
 #else
   atomic_store_explicit(&heap.rate, rate, memory_order_relaxed);
 #endif
+}
+
+/* Reads PPROFD_MEM_PROFILE_SEED, registers the fork hooks (first, see the
+ * design comment) and starts at the default rate, loading the unwinder.
+ * Runs before other constructors of this library; core's next one applies
+ * PPROFD_MEM_PROFILE_RATE through pprofd__heap_init_rate. */
+__attribute__((constructor(101))) static void heap_init(void) {
+  pprofd__guard_enter();
+  const char *s = getenv("PPROFD_MEM_PROFILE_SEED");
+  if (s != NULL && *s)
+    heap.seed = strtoull(s, NULL, 0);
+  pthread_atfork(pprofd__heap_prefork, pprofd__heap_postfork_parent,
+                 pprofd__heap_postfork_child);
+  pprofd__guard_exit();
+  pprofd__heap_init_rate(pprofd__heap_rate());
 }

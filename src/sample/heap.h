@@ -20,12 +20,14 @@
  * the one compare the malloc fast path already makes can never send it to the
  * sampler; the slow path checks the guard depth first as well.
  *
- * Lock: one mutex (the "heap lock") guards the stack table and the writers
- * of the sampled-pointer table. It is a leaf: nothing is called under it
- * that takes another lock or allocates through malloc (tables are mmap'd),
- * and stacks are captured before it is taken. Its fork hooks are
- * registered by this module itself, first of all pprofd's, so that
- * pthread_atfork runs its prepare handler last (see heap.c).
+ * Locks: the stack table's (capture/stacktab.h), taken to intern a
+ * sampled stack, and the "heap lock", which guards the writers of the
+ * sampled-pointer table and the gc hooks. Both are leaves and never held
+ * together: nothing is called under either that takes another lock or
+ * allocates through malloc (tables are mmap'd), and stacks are captured
+ * before either is taken. Their fork hooks are registered by this module
+ * itself, first of all pprofd's, so that pthread_atfork runs its prepare
+ * handler last (see heap.c).
  */
 #ifndef PPROFD_SAMPLE_HEAP_H
 #define PPROFD_SAMPLE_HEAP_H
@@ -36,8 +38,10 @@
 #include "base/buf.h"
 #include "base/common.h"
 #include "base/guard.h"
+#include "model/heap.h"
 #include "model/snapshot.h"
 #include "pprofd.h"
+#include "sample/heapmap.h"
 
 /* The sampling rate in bytes (0 off). */
 int64_t pprofd__heap_rate(void);
@@ -58,10 +62,15 @@ int64_t pprofd__heap_count(void);
  * numeric `bytes` label with the average allocation size; default sample
  * type alloc_space when `allocs` is set. Current as of this call. */
 int pprofd__heap_collect(pprofd__snapshot *s, int allocs) PPROFD__WARN_UNUSED;
-/* Writes Go's debug=1 heap text (header with raw sampled totals and
- * heap/2*rate, records, frame lines, then a `#` trailer with the C
- * equivalent of runtime.MemStats: mallinfo2, RSS and peak RSS, pprofd's
- * counters and its own memory). */
+/* Fills d (any contents) with a copy of every stack record and the
+ * sampler's statistics, all as of this call; free it with
+ * pprofd__heapdump_free. PPROFD_ENOMEM (d then has no records, but its
+ * statistics). Takes the heap lock; runs under the guard. */
+int pprofd__heap_dump(pprofd__heapdump *d) PPROFD__WARN_UNUSED;
+/* Writes Go's debug=1 heap text (see encode/heaptext.h): the dump above,
+ * encoded. Implemented by core (core/heapfile.c), which orchestrates
+ * collection and encoding; declared here too, where its callers have
+ * always found it. */
 int pprofd__heap_write_text(pprofd__buf *out) PPROFD__WARN_UNUSED;
 
 /* The sampled heap in use, in bytes, unsampled as the profile is (the
@@ -76,6 +85,12 @@ void pprofd__heap_gc(void);
  * Thread-safe. PPROFD_EINVAL for a NULL fn, PPROFD_ELIMIT when full. */
 int pprofd__heap_register_gc_hook(void (*fn)(void *),
                                   void *arg) PPROFD__WARN_UNUSED;
+
+/* Sets the rate at load time: as pprofd__heap_set_rate where the library
+ * interposes malloc (loading the unwinder when rate > 0), else only the
+ * value. rate >= 0. Called by this module's constructor with the default
+ * and by core's with PPROFD_MEM_PROFILE_RATE. */
+void pprofd__heap_init_rate(int64_t rate);
 
 /* Bytes the heap sampler's own tables hold (mmap'd, outside malloc). */
 size_t pprofd__heap_own_bytes(void);
@@ -122,7 +137,9 @@ void pprofd__heap_record(void *p, size_t n);
 
 /* Whether p (4096-aligned) is a live sampled pointer. Lock-free, no
  * allocation: the check a free of an aligned pointer pays. */
-int pprofd__heap_is_sampled(const void *p);
+static inline int pprofd__heap_is_sampled(const void *p) {
+  return pprofd__heapmap_contains_sigsafe(p);
+}
 
 /* What pprofd__heap_forget removed, for pprofd__heap_unforget. */
 typedef struct pprofd__heap_cookie {
