@@ -239,9 +239,8 @@ int64_t pprofd__conf_env_at_load(enum pprofd__conf_key key) {
 }
 
 /* Applies the contention rates' variables when the library loads, so a
- * preloaded program records from its start. (The heap's rate is read by
- * the heap sampler's own first constructor, which must know it before it
- * decides whether to load the unwinder.) */
+ * preloaded program records from its start. (The heap's rate is applied
+ * by core/heapfile.c right after the heap sampler's first constructor.) */
 __attribute__((constructor)) static void rates_at_load(void) {
   static const enum pprofd__conf_key keys[] = {
       PPROFD__CONF_block_profile_rate, PPROFD__CONF_mutex_profile_fraction};

@@ -14,7 +14,7 @@
 
 /* Appends Go's debug=1 heap text to out: collects a heap dump under the
  * reentrancy guard, then encodes it. 0, PPROFD_ENOMEM, or out's error.
- * Thread-safe. (Also declared in sample/heap.h.) */
+ * Thread-safe. */
 int pprofd__heap_write_text(pprofd__buf *out) PPROFD__WARN_UNUSED;
 
 #endif

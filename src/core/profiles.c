@@ -17,6 +17,7 @@
 #include "base/ialloc.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
+#include "core/heapfile.h"
 #include "encode/text.h"
 #include "pprofd.h"
 #include "sample/contention.h"

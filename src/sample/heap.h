@@ -67,11 +67,6 @@ int pprofd__heap_collect(pprofd__snapshot *s, int allocs) PPROFD__WARN_UNUSED;
  * pprofd__heapdump_free. PPROFD_ENOMEM (d then has no records, but its
  * statistics). Takes the heap lock; runs under the guard. */
 int pprofd__heap_dump(pprofd__heapdump *d) PPROFD__WARN_UNUSED;
-/* Writes Go's debug=1 heap text (see encode/heaptext.h): the dump above,
- * encoded. Implemented by core (core/heapfile.c), which orchestrates
- * collection and encoding; declared here too, where its callers have
- * always found it. */
-int pprofd__heap_write_text(pprofd__buf *out) PPROFD__WARN_UNUSED;
 
 /* The sampled heap in use, in bytes, unsampled as the profile is (the
  * sum of inuse_space); -1 when heap profiling is off or unavailable.

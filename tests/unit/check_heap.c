@@ -22,6 +22,7 @@
 
 #include "base/libc.h"
 #include "capture/unwind.h"
+#include "core/heapfile.h"
 #include "encode/pprof.h"
 #include "encode/profile.pb-c.h"
 #include "sample/heap.h"
