@@ -45,6 +45,7 @@
 
 #include "base/clock.h"
 #include "base/fileio.h"
+#include "base/guard.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "base/lockrank.h"
@@ -353,8 +354,9 @@ static dump_req *describe_and_signal(dump_req *req, pprofd__thread *t,
   return atomic_load(&inflight) != 0 ? NULL : req;
 }
 
-int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
-                         unsigned flags) {
+/* pprofd__threads_dump, outside the guard's bookkeeping. */
+static int dump(pprofd__thread **out, size_t *n, int timeout_ms,
+                unsigned flags) {
   int *tids = NULL;
   size_t nt = 0;
   int err = list_tids(&tids, &nt);
@@ -440,6 +442,17 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
   *out = t;
   *n = k;
   return 0;
+}
+
+int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
+                         unsigned flags) {
+  /* What the dump allocates (opendir's buffer, the C library's) is
+   * pprofd's, so it is never sampled: a sample would need the unwinder,
+   * which can wait on the loader lock that a thread being dumped holds. */
+  pprofd__guard_enter();
+  int err = dump(out, n, timeout_ms, flags);
+  pprofd__guard_exit();
+  return err;
 }
 
 void pprofd__threads_prefork(void) { pprofd__mutex_lock(&dump_lock); }
