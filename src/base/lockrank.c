@@ -35,14 +35,34 @@ static __thread struct {
   int rank[MAX_HELD];
 } held __attribute__((tls_model("initial-exec")));
 
+/* A slot whose lock is FREE was unregistered and may be taken again. */
+#define FREE ((pthread_mutex_t *)1)
+
 void pprofd__lock_rank(pthread_mutex_t *m, enum pprofd__lock_rank r,
                        const char *name) {
-  int i = atomic_fetch_add(&nreg, 1);
+  int n = atomic_load(&nreg), i;
+  for (i = 0; i < n && i < MAX_LOCKS; i++) {
+    pthread_mutex_t *free_slot = FREE;
+    if (atomic_load(&reg[i].lock) == FREE &&
+        atomic_compare_exchange_strong(&reg[i].lock, &free_slot, NULL))
+      break;
+  }
+  if (i == n || i == MAX_LOCKS)
+    i = atomic_fetch_add(&nreg, 1);
   if (i >= MAX_LOCKS)
     return;
   reg[i].rank = (int)r;
   reg[i].name = name;
   atomic_store_explicit(&reg[i].lock, m, memory_order_release);
+}
+
+void pprofd__lock_unrank(pthread_mutex_t *m) {
+  int n = atomic_load(&nreg);
+  for (int i = 0; i < n && i < MAX_LOCKS; i++) {
+    pthread_mutex_t *want = m;
+    if (atomic_compare_exchange_strong(&reg[i].lock, &want, FREE))
+      return;
+  }
 }
 
 /* The registry index of m, or -1. */

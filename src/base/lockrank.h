@@ -28,24 +28,35 @@ enum pprofd__lock_rank {
   PPROFD__RANK_CUSTOM,      /* one custom profile's keys */
   PPROFD__RANK_DUMP,        /* a thread dump in progress (sample/threads) */
   PPROFD__RANK_THREADREG,   /* the registry's creation stacks */
-  PPROFD__RANK_CPU_FILE,    /* pprofd_cpu_start/stop */
+  PPROFD__RANK_CPU_FILE,    /* pprofd_cpu_start/stop (core/cpufile) */
   PPROFD__RANK_CPU_LIFE,    /* CPU sessions opening and closing */
-  PPROFD__RANK_CPU,         /* the CPU profiler's aggregation */
+  PPROFD__RANK_CPU,         /* the CPU profiler's sessions and collector */
+  PPROFD__RANK_CPU_STACKS,  /* a CPU session's stack table */
   PPROFD__RANK_LABELS,      /* the label-set table */
   PPROFD__RANK_SYMBOLIZER,  /* the symbolizer and its cache */
-  PPROFD__RANK_MAPS,        /* the build-id cache (symbol/maps) */
+  PPROFD__RANK_MAPS,        /* the build-id cache (symbol/buildid) */
   PPROFD__RANK_HTTP,        /* the HTTP server's set of live requests */
-  PPROFD__RANK_STACKCOPY,   /* a walk of stack copies (capture/stackcopy) */
-  PPROFD__RANK_CONTENTION,  /* the block and mutex stack tables */
-  PPROFD__RANK_TRACE,       /* the tracer's buffers */
-  PPROFD__RANK_HEAP,        /* the heap sampler, taken inside malloc */
+  PPROFD__RANK_STACKCOPY,   /* a walk of stack copies (capture/stackcopy);
+                               a walk may take the heap's locks when the
+                               heap sampler samples libunwind's own
+                               allocations */
+  PPROFD__RANK_CONTENTION,  /* the block and mutex stack tables, leaves
+                               taken inside pthread wrappers */
+  PPROFD__RANK_TRACE,       /* the tracer's buffers; recorders include the
+                               CPU collector under the CPU lock */
+  PPROFD__RANK_HEAP_STACKS, /* the heap's stack table (interning) */
+  PPROFD__RANK_HEAP,        /* the heap sampler's block table, in malloc;
+                               the heap registers its fork handlers first,
+                               so its prepare handler runs last */
 };
 
 #ifdef PPROFD_DEBUG
 /* Registers m's rank and a name for messages (a static string). At most
- * 128 locks are checked; later ones are not. */
+ * 128 locks are checked at once; more are not. A lock that is destroyed
+ * is unregistered first (its memory may become another lock). */
 void pprofd__lock_rank(pthread_mutex_t *m, enum pprofd__lock_rank r,
                        const char *name);
+void pprofd__lock_unrank(pthread_mutex_t *m);
 /* Called by pprofd__mutex_lock before locking and by pprofd__mutex_unlock
  * after unlocking. */
 void pprofd__rank_acquire(pthread_mutex_t *m);
@@ -59,6 +70,7 @@ void pprofd__rank_release(pthread_mutex_t *m);
   extern int pprofd__rank_unused_##id
 #else
 #define pprofd__lock_rank(m, r, name) ((void)(m), (void)(r), (void)(name))
+#define pprofd__lock_unrank(m) ((void)(m))
 #define pprofd__rank_acquire(m) ((void)(m))
 #define pprofd__rank_release(m) ((void)(m))
 #define PPROFD__LOCK_RANK(id, lock, rank) extern int pprofd__rank_unused_##id

@@ -30,6 +30,7 @@
 #include "base/clock.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
 #include "pprofd.h"
@@ -71,6 +72,7 @@ static pprofd__stacktab stacks = {
     .max_stacks = STACKS_CAP + 1,
     .overflow_loc = (const char *)pprofd_thread_stacks_overflow + 1,
 };
+PPROFD__LOCK_RANK(threadreg, &stacks.lock, PPROFD__RANK_THREADREG);
 
 /* The calling thread's kernel id. */
 static int own_tid(void) { return (int)syscall(SYS_gettid); }

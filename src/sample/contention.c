@@ -40,6 +40,7 @@
 #include "base/guard.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
 #include "pprofd.h"
@@ -72,6 +73,8 @@ static struct {
 } cont = {
     .tabs = {PPROFD__STACKTAB_INIT(65536), PPROFD__STACKTAB_INIT(65536)},
 };
+PPROFD__LOCK_RANK(block_stacks, &cont.tabs[0].lock, PPROFD__RANK_CONTENTION);
+PPROFD__LOCK_RANK(mutex_stacks, &cont.tabs[1].lock, PPROFD__RANK_CONTENTION);
 
 __thread int pprofd__tls_cont_guard __attribute__((tls_model("initial-exec")));
 /* This thread's sampling generator. */

@@ -91,6 +91,7 @@
 #include "base/fileio.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "capture/ring.h"
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
@@ -143,6 +144,8 @@ static struct {
     .life = PTHREAD_MUTEX_INITIALIZER,
     .lock = PTHREAD_MUTEX_INITIALIZER,
 };
+PPROFD__LOCK_RANK(cpu_life, &cpu.life, PPROFD__RANK_CPU_LIFE);
+PPROFD__LOCK_RANK(cpu, &cpu.lock, PPROFD__RANK_CPU);
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -356,6 +359,7 @@ int pprofd__cpu_open(int hz, int max_sessions,
   if (ss == NULL)
     return PPROFD_ENOMEM;
   pthread_mutex_init(&ss->tab.lock, NULL);
+  pprofd__lock_rank(&ss->tab.lock, PPROFD__RANK_CPU_STACKS, "cpu session");
   ss->tab.max_stacks = AGG_MAX;
   ss->tab.max_loc_bytes = AGG_LOC_MAX;
   int err = 0;
@@ -472,6 +476,7 @@ static int build_snapshot(struct pprofd__cpu_session *ss, int64_t hz,
 }
 
 static void session_free(struct pprofd__cpu_session *ss) {
+  pprofd__lock_unrank(&ss->tab.lock);
   pprofd__stacktab_destroy(&ss->tab);
   pprofd__ifree(ss);
 }
@@ -594,8 +599,9 @@ void pprofd__cpu_postfork_child(void) {
   /* Relaxed: the child has one thread. */
   atomic_store_explicit(&cpu.active, 0, memory_order_relaxed);
   pprofd__cputimer_postfork_child();
-  pthread_mutex_init(&cpu.lock, NULL);
-  pthread_mutex_init(&cpu.life, NULL);
+  /* The forking thread took both in the prepare hook. */
+  pprofd__mutex_unlock(&cpu.lock);
+  pprofd__mutex_unlock(&cpu.life);
 }
 
 int pprofd_set_labels(const char *const *kv, size_t npairs) {

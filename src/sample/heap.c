@@ -51,6 +51,7 @@
 
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "base/lockrank.h"
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
 #include "sample/heapmap.h"
@@ -100,6 +101,8 @@ static struct {
             .max_loc_bytes = LOC_MAX,
             .overflow_loc = (const void *)pprofd_heap_stack_table_full},
 };
+PPROFD__LOCK_RANK(heap, &heap.lock, PPROFD__RANK_HEAP);
+PPROFD__LOCK_RANK(heap_stacks, &heap.tab.lock, PPROFD__RANK_HEAP_STACKS);
 
 /* ---- the generator ---- */
 
