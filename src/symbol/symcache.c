@@ -42,21 +42,12 @@ struct pprofd__symcache_chunk {
 /* Accepts a slot's value as the one sought (the keys being equal). */
 typedef int (*same_fn)(const void *val, const void *arg);
 
-/* Mixes a key into a table index (the multiplier spreads the low bits,
- * which are often aligned). */
-static size_t mix(uint64_t a) {
-  a ^= a >> 29;
-  a *= 0xbf58476d1ce4e5b9ull;
-  a ^= a >> 32;
-  return (size_t)a;
-}
-
 /* The slot of v (n slots, one at least empty) holding key h with a value
  * that `same` accepts (any value when same is NULL), or the empty slot
  * where it belongs. */
 static pprofd__symcache_slot *probe(pprofd__symcache_slot *v, size_t n,
                                     uint64_t h, same_fn same, const void *arg) {
-  size_t j = mix(h) & (n - 1);
+  size_t j = pprofd__symcache_mix(h) & (n - 1);
   while (v[j].val != NULL &&
          !(v[j].h == h && (same == NULL || same(v[j].val, arg))))
     j = (j + 1) & (n - 1);
@@ -147,12 +138,6 @@ const char *pprofd__symcache_intern(pprofd__symcache *c, const char *s) {
   memcpy(copy, s, len + 1);
   occupy(&c->strs, slot, h, copy);
   return copy;
-}
-
-void *pprofd__symcache_get(const pprofd__symcache *c, uint64_t addr) {
-  if (c->addrs.n == 0)
-    return NULL;
-  return probe(c->addrs.v, c->addrs.n, addr, NULL, NULL)->val;
 }
 
 void pprofd__symcache_put(pprofd__symcache *c, uint64_t addr, void *rec) {

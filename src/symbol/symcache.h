@@ -67,8 +67,27 @@ void *pprofd__symcache_alloc(pprofd__symcache *c, size_t n) PPROFD__WARN_UNUSED;
  * distinct string, in the arena. NULL when out of memory. */
 const char *pprofd__symcache_intern(pprofd__symcache *c,
                                     const char *s) PPROFD__WARN_UNUSED;
-/* The result stored for addr, or NULL. */
-void *pprofd__symcache_get(const pprofd__symcache *c, uint64_t addr);
+/* Mixes a key into a table index (the multiplier spreads the low bits,
+ * which are often aligned). */
+static inline size_t pprofd__symcache_mix(uint64_t a) {
+  a ^= a >> 29;
+  a *= 0xbf58476d1ce4e5b9ull;
+  a ^= a >> 32;
+  return (size_t)a;
+}
+
+/* The result stored for addr, or NULL. Inline: it is the whole cost of a
+ * cached lookup. */
+static inline void *pprofd__symcache_get(const pprofd__symcache *c,
+                                         uint64_t addr) {
+  const pprofd__symcache_tab *t = &c->addrs;
+  if (t->n == 0)
+    return NULL;
+  size_t j = pprofd__symcache_mix(addr) & (t->n - 1);
+  while (t->v[j].val != NULL && t->v[j].h != addr)
+    j = (j + 1) & (t->n - 1);
+  return t->v[j].val;
+}
 /* Stores the result rec (in the arena) for addr, which must not be stored
  * yet. Growing the table within its bound; at the bound rec stays
  * unindexed and the cache is marked full; out of memory it stays
