@@ -77,7 +77,16 @@ START_TEST(test_cpu_errors) {
   h_resp bg;
   pthread_t t;
   ck_assert_int_eq(pthread_create(&t, NULL, cpu_200hz_in_background, &bg), 0);
-  usleep(500 * 1000);
+  /* Until the index page says the 200 Hz profile runs (at most 1.5 s of
+   * its 2 s window). */
+  for (int i = 0; i < 75; i++) {
+    get("/debug/pprof/", &r);
+    int running = r.body != NULL && strstr(r.body, "200 Hz now") != NULL;
+    h_resp_free(&r);
+    if (running)
+      break;
+    usleep(20 * 1000);
+  }
   get("/debug/pprof/profile?seconds=1", &r);
   assert_go_error(&r, 500,
                   "Could not enable CPU profiling: cpu profiling already in "
