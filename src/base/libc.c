@@ -22,6 +22,7 @@
 #include <dlfcn.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "base/lockrank.h"
 
@@ -191,4 +192,22 @@ void pprofd__thread_loader_mark_sigsafe(int delta) {
   atomic_fetch_add_explicit(&tls_in_loader, delta, memory_order_relaxed);
   if (delta > 0)
     atomic_signal_fence(memory_order_seq_cst); /* enter before the call */
+}
+
+#ifdef PPROFD_ENABLE_INTERPOSE
+#define REAL(fn) pprofd__real_pthread()->fn
+#else
+#define REAL(fn) pthread_##fn
+#endif
+
+int pprofd__mutex_reclaim_in_child(pthread_mutex_t *m) {
+  /* Only the forking thread exists: a trylock tells whether another
+   * thread held m when the process forked. */
+  if (REAL(mutex_trylock)(m) == 0) {
+    REAL(mutex_unlock)(m);
+    return 1;
+  }
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  memcpy(m, &fresh, sizeof fresh);
+  return 0;
 }

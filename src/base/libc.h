@@ -144,6 +144,14 @@ int pprofd__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                            const struct timespec *abstime);
 int pprofd__join(pthread_t t, void **ret);
 
+/* In a fork child, for a lock the fork hooks do not take (one that a
+ * request may hold for long, so fork() must not wait for it): returns 1
+ * when m was free at the fork (it stays free), else re-initializes it
+ * and returns 0, and the caller resets the state m guarded, which may be
+ * half-updated (leaking what it held: the child has one thread and
+ * usually execs). */
+int pprofd__mutex_reclaim_in_child(pthread_mutex_t *m);
+
 /* Resolves every real function now. Idempotent and thread-safe; returns
  * NULL, or a static sentence naming a function that could not be found
  * (then the corresponding wrapper fails with ENOSYS-like results). */

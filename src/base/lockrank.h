@@ -6,8 +6,11 @@
  * a lock only while every lock it holds ranks no higher (equal ranks are
  * one family taken in a fixed order: the custom profiles' locks before
  * fork, the two contention stack tables). The fork hooks (core/api.c)
- * take every lock in this order before fork() and release them after, so
- * a child never inherits a lock held by a thread it does not have.
+ * take, in this order, every lock that no request holds for long before
+ * fork() and release them after, so a child never inherits a lock held
+ * by a thread it does not have; the locks of request work (DUMP,
+ * STACKCOPY, SYMBOLIZER, MAPS) are taken back in the child instead, so
+ * the host's fork() never waits for a request.
  *
  * In a debug build (configure --enable-debug, as CI's sanitizer build)
  * each lock is registered with its rank where it is defined

@@ -571,34 +571,12 @@ int pprofd__stackcopy_walk(const pprofd__stackcopy *c, uint64_t *locs, int max,
   return n;
 }
 
-/* fork() waits for a walk session this long, in 1 ms naps, then goes
- * ahead; the child then cannot walk (the session's state is mid-way). */
-#define FORK_WAIT_MS 2000
-static int fork_owned;
-
-void pprofd__stackcopy_prefork(void) {
-  fork_owned = 0;
-  for (int i = 0; i < FORK_WAIT_MS && !fork_owned; i++) {
-    fork_owned = pthread_mutex_trylock(&w.lock) == 0;
-    if (!fork_owned) {
-      struct timespec ts = {0, 1000000};
-      nanosleep(&ts, NULL);
-    }
-  }
-}
-
-void pprofd__stackcopy_postfork_parent(void) {
-  if (fork_owned)
-    pprofd__mutex_unlock(&w.lock);
-}
-
+/* fork() does not wait for a walk session (a dump's walks are request
+ * work); a child forked during one cannot walk, its session's state being
+ * mid-way. */
 void pprofd__stackcopy_postfork_child(void) {
-  if (fork_owned) {
-    pprofd__mutex_unlock(&w.lock);
+  if (pprofd__mutex_reclaim_in_child(&w.lock))
     return;
-  }
-  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-  memcpy(&w.lock, &fresh, sizeof fresh);
   w.memfd = -1;
   w.why = "a fork happened while a thread dump was walking stacks";
 }

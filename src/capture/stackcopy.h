@@ -89,10 +89,8 @@ void pprofd__stackcopy_walk_end(void);
  * cannot; copies then hold registers alone and each walk gives the PC). */
 extern int (*PPROFD__SEAM pprofd__stackcopy_open_mem)(void);
 
-/* Fork hooks (see core/runtime.h): fork() waits up to 2 s for a walk
- * session; a child forked during one cannot walk. */
-void pprofd__stackcopy_prefork(void);
-void pprofd__stackcopy_postfork_parent(void);
+/* In a fork child: fork() never waits for a walk session; a child forked
+ * during one cannot walk. */
 void pprofd__stackcopy_postfork_child(void);
 
 #endif

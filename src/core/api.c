@@ -209,19 +209,19 @@ int pprofd_write_profile(const char *name, int fd, int debug) {
   return err;
 }
 
-/* Before fork(): every lock, in rank order (core/runtime.h). */
+/* Before fork(): every lock that a request never holds for long, in rank
+ * order (base/lockrank.h). The locks of request work (the thread dump,
+ * the stack-copy walker, the symbolizer and its build-id cache) are not
+ * taken, so the host's fork() never waits for a request; the child takes
+ * them back, resetting what they guard when a thread held one. */
 static void prefork(void) {
   pprofd__mutex_lock(&pprofd__rt.lock);
   pprofd__custom_prefork();
-  pprofd__threads_prefork();
   pprofd__threadreg_prefork();
   pprofd__cpufile_prefork();
   pprofd__cpu_prefork();
   pprofd__labels_prefork();
-  pprofd__sym_prefork();
-  pprofd__maps_prefork();
   pprofd__http_prefork();
-  pprofd__stackcopy_prefork();
   pprofd__unwind_prefork();
   pprofd__contention_prefork();
   pprofd__trace_prefork();
@@ -232,15 +232,11 @@ static void postfork_parent(void) {
   pprofd__trace_postfork_parent();
   pprofd__contention_postfork();
   pprofd__unwind_postfork_parent();
-  pprofd__stackcopy_postfork_parent();
   pprofd__http_postfork_parent();
-  pprofd__maps_postfork();
-  pprofd__sym_postfork();
   pprofd__labels_postfork();
   pprofd__cpu_postfork_parent();
   pprofd__cpufile_postfork_parent();
   pprofd__threadreg_postfork();
-  pprofd__threads_postfork_parent();
   pprofd__custom_postfork();
   pprofd__mutex_unlock(&pprofd__rt.lock);
 }
@@ -256,8 +252,8 @@ static void postfork_child(void) {
   pprofd__rt.http = NULL;
   pprofd__rt.running = 0;
   bound_addr[0] = '\0';
-  pprofd__maps_postfork();
-  pprofd__sym_postfork();
+  pprofd__maps_postfork_child();
+  pprofd__sym_postfork_child();
   pprofd__labels_postfork();
   pprofd__cpu_postfork_child();
   pprofd__cpufile_postfork_child();

@@ -6,9 +6,9 @@
  * this role). Thread-locals are the only other state.
  *
  * Lock order: base/lockrank.h, where every lock has its rank (checked in
- * debug builds). Not locks, but waited for by fork() too: the unwinder's
+ * debug builds). Not a lock, but waited for by fork() too: the unwinder's
  * busy flag (capture/unwind.c), so no thread is inside libunwind when the
- * child is made, and the stack-copy walker's session (at most 2 s). The
+ * child is made (one walk: microseconds). The
  * contention sampler's per-object waiter records are try-locks, never
  * held across a call, and reset in a fork child instead of being taken.
  *
@@ -17,10 +17,13 @@
  * in the contention profiles.
  *
  * Fork: a pthread_atfork handler installed when the library loads takes
- * every lock above in this order before fork() and releases them after,
- * in parent and child, so a child never inherits a lock held by a thread
- * it does not have. The child forgets the parent's server (its threads
- * are gone) and does not serve; it may call pprofd_start() again.
+ * every lock that no request holds for long, in rank order, before fork()
+ * and releases them after, in parent and child, so a child never inherits
+ * a lock held by a thread it does not have. The locks of request work
+ * (thread dump, stack-copy walker, symbolizer, build-id cache) are not
+ * waited for: the child takes them back and resets what they guarded. The child
+ * forgets the parent's server (its threads are gone) and does not serve; it may
+ * call pprofd_start() again.
  */
 #ifndef PPROFD_CORE_RUNTIME_H
 #define PPROFD_CORE_RUNTIME_H

@@ -455,14 +455,11 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
   return err;
 }
 
-void pprofd__threads_prefork(void) { pprofd__mutex_lock(&dump_lock); }
-
-void pprofd__threads_postfork_parent(void) { pprofd__mutex_unlock(&dump_lock); }
-
+/* fork() does not wait for a dump in progress (request work, up to its
+ * timeout): the child, where only the forking thread exists and no dump
+ * runs, takes the lock back and forgets the parent's dump request. */
 void pprofd__threads_postfork_child(void) {
-  /* Only the forking thread exists here, and it was in no dump: fork()
-   * waited for any dump in progress to end. */
-  pprofd__mutex_unlock(&dump_lock);
+  (void)pprofd__mutex_reclaim_in_child(&dump_lock);
   atomic_store(&cur, NULL);
   atomic_store(&inflight, 0);
   leaked = NULL; /* the parent's; nothing here writes into it */

@@ -43,11 +43,8 @@
 int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
                          unsigned flags) PPROFD__WARN_UNUSED;
 
-/* Fork hooks (see core/runtime.h): fork() waits for a dump in progress
- * (it ends within its timeout); the child forgets the parent's dump
- * request. */
-void pprofd__threads_prefork(void);
-void pprofd__threads_postfork_parent(void);
+/* In a fork child (fork() never waits for a dump): takes the dump lock
+ * back and forgets the parent's dump request. */
 void pprofd__threads_postfork_child(void);
 
 /* The number of threads of the process (0 if unknown). */

@@ -389,6 +389,12 @@ void pprofd__buildid_get(const char *path, uint64_t start, uint64_t limit,
   pprofd__mutex_unlock(&bid_cache.lock);
 }
 
-void pprofd__buildid_prefork(void) { pprofd__mutex_lock(&bid_cache.lock); }
-
-void pprofd__buildid_postfork(void) { pprofd__mutex_unlock(&bid_cache.lock); }
+/* fork() does not wait for the cache either (a request reads build-ids
+ * under its lock): a child forked while a thread held it starts with an
+ * empty cache, leaking the parent's. */
+void pprofd__buildid_postfork_child(void) {
+  if (pprofd__mutex_reclaim_in_child(&bid_cache.lock))
+    return;
+  bid_cache.slot = NULL;
+  bid_cache.nslots = bid_cache.count = 0;
+}

@@ -30,9 +30,7 @@
 void pprofd__buildid_get(const char *path, uint64_t start, uint64_t limit,
                          uint64_t dev, uint64_t ino, char *out);
 
-/* Fork hooks: hold the cache lock across fork() so the child never
- * inherits it locked by a vanished thread. */
-void pprofd__buildid_prefork(void);
-void pprofd__buildid_postfork(void);
+/* In a fork child: see pprofd__maps_postfork_child. */
+void pprofd__buildid_postfork_child(void);
 
 #endif

@@ -229,6 +229,4 @@ void pprofd__maps_free(pprofd__maps *m) {
   memset(m, 0, sizeof *m);
 }
 
-void pprofd__maps_prefork(void) { pprofd__buildid_prefork(); }
-
-void pprofd__maps_postfork(void) { pprofd__buildid_postfork(); }
+void pprofd__maps_postfork_child(void) { pprofd__buildid_postfork_child(); }

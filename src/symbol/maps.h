@@ -44,10 +44,9 @@ long pprofd__maps_index(const pprofd__maps *m, uint64_t addr);
 /* Frees what pprofd__maps_read allocated; the struct is zeroed. */
 void pprofd__maps_free(pprofd__maps *m);
 
-/* Fork hooks (see core/runtime.h): hold the build-id cache lock across
- * fork() so the child never inherits it locked by a vanished thread. */
-void pprofd__maps_prefork(void);
-void pprofd__maps_postfork(void);
+/* In a fork child: fork() never waits for the build-id cache; a child
+ * forked while a thread held its lock starts with an empty cache. */
+void pprofd__maps_postfork_child(void);
 
 /* Test seam: the path of the maps file (default "/proc/self/maps") and of
  * the main executable (default "/proc/self/exe", resolved with readlink). */

@@ -251,6 +251,16 @@ void pprofd__sym_stats(size_t *entries, size_t *bytes) {
   pprofd__mutex_unlock(&sym.lock);
 }
 
-void pprofd__sym_prefork(void) { pprofd__mutex_lock(&sym.lock); }
-
-void pprofd__sym_postfork(void) { pprofd__mutex_unlock(&sym.lock); }
+/* fork() does not wait for the symbolizer: a request holds its lock for
+ * the whole of a rendering (a POST /symbol of many addresses, a heap
+ * text), and the host's fork must not wait on that. A child forked while
+ * a thread held it starts from an empty symbolizer instead, leaking the
+ * parent's (libdw's session may be half-updated). */
+void pprofd__sym_postfork_child(void) {
+  if (pprofd__mutex_reclaim_in_child(&sym.lock))
+    return;
+  sym.dwfl = NULL;
+  sym.reported = 0;
+  sym.maps_sig = 0;
+  memset(&sym.cache, 0, sizeof sym.cache);
+}

@@ -42,10 +42,10 @@ void pprofd__sym_shutdown(void);
 /* Cache statistics for the index page: entries held and bytes used. */
 void pprofd__sym_stats(size_t *entries, size_t *bytes);
 
-/* Fork hooks (see core/runtime.h): the symbolizer lock is held across
- * fork(), so a fork waits for a batch in progress to end. */
-void pprofd__sym_prefork(void);
-void pprofd__sym_postfork(void);
+/* In a fork child: fork() never waits for the symbolizer (a batch holds
+ * its lock for a whole request); a child forked during a batch starts
+ * with an empty symbolizer. */
+void pprofd__sym_postfork_child(void);
 
 /* Demangles an Itanium C++ name into buf (NUL-terminated, truncated to
  * len). Returns 1 if demangled, 0 if `mangled` was copied as it is. */
