@@ -19,9 +19,11 @@
 #include <check.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pprofd.h"
@@ -401,6 +403,53 @@ START_TEST(test_threads) {
 }
 END_TEST
 
+/* A thread holding the symbolizer (a batch in progress) until told. */
+static atomic_int batch_held, batch_release;
+
+static void *hold_batch(void *arg) {
+  pprofd__symctx *ctx;
+  if (pprofd__sym_begin(&ctx) != 0)
+    return NULL;
+  atomic_store(&batch_held, 1);
+  while (!atomic_load(&batch_release))
+    usleep(1000);
+  pprofd__sym_end(ctx);
+  return NULL;
+}
+
+/* fork() does not wait for a batch in progress (it would wait forever
+ * here: the batch ends only after fork returns), and the child, whose
+ * symbolizer lock was held by a thread it does not have, starts afresh
+ * and resolves. */
+START_TEST(test_fork_during_batch) {
+  uint64_t a = (uint64_t)(uintptr_t)&symtest_global_fn;
+  pprofd__symres r;
+  lookup(a, &r); /* the child inherits a populated symbolizer */
+  pthread_t t;
+  ck_assert_int_eq(pthread_create(&t, NULL, hold_batch, NULL), 0);
+  while (!atomic_load(&batch_held))
+    usleep(1000);
+  pid_t pid = fork();
+  if (pid == 0) {
+    pprofd__symctx *ctx;
+    if (pprofd__sym_begin(&ctx) != 0)
+      _exit(2);
+    pprofd__symres c;
+    pprofd__sym_lookup(ctx, a, &c);
+    int ok = c.nframes == 1 && strcmp(c.symbol, "symtest_global_fn") == 0;
+    pprofd__sym_end(ctx);
+    _exit(ok ? 0 : 3);
+  }
+  ck_assert_int_gt(pid, 0);
+  atomic_store(&batch_release, 1);
+  pthread_join(t, NULL);
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert(WIFEXITED(status));
+  ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 static Suite *symbolize_suite(void) {
   Suite *s = suite_create("symbolize");
   TCase *tc = tcase_create("core");
@@ -418,6 +467,7 @@ static Suite *symbolize_suite(void) {
   tcase_add_test(tc, test_begin_failure_unlocks);
   tcase_add_test(tc, test_demangle);
   tcase_add_test(tc, test_threads);
+  tcase_add_test(tc, test_fork_during_batch);
   suite_add_tcase(s, tc);
   return s;
 }
