@@ -16,7 +16,9 @@
 #     --workload 3 --pprofd 100: rounds per CPU-second, higher is better);
 #   - symbolizing 10,000 addresses, cold and cached (ns per address).
 set -eu
+[ $# -ge 2 ] || { echo "usage: $0 OLD_BUILDDIR NEW_BUILDDIR [ROUNDS]" >&2; exit 2; }
 OLD=$1 NEW=$2 N=${3:-5}
+case $N in '' | *[!0-9]* | 0) echo "ROUNDS must be a whole number >= 1" >&2; exit 2 ;; esac
 for b in "$OLD" "$NEW"; do
   for f in .libs/libpprofd.so bench/bench_heap bench/bench_mutex \
     bench/bench_cpu bench/bench_symbolize; do
