@@ -14,7 +14,7 @@
  * More CPU burners than cores would measure the scheduler, not the dump:
  * the dumping thread then gets only its share of the CPUs.
  *
- * Usage: bench_threads [rounds]   (default 5)
+ * Usage: bench_threads [rounds] [cond|sleep]   (default 5 cond)
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -41,8 +41,19 @@ static int64_t mono_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Blocks in a futex until the benchmark ends. */
+/* With "sleep": the blocked threads sleep instead (nanosleep, which a
+ * dump reads from the wrapper's saved context without a signal). */
+static int sleepers;
+
+/* Blocks in a futex (or a sleep) until the benchmark ends. */
 static void *blocked(void *arg) {
+  if (sleepers) {
+    while (!atomic_load(&stop)) {
+      struct timespec ts = {0, 200 * 1000 * 1000};
+      nanosleep(&ts, NULL);
+    }
+    return arg;
+  }
   pthread_mutex_lock(&mu);
   while (!atomic_load(&stop))
     pthread_cond_wait(&cv, &mu);
@@ -88,6 +99,10 @@ int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 5;
   if (rounds < 1 || rounds > 100)
     rounds = 5;
+  sleepers = argc > 2 && strcmp(argv[2], "sleep") == 0;
+  printf("blocked threads wait in %s\n", sleepers
+                                             ? "nanosleep (not signalled)"
+                                             : "pthread_cond_wait (signalled)");
   static const int counts[] = {10, 100, 1000};
   printf("threads  dump (ms)  stall in dump (ms)  stall idle (ms)  "
          "held max (us)  captured\n");

@@ -29,8 +29,7 @@
 static _Atomic(void *) real_pthread_create;
 static _Atomic(void *) real_dl_iterate_phdr;
 
-/* The pointer in *slot, resolving `name` first if needed. */
-static void *resolve(_Atomic(void *) *slot, const char *name) {
+void *pprofd__real_lookup(_Atomic(void *) *slot, const char *name) {
   /* Acquire pairs with the release below: whoever sees the pointer also
    * sees everything the resolving thread did before publishing it (there
    * is nothing else to see today; the order documents the intent). */
@@ -152,9 +151,9 @@ int pprofd__join(pthread_t t, void **ret) { return pthread_join(t, ret); }
 #endif
 
 const char *pprofd__real_init(void) {
-  if (resolve(&real_pthread_create, "pthread_create") == NULL)
+  if (pprofd__real_lookup(&real_pthread_create, "pthread_create") == NULL)
     return "pthread_create cannot be resolved";
-  if (resolve(&real_dl_iterate_phdr, "dl_iterate_phdr") == NULL)
+  if (pprofd__real_lookup(&real_dl_iterate_phdr, "dl_iterate_phdr") == NULL)
     return "dl_iterate_phdr cannot be resolved";
   if (pprofd__real_pthread()->mutex_lock == NULL)
     return "pthread_mutex_lock cannot be resolved";
@@ -167,13 +166,13 @@ __attribute__((constructor)) static void real_ctor(void) {
 }
 
 pprofd__pthread_create_fn pprofd__real_pthread_create(void) {
-  return (pprofd__pthread_create_fn)resolve(&real_pthread_create,
-                                            "pthread_create");
+  return (pprofd__pthread_create_fn)pprofd__real_lookup(&real_pthread_create,
+                                                        "pthread_create");
 }
 
 pprofd__dl_iterate_phdr_fn pprofd__real_dl_iterate_phdr(void) {
-  return (pprofd__dl_iterate_phdr_fn)resolve(&real_dl_iterate_phdr,
-                                             "dl_iterate_phdr");
+  return (pprofd__dl_iterate_phdr_fn)pprofd__real_lookup(&real_dl_iterate_phdr,
+                                                         "dl_iterate_phdr");
 }
 
 /* How deep this thread is inside the loader. Only this thread writes it,

@@ -157,6 +157,11 @@ int pprofd__mutex_reclaim_in_child(pthread_mutex_t *m);
  * (then the corresponding wrapper fails with ENOSYS-like results). */
 const char *pprofd__real_init(void);
 
+/* The pointer in *slot, resolving `name` after this library first
+ * (dlsym(RTLD_NEXT)) when *slot is still NULL. NULL when the process
+ * has no such function. Signal-safe once *slot is set. */
+void *pprofd__real_lookup(_Atomic(void *) *slot, const char *name);
+
 /* The real functions (never NULL once resolved; NULL only if the C
  * library lacks the name). Signal-safe after pprofd__real_init(). */
 pprofd__pthread_create_fn pprofd__real_pthread_create(void);

@@ -156,6 +156,48 @@ static int regs_sigsafe(const void *ucontext, pprofd__stackcopy *c) {
 #endif
 }
 
+uint64_t pprofd__stackcopy_limit_sigsafe(uint64_t sp) {
+  /* glibc puts a thread's descriptor (pthread_self) at the top of its
+   * stack block, its own or one given with pthread_attr_setstack, above
+   * its static TLS; the main thread's stack ends at __libc_stack_end. */
+  uint64_t self = (uint64_t)(uintptr_t)pthread_self();
+  uint64_t main_end = &__libc_stack_end != NULL
+                          ? (uint64_t)(uintptr_t)__libc_stack_end + 64
+                          : 0;
+  if (self > sp && self - sp <= STACK_REACH)
+    return self;
+  if (main_end > sp && main_end - sp <= STACK_REACH)
+    return main_end;
+  return 0;
+}
+
+void pprofd__stackcopy_copy_window(pprofd__stackcopy *c, uint64_t limit,
+                                   pprofd__stackcopy_arena *a) {
+  /* Where the stack ends only sizes the copy: pread stops at an unmapped
+   * page, so a wrong guess copies too much or too little, nothing
+   * worse. */
+  uint64_t sp = c->sp;
+  c->stack = NULL;
+  c->len = 0;
+  c->limit = limit > sp && limit - sp <= STACK_REACH ? limit : 0;
+  size_t want = c->limit != 0 ? (size_t)(c->limit - sp) : WINDOW_UNKNOWN;
+  if (want > WINDOW_KNOWN)
+    want = WINDOW_KNOWN;
+  if (a == NULL || a->base == NULL || a->memfd < 0)
+    return; /* registers only */
+  /* Relaxed: the arena's memory is published with the slot's state. */
+  size_t off = atomic_fetch_add_explicit(&a->used, (want + 15) & ~(size_t)15,
+                                         memory_order_relaxed);
+  if (off >= a->size)
+    return; /* the arena is spent: registers only */
+  if (want > a->size - off)
+    want = a->size - off;
+  unsigned char *to = a->base + off;
+  ssize_t got = pread(a->memfd, to, want, (off_t)sp);
+  c->stack = to;
+  c->len = got > 0 ? (size_t)got : 0;
+}
+
 int pprofd__stackcopy_take_sigsafe(const void *ucontext, pprofd__stackcopy *c,
                                    pprofd__stackcopy_arena *a) {
   c->stack = NULL;
@@ -163,38 +205,35 @@ int pprofd__stackcopy_take_sigsafe(const void *ucontext, pprofd__stackcopy *c,
   c->limit = 0;
   if (!regs_sigsafe(ucontext, c))
     return 0;
-  /* Where the stack ends only sizes the copy: pread stops at an unmapped
-   * page, so a wrong guess copies too much or too little, nothing
-   * worse. glibc puts a thread's descriptor (pthread_self) at the top of
-   * its stack block, its own or one given with pthread_attr_setstack,
-   * above its static TLS; the main thread's stack ends at
-   * __libc_stack_end. */
-  uint64_t sp = c->sp;
-  uint64_t self = (uint64_t)(uintptr_t)pthread_self();
-  uint64_t main_end = &__libc_stack_end != NULL
-                          ? (uint64_t)(uintptr_t)__libc_stack_end + 64
-                          : 0;
-  if (self > sp && self - sp <= STACK_REACH)
-    c->limit = self;
-  else if (main_end > sp && main_end - sp <= STACK_REACH)
-    c->limit = main_end;
-  size_t want = c->limit != 0 ? (size_t)(c->limit - sp) : WINDOW_UNKNOWN;
-  if (want > WINDOW_KNOWN)
-    want = WINDOW_KNOWN;
-  if (a == NULL || a->base == NULL || a->memfd < 0)
-    return 1; /* registers only */
-  /* Relaxed: the arena's memory is published with the slot's state. */
-  size_t off = atomic_fetch_add_explicit(&a->used, (want + 15) & ~(size_t)15,
-                                         memory_order_relaxed);
-  if (off >= a->size)
-    return 1; /* the arena is spent: registers only */
-  if (want > a->size - off)
-    want = a->size - off;
-  unsigned char *to = a->base + off;
-  ssize_t got = pread(a->memfd, to, want, (off_t)sp);
-  c->stack = to;
-  c->len = got > 0 ? (size_t)got : 0;
+  pprofd__stackcopy_copy_window(c, pprofd__stackcopy_limit_sigsafe(c->sp), a);
   return 1;
+}
+
+void pprofd__stackcopy_from_saved(pprofd__stackcopy *c, uint64_t pc,
+                                  uint64_t sp, const uint64_t *saved,
+                                  size_t nsaved) {
+  memset(c, 0, sizeof *c);
+  c->pc = pc;
+  c->sp = sp;
+#if defined(__x86_64__)
+  static const int map[] = {UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
+                            UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15};
+  c->regs[UNW_X86_64_RIP] = pc;
+  c->regs[UNW_X86_64_RSP] = sp;
+#elif defined(__aarch64__)
+  static const int map[] = {UNW_AARCH64_X19, UNW_AARCH64_X20, UNW_AARCH64_X21,
+                            UNW_AARCH64_X22, UNW_AARCH64_X23, UNW_AARCH64_X24,
+                            UNW_AARCH64_X25, UNW_AARCH64_X26, UNW_AARCH64_X27,
+                            UNW_AARCH64_X28, UNW_AARCH64_X29, UNW_AARCH64_X30};
+  c->regs[UNW_AARCH64_PC] = pc;
+  c->regs[UNW_AARCH64_SP] = sp;
+#else
+  static const int map[] = {0};
+  nsaved = 0;
+#endif
+  for (size_t i = 0; saved != NULL && i < nsaved && i < PPROFD__ARRAY_SIZE(map);
+       i++)
+    c->regs[map[i]] = saved[i];
 }
 
 /* ---- the walker: request threads only ---- */

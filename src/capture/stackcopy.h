@@ -67,6 +67,27 @@ void pprofd__stackcopy_arena_free(pprofd__stackcopy_arena *a);
 int pprofd__stackcopy_take_sigsafe(const void *ucontext, pprofd__stackcopy *c,
                                    pprofd__stackcopy_arena *a) PPROFD__SIGSAFE;
 
+/* Where the calling thread's stack ends, judged from its stack pointer
+ * sp: its thread descriptor's address, or the main thread's initial
+ * stack pointer; 0 when neither is just above sp. Async-signal-safe. */
+uint64_t pprofd__stackcopy_limit_sigsafe(uint64_t sp) PPROFD__SIGSAFE;
+
+/* Copies the stack window of c (c->sp up to limit, bounded; limit 0 when
+ * unknown) into arena memory through a->memfd, and sets c->stack, c->len
+ * and c->limit. Any thread; async-signal-safe. The window of another
+ * thread is only meaningful while that thread's stack above c->sp does
+ * not change (a thread blocked in a call, capture/blockctx.h). */
+void pprofd__stackcopy_copy_window(pprofd__stackcopy *c, uint64_t limit,
+                                   pprofd__stackcopy_arena *a) PPROFD__SIGSAFE;
+
+/* Fills c (no window yet) from a saved PC and SP and the callee-saved
+ * registers in the order capture/blockctx.h saves them (saved NULL:
+ * none, as for a context the kernel gives: its walk ends at the first
+ * frame that needs one of them). */
+void pprofd__stackcopy_from_saved(pprofd__stackcopy *c, uint64_t pc,
+                                  uint64_t sp, const uint64_t *saved,
+                                  size_t nsaved);
+
 /* Loads libunwind's remote unwinder if needed; NULL, or why copies
  * cannot be walked. Not signal-safe. */
 const char *pprofd__stackcopy_init(void);

@@ -20,6 +20,7 @@
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "base/lockrank.h"
+#include "capture/blockctx.h"
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
@@ -248,6 +249,7 @@ static void postfork_child(void) {
   pprofd__contention_postfork();
   pprofd__unwind_postfork_child();
   pprofd__stackcopy_postfork_child();
+  pprofd__blockctx_postfork_child();
   pprofd__http_postfork_child(pprofd__rt.http);
   pprofd__rt.http = NULL;
   pprofd__rt.running = 0;

@@ -55,6 +55,9 @@ static void dump_block(pprofd__buf *b, pprofd__symctx *sym,
     pprofd__buf_printf(b, ", wchan %s", t->wchan);
   if (!t->captured)
     pprofd__buf_puts(b, ", stack not captured: the thread did not answer");
+  else if (t->source == PPROFD__THREAD_FROM_KERNEL)
+    pprofd__buf_puts(b, ", stack partial: blocked outside pprofd's wrappers, "
+                        "walked from the kernel's SP and PC");
   pprofd__buf_puts(b, "]:\n");
   for (int i = 0; i < t->nlocs; i++)
     dump_frame(b, sym, t->locs[i], "", 0);

@@ -42,6 +42,7 @@
 #include <stdatomic.h>
 
 #include "base/clock.h"
+#include "capture/blockctx.h"
 #include "sample/contention.h"
 #include "sample/trace.h"
 
@@ -291,16 +292,39 @@ PPROFD_INTERPOSE PPROFD__HOOK int pthread_cond_wait(pthread_cond_t *c,
   COND_WRAP(r->cond_wait(c, m));
 }
 
+/* The timed waits sleep in a futex wait with a timeout, which a signal
+ * would cut short: they save their context (capture/blockctx.h) so that
+ * a dump walks them without a signal. glibc itself restarts the wait
+ * after EINTR, so the host never sees one. */
+static PPROFD__HOOK int cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                       const struct timespec *at) {
+  COND_WRAP(r->cond_timedwait(c, m, at));
+}
+
 PPROFD_INTERPOSE PPROFD__HOOK int
 pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                        const struct timespec *at) {
-  COND_WRAP(r->cond_timedwait(c, m, at));
+  pprofd__blockctx b;
+  PPROFD__BLOCKCTX_ENTER(&b, "pthread_cond_timedwait");
+  int e = cond_timedwait(c, m, at);
+  pprofd__blockctx_leave(&b);
+  return e;
+}
+
+static PPROFD__HOOK int cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                       clockid_t clk,
+                                       const struct timespec *at) {
+  COND_WRAP(REAL_OR_ENOSYS(r->cond_clockwait, c, m, clk, at));
 }
 
 PPROFD_INTERPOSE PPROFD__HOOK int
 pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
                        const struct timespec *at) {
-  COND_WRAP(REAL_OR_ENOSYS(r->cond_clockwait, c, m, clk, at));
+  pprofd__blockctx b;
+  PPROFD__BLOCKCTX_ENTER(&b, "pthread_cond_clockwait");
+  int e = cond_clockwait(c, m, clk, at);
+  pprofd__blockctx_leave(&b);
+  return e;
 }
 
 /* ---- semaphores ---- */
@@ -326,9 +350,24 @@ PPROFD_INTERPOSE PPROFD__HOOK int sem_wait(sem_t *s) {
   SEM_WRAP(r->sem_wait(s));
 }
 
+static PPROFD__HOOK int sem_timedwait_once(sem_t *s,
+                                           const struct timespec *at) {
+  SEM_WRAP(r->sem_timedwait(s, at));
+}
+
+/* A timed semaphore wait fails with EINTR when a handler ran: saved for
+ * dumps like the condition waits, and made again (the deadline is
+ * absolute) when only pprofd's signal interrupted it. */
 PPROFD_INTERPOSE PPROFD__HOOK int sem_timedwait(sem_t *s,
                                                 const struct timespec *at) {
-  SEM_WRAP(r->sem_timedwait(s, at));
+  pprofd__blockctx b;
+  PPROFD__BLOCKCTX_ENTER(&b, "sem_timedwait");
+  int e;
+  while ((e = sem_timedwait_once(s, at)) != 0 && errno == EINTR &&
+         pprofd__blockctx_interrupted_by_us(&b))
+    pprofd__blockctx_rearm(&b);
+  pprofd__blockctx_leave(&b);
+  return e;
 }
 
 /* sem_clockwait reports failure through errno, like sem_wait. */
@@ -341,9 +380,21 @@ static int sem_clockwait_real(const pprofd__real_pthread_fns *r, sem_t *s,
   return r->sem_clockwait(s, c, at);
 }
 
+static PPROFD__HOOK int sem_clockwait_once(sem_t *s, clockid_t c,
+                                           const struct timespec *at) {
+  SEM_WRAP(sem_clockwait_real(r, s, c, at));
+}
+
 PPROFD_INTERPOSE PPROFD__HOOK int sem_clockwait(sem_t *s, clockid_t c,
                                                 const struct timespec *at) {
-  SEM_WRAP(sem_clockwait_real(r, s, c, at));
+  pprofd__blockctx b;
+  PPROFD__BLOCKCTX_ENTER(&b, "sem_clockwait");
+  int e;
+  while ((e = sem_clockwait_once(s, c, at)) != 0 && errno == EINTR &&
+         pprofd__blockctx_interrupted_by_us(&b))
+    pprofd__blockctx_rearm(&b);
+  pprofd__blockctx_leave(&b);
+  return e;
 }
 
 /* ---- joins, barriers, spin locks ---- */

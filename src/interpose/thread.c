@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 
 #include "base/libc.h"
+#include "capture/blockctx.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
 #include "sample/cpu.h"
@@ -68,6 +69,7 @@ static void thread_cleanup(void *ticket) {
   pprofd__trace_thread_exit();
   pprofd__cpu_thread_exit();
   pprofd__threadreg_exited((int)(intptr_t)ticket);
+  pprofd__blockctx_thread_exit();
 }
 
 /* The start routine of every wrapped thread. */

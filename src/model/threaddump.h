@@ -14,6 +14,17 @@
 
 #define PPROFD__THREAD_DEPTH 64
 
+/* How a thread's stack was captured. */
+#define PPROFD__THREAD_FROM_SIGNAL 0 /* its own signal handler copied it */
+#define PPROFD__THREAD_FROM_WRAPPER                                            \
+  1 /* blocked in a wrapped call: from                                         \
+       the context the wrapper saved */
+#define PPROFD__THREAD_FROM_KERNEL                                             \
+  2 /* blocked in a call a signal would                                        \
+       cut short, outside any wrapper:                                         \
+       from the SP and PC the kernel                                           \
+       gives, partial */
+
 typedef struct pprofd__thread {
   int tid;
   char name[17];    /* the kernel's name for it (comm, from .../stat) */
@@ -24,6 +35,7 @@ typedef struct pprofd__thread {
   int truncated;    /* the stack goes on past locs (see capture/unwind.h) */
   int64_t held_ns;  /* how long the dump held the thread in its handler */
   int self;         /* the requesting thread */
+  int source;       /* PPROFD__THREAD_FROM_*, when captured */
   int nlocs;        /* leaf first: the PC, then return address - 1 */
   uint64_t locs[PPROFD__THREAD_DEPTH];
   /* From the thread registry, when the thread was created through the

@@ -92,6 +92,7 @@
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "base/lockrank.h"
+#include "capture/blockctx.h"
 #include "capture/ring.h"
 #include "capture/stacktab.h"
 #include "capture/unwind.h"
@@ -211,10 +212,12 @@ static int ours_sigsafe(const siginfo_t *si) {
 /* The SIGPROF handler: counts only our own timers' signals. */
 static void on_sigprof_sigsafe(int sig, siginfo_t *si, void *uc) {
   int saved = errno;
+  int ours = ours_sigsafe(si);
+  if (ours) /* a blocking call it cut short is restarted */
+    pprofd__blockctx_signalled_sigsafe();
   /* Acquire pairs with the release that sets active after the ring was
    * allocated. */
-  if (ours_sigsafe(si) &&
-      atomic_load_explicit(&cpu.active, memory_order_acquire)) {
+  if (ours && atomic_load_explicit(&cpu.active, memory_order_acquire)) {
     /* Relaxed: only this thread's handlers touch the flag; SIGPROF is
      * masked while it runs, so this only matters if someone raises it
      * with SA_NODEFER semantics. */

@@ -49,10 +49,12 @@
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "base/lockrank.h"
+#include "capture/blockctx.h"
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
 #include "pprofd.h"
+#include "sample/blocked.h"
 #include "sample/syscall_names.h"
 
 #define MAX_THREADS 65536
@@ -64,6 +66,14 @@ typedef struct slot {
   atomic_int state; /* 0 waiting, 1 writing, 2 done, 3 not signalled */
   pprofd__stackcopy copy;
   int64_t held_ns; /* how long the copy took */
+  /* What /proc/TID/syscall said: the call (-1 none), its arguments, and
+   * the stack pointer and PC it was made with (0 unknown). */
+  long nr;
+  uint64_t args[6];
+  uint64_t sys_sp, sys_pc;
+  int blockslot;  /* the thread's capture/blockctx slot, -1 none */
+  uint64_t limit; /* where its stack ends, 0 unknown */
+  int source;     /* PPROFD__THREAD_FROM_* */
 } slot;
 
 typedef struct dump_req {
@@ -94,6 +104,8 @@ static void on_dump_signal_sigsafe(int sig, siginfo_t *si,
                                    void *uc) PPROFD__SIGSAFE;
 static void on_dump_signal_sigsafe(int sig, siginfo_t *si, void *uc) {
   int saved = errno;
+  if (si->si_code == SI_TKILL) /* a blocking call it cut short restarts */
+    pprofd__blockctx_signalled_sigsafe();
   /* seq_cst pairs with the requester's store of NULL to `cur` followed by
    * its load of `inflight`: either the requester sees us counted, or we
    * see `cur` already NULL. */
@@ -150,6 +162,11 @@ const char *pprofd__threads_unavailable(void) {
   return install_why;
 }
 
+int pprofd__threads_signo(void) {
+  pthread_once(&install_once, install);
+  return dump_signo;
+}
+
 /* The name of system call nr, or "syscall NR". */
 static void syscall_name(long nr, char *out, size_t len) {
   size_t lo = 0, hi = PPROFD__ARRAY_SIZE(pprofd__syscall_names);
@@ -195,7 +212,9 @@ static const char *state_name(char c) {
  * under the open /proc/self/task directory taskfd. The PC of the system
  * call it waits in becomes its only frame, until (and unless) its stack
  * is captured. */
-static void describe(int taskfd, pprofd__thread *t, unsigned flags) {
+static void describe(int taskfd, pprofd__thread *t, slot *sl, unsigned flags) {
+  sl->nr = -1;
+  sl->sys_sp = sl->sys_pc = 0;
   char path[64], buf[512];
   /* stat holds the name too (the kernel's comm, which pthread_setname_np,
    * prctl(PR_SET_NAME) and writes to .../comm all change): one file fewer
@@ -222,14 +241,25 @@ static void describe(int taskfd, pprofd__thread *t, unsigned flags) {
     snprintf(t->wchan, sizeof t->wchan, "%.47s", buf);
   snprintf(path, sizeof path, "%d/syscall", t->tid);
   if (pprofd__read_small_at(taskfd, path, buf, sizeof buf) > 0 &&
-      buf[0] >= '0' && buf[0] <= '9') {
-    /* "NR a1 a2 a3 a4 a5 a6 SP PC" */
-    long nr = strtol(buf, NULL, 10);
-    syscall_name(nr, t->syscall, sizeof t->syscall);
-    const char *pc = strrchr(buf, ' ');
-    unsigned long long v = pc != NULL ? strtoull(pc + 1, NULL, 16) : 0;
-    if (v != 0) {
-      t->locs[0] = v;
+      ((buf[0] >= '0' && buf[0] <= '9') || buf[0] == '-')) {
+    /* "NR a1 a2 a3 a4 a5 a6 SP PC", or "-1 SP PC" outside a call */
+    char *p = buf;
+    long nr = strtol(p, &p, 10);
+    uint64_t w[8] = {0};
+    int k = 0;
+    while (k < 8 && *p == ' ')
+      w[k++] = strtoull(p + 1, &p, 16);
+    if (nr >= 0 && k == 8) {
+      syscall_name(nr, t->syscall, sizeof t->syscall);
+      sl->nr = nr;
+      memcpy(sl->args, w, sizeof sl->args);
+    }
+    if (k == 8 || (nr < 0 && k == 2)) {
+      sl->sys_sp = w[k - 2];
+      sl->sys_pc = w[k - 1];
+    }
+    if (sl->sys_pc != 0) {
+      t->locs[0] = sl->sys_pc;
       t->nlocs = 1;
     }
   }
@@ -284,6 +314,7 @@ __attribute__((noinline)) static int capture_self(uint64_t *locs, int max) {
  * the dump's entry for that thread (entries sorted by thread id). */
 typedef struct origin_fill {
   pprofd__thread *t;
+  slot *slots;
   size_t n;
 } origin_fill;
 
@@ -302,40 +333,80 @@ static void fill_origin(const pprofd__thread_origin *o, void *arg) {
   pprofd__thread *t = &f->t[lo];
   t->creator_tid = o->creator_tid;
   t->created_at = o->nlocs > 0 ? o->locs[0] : 0;
+  /* glibc's thread descriptor tops its stack block (stackcopy.c). */
+  f->slots[lo].limit = o->pthread;
 }
 
-static int cmp_tid(const void *a, const void *b) {
-  const pprofd__thread *x = a, *y = b;
-  return (x->tid > y->tid) - (x->tid < y->tid);
+static int cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* Takes thread i's copy without a signal when it must not get one:
+ * from the context its wrapper saved, else, when it waits in a call a
+ * handler would cut short, from the SP and PC the kernel reports.
+ * Returns 1 when the thread is not to be signalled. */
+static int take_unsignalled(dump_req *req, pprofd__thread *t, slot *sl) {
+  if (strcmp(t->state, "running") == 0 || t->state[0] == '\0')
+    return 0; /* not in a call: a signal cuts nothing short */
+  int expected = 0;
+  if (!atomic_compare_exchange_strong_explicit(
+          &sl->state, &expected, 1, memory_order_acquire, memory_order_relaxed))
+    return 1; /* a late handler has it (an earlier dump's signal) */
+  char what[32];
+  int r = pprofd__blockctx_take(sl->blockslot, sl->tid, sl->sys_sp, &sl->copy,
+                                &req->arena, what, sizeof what);
+  if (r == PPROFD__BLOCKCTX_TAKEN) {
+    sl->source = PPROFD__THREAD_FROM_WRAPPER;
+  } else if (sl->nr >= 0 && sl->sys_sp != 0 && sl->sys_pc != 0 &&
+             pprofd__blocked_never_restarted(sl->nr, sl->args)) {
+    pprofd__stackcopy_from_saved(&sl->copy, sl->sys_pc, sl->sys_sp, NULL, 0);
+    pprofd__stackcopy_copy_window(&sl->copy, sl->limit, &req->arena);
+    sl->source = PPROFD__THREAD_FROM_KERNEL;
+  } else {
+    atomic_store_explicit(&sl->state, 0, memory_order_relaxed);
+    return 0;
+  }
+  sl->held_ns = 0;
+  atomic_store_explicit(&sl->state, 2, memory_order_release);
+  return 1;
 }
 
 /* Reads what the kernel says about every thread and signals every thread
- * but the requester, each right after its /proc files were read (the
- * signal wakes a sleeping thread for a moment, which /proc would then
- * show; the handlers run on other CPUs meanwhile). Then waits, at most
- * timeout_ms, for their copies. Returns the request, or NULL when it
- * had to be leaked because a handler may still be writing into it. With
- * req NULL, only reads. */
+ * but the requester that may take a signal, each right after its /proc
+ * files were read (the signal wakes a sleeping thread for a moment,
+ * which /proc would then show; the handlers run on other CPUs
+ * meanwhile). A thread blocked in a wrapped call, or in a call a
+ * handler would cut short, is copied here instead (take_unsignalled).
+ * Then waits, at most timeout_ms, for the handlers' copies. Returns the
+ * request, or NULL when it had to be leaked because a handler may still
+ * be writing into it. With can_signal 0, only reads and copies. */
 static dump_req *describe_and_signal(dump_req *req, pprofd__thread *t,
-                                     size_t nt, int timeout_ms,
-                                     unsigned flags) {
+                                     size_t nt, int timeout_ms, unsigned flags,
+                                     int can_signal) {
   int taskfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (req != NULL)
+  if (can_signal)
     atomic_store(&cur, req);
   for (size_t i = 0; i < nt; i++) {
-    describe(taskfd, &t[i], flags);
-    if (t[i].self)
+    slot *sl = &req->slots[i];
+    describe(taskfd, &t[i], sl, flags);
+    if (t[i].self) {
       t[i].syscall[0] = '\0'; /* it is running this code */
-    /* The requester too: its handler runs as this tgkill returns, and
-     * its copy is walked like the others, without the loader lock the
-     * in-process unwinder may need. */
-    if (req != NULL && syscall(SYS_tgkill, getpid(), t[i].tid, dump_signo) != 0)
-      atomic_store_explicit(&req->slots[i].state, 3, memory_order_relaxed);
+      sl->nr = -1;
+    }
+    /* The requester too is signalled: its handler runs as this tgkill
+     * returns, and its copy is walked like the others, without the
+     * loader lock the in-process unwinder may need. */
+    if (!t[i].self && req->arena.base != NULL &&
+        take_unsignalled(req, &t[i], sl))
+      continue;
+    if (!can_signal || syscall(SYS_tgkill, getpid(), t[i].tid, dump_signo) != 0)
+      atomic_store_explicit(&sl->state, 3, memory_order_relaxed);
   }
   if (taskfd >= 0)
     close(taskfd);
-  if (req == NULL)
-    return NULL;
+  if (!can_signal)
+    return req;
   int64_t deadline = pprofd__mono_nanos() + (int64_t)timeout_ms * 1000000;
   for (;;) {
     size_t pending = 0;
@@ -373,16 +444,19 @@ static int dump(pprofd__thread **out, size_t *n, int timeout_ms,
     return PPROFD_ENOMEM;
   }
   int self = gettid_sigsafe();
-  for (size_t i = 0; i < nt; i++)
-    t[i].tid = tids[i];
-  pprofd__ifree(tids);
-  qsort(t, nt, sizeof *t, cmp_tid);
-  origin_fill of = {t, nt};
-  pprofd__threadreg_each(fill_origin, &of);
+  qsort(tids, nt, sizeof *tids, cmp_int);
+  int *blockslot = pprofd__icalloc(nt + 1, sizeof *blockslot);
+  if (blockslot != NULL)
+    pprofd__blockctx_find(tids, nt, blockslot);
   for (size_t i = 0; i < nt; i++) {
-    slots[i].tid = t[i].tid;
+    t[i].tid = slots[i].tid = tids[i];
     t[i].self = t[i].tid == self;
+    slots[i].blockslot = blockslot != NULL ? blockslot[i] : -1;
   }
+  pprofd__ifree(blockslot);
+  pprofd__ifree(tids);
+  origin_fill of = {t, slots, nt};
+  pprofd__threadreg_each(fill_origin, &of);
   req->slots = slots;
   req->n = nt;
   req->arena.memfd = -1;
@@ -394,17 +468,16 @@ static int dump(pprofd__thread **out, size_t *n, int timeout_ms,
     pprofd__ifree(leaked);
     leaked = NULL;
   }
-  int can_signal = leaked == NULL && pprofd__threads_unavailable() == NULL &&
-                   pprofd__stackcopy_arena_init(&req->arena, nt) == 0;
-  if (describe_and_signal(can_signal ? req : NULL, t, nt, timeout_ms, flags) ==
-          NULL &&
-      can_signal) {
+  int have_arena = pprofd__stackcopy_arena_init(&req->arena, nt) == 0;
+  int can_signal =
+      have_arena && leaked == NULL && pprofd__threads_unavailable() == NULL;
+  if (describe_and_signal(req, t, nt, timeout_ms, flags, can_signal) == NULL) {
     leaked = req; /* a handler may still write into it */
     req = NULL, slots = NULL;
   }
   pprofd__mutex_unlock(&dump_lock);
 
-  if (slots != NULL && can_signal) {
+  if (slots != NULL && have_arena) {
     /* Walking needs no thread's cooperation any more. */
     const char *why = pprofd__stackcopy_walk_begin();
     for (size_t i = 0; i < nt; i++) {
@@ -415,6 +488,7 @@ static int dump(pprofd__thread **out, size_t *n, int timeout_ms,
       int k = pprofd__stackcopy_walk(&slots[i].copy, t[i].locs,
                                      PPROFD__THREAD_DEPTH, &truncated);
       t[i].held_ns = slots[i].held_ns;
+      t[i].source = slots[i].source;
       if (k > 0) {
         t[i].nlocs = k;
         t[i].captured = 1;

@@ -51,6 +51,8 @@ void pprofd__threads_postfork_child(void);
 int64_t pprofd__threads_count(void);
 /* NULL when dumps work, else why not (no free real-time signal). */
 const char *pprofd__threads_unavailable(void);
+/* The real-time signal dumps send (0 when dumps are unavailable). */
+int pprofd__threads_signo(void);
 
 /* The goroutine count profile: threads grouped by identical stack and
  * labels (`state`, `syscall`, and `threads`, the name with digit runs as
