@@ -48,15 +48,15 @@ int io_getevents(pprofd__io_context_t ctx, long min, long nr,
                  struct io_event *ev, struct timespec *ts);
 
 /* The real functions, resolved on first use (and all at load). */
-#define BLOCKING_FNS(X)                                                        \
-  X(nanosleep)                                                                 \
-  X(clock_nanosleep)                                                           \
-  X(poll) X(ppoll) X(epoll_wait) X(epoll_pwait) X(epoll_pwait2) X(select)      \
-      X(pselect) X(sigtimedwait) X(sigwaitinfo) X(sigsuspend) X(pause)         \
-          X(semop) X(semtimedop) X(msgrcv) X(msgsnd) X(io_getevents) X(read)   \
-              X(write) X(readv) X(writev) X(recv) X(recvfrom) X(recvmsg)       \
-                  X(recvmmsg) X(send) X(sendto) X(sendmsg) X(sendmmsg)         \
-                      X(accept) X(accept4) X(connect)
+/* clang-format off */
+#define BLOCKING_FNS(X) \
+  X(nanosleep) X(clock_nanosleep) X(poll) X(ppoll) X(epoll_wait) \
+  X(epoll_pwait) X(epoll_pwait2) X(select) X(pselect) X(sigtimedwait) \
+  X(sigwaitinfo) X(sigsuspend) X(pause) X(semop) X(semtimedop) X(msgrcv) \
+  X(msgsnd) X(io_getevents) X(read) X(write) X(readv) X(writev) \
+  X(recv) X(recvfrom) X(recvmsg) X(recvmmsg) X(send) X(sendto) X(sendmsg) \
+  X(sendmmsg) X(accept) X(accept4) X(connect)
+/* clang-format on */
 
 #define SLOT(name) static _Atomic(void *) real_##name;
 BLOCKING_FNS(SLOT)

@@ -184,13 +184,15 @@ static void stop_sleepers(int check_raw) {
  * with its stack reaching the function that made the call. */
 START_TEST(test_dumps_spare_blocked_threads) {
   start_sleepers();
-  pprofd__symctx *sym;
-  ck_assert_int_eq(pprofd__sym_begin(&sym), 0);
   long seen[NS] = {0}, full[NS] = {0};
   for (int d = 0; d < 200; d++) {
     pprofd__thread *t;
     size_t n;
     ck_assert_int_eq(pprofd__threads_dump(&t, &n, 500, 0), 0);
+    /* Symbolized after the dump: a dump may not start inside a
+     * symbolizer session (base/lockrank.h). */
+    pprofd__symctx *sym;
+    ck_assert_int_eq(pprofd__sym_begin(&sym), 0);
     for (size_t i = 0; i < n; i++)
       for (size_t k = 0; k < NS; k++) {
         if (strcmp(t[i].name, sleepers[k].name) != 0 ||
@@ -210,9 +212,9 @@ START_TEST(test_dumps_spare_blocked_threads) {
                             sleepers[k].func) &&
             locs_have_frame(sym, t[i].locs, (size_t)t[i].nlocs, "run_sleeper");
       }
+    pprofd__sym_end(sym);
     pprofd__ifree(t);
   }
-  pprofd__sym_end(sym);
   stop_sleepers(1);
   for (size_t k = 0; k < NS; k++) {
     fprintf(stderr, "%s: seen sleeping in %ld dumps, full stack in %ld\n",
@@ -220,8 +222,10 @@ START_TEST(test_dumps_spare_blocked_threads) {
     ck_assert_int_gt(seen[k], 150);
     /* A wrapped call's stack is the one a signal gives; the kernel's SP
      * and PC alone reach as far as the frames need no other register. */
+#ifdef PPROFD_ENABLE_INTERPOSE
     if (sleepers[k].wrapped)
       ck_assert_int_eq(full[k], seen[k]);
+#endif
   }
 }
 END_TEST

@@ -158,6 +158,19 @@ static int on_stack(const pprofd__thread *t, const char *fn) {
   return on_locs(t->locs, (size_t)t->nlocs, fn);
 }
 
+/* Whether the dump may have given t a partial stack: a sleeper in a call
+ * a signal would cut short is not signalled, and a build without
+ * interposition (the sanitizer builds) has no wrapper context for it, so
+ * it is walked from the kernel's SP and PC, as far as they allow. */
+static int partial_ok(const pprofd__thread *t) {
+#ifdef PPROFD_ENABLE_INTERPOSE
+  (void)t;
+  return 0;
+#else
+  return t->source == PPROFD__THREAD_FROM_KERNEL;
+#endif
+}
+
 /* Whether fn is on a snapshot sample's stack. */
 static int sample_has(const pprofd__sample *smp, const char *fn) {
   return on_locs(smp->locs, smp->nlocs, fn);
@@ -224,7 +237,7 @@ START_TEST(test_dump_known_threads) {
   ck_assert_str_eq(s1->state, "sleeping");
   ck_assert_str_eq(s1->syscall, "clock_nanosleep");
   ck_assert(on_stack(s1, "blocked_in_sleep"));
-  ck_assert(on_stack(s1, "run"));
+  ck_assert(partial_ok(s1) || on_stack(s1, "run"));
   const pprofd__thread *w = find(t, n, "waiter");
   ck_assert(w->captured);
   ck_assert_str_eq(w->syscall, "futex");
@@ -594,6 +607,8 @@ START_TEST(test_syscalls_every_form) {
                   sys_workers[i].syscall);
     ck_assert_msg(on_stack(x, sys_workers[i].func), "%s: no %s", x->name,
                   sys_workers[i].func);
+    if (partial_ok(x))
+      continue;
     ck_assert_msg(on_stack(x, "run_cold"), "%s: stack cut short", x->name);
     ck_assert_int_eq(x->truncated, 0);
   }
@@ -664,7 +679,7 @@ START_TEST(test_dump_while_unwinder_busy) {
     const pprofd__thread *x = find(t, n, sys_workers[i].name);
     ck_assert(x->captured);
     ck_assert(on_stack(x, sys_workers[i].func));
-    ck_assert(on_stack(x, "run_cold"));
+    ck_assert(partial_ok(x) || on_stack(x, "run_cold"));
   }
   pprofd__ifree(t);
   stop_sys_workers();
@@ -715,8 +730,8 @@ static atomic_int in_handler;
 static void parked_handler(int sig) {
   (void)sig;
   atomic_store(&in_handler, 1);
-  while (!atomic_load(&stop))
-    usleep(1000);
+  blocked_in_futex();                /* restartable: the dump signals it */
+  __asm__ volatile("" ::: "memory"); /* no tail call: keep this frame */
 }
 
 __attribute__((noinline)) static void interrupted_here(void) {
@@ -768,6 +783,7 @@ START_TEST(test_walk_through_signal_frame) {
   ck_assert_msg(k == 5, "only %zu of the frames in order", k);
   pprofd__ifree(t);
   atomic_store(&stop, 1);
+  wake_futex();
   pthread_join(th, NULL);
 }
 END_TEST
@@ -783,7 +799,7 @@ __attribute__((noinline)) static int wedge_in_loader(struct dl_phdr_info *info,
                                                      size_t size, void *arg) {
   (void)info, (void)size, (void)arg;
   atomic_store(&wedged, 1);
-  blocked_in_sleep();
+  blocked_in_futex();
   return 1;
 }
 
@@ -829,13 +845,13 @@ static atomic_int renamed_ready;
 static void *renames_itself(void *arg) {
   prctl(PR_SET_NAME, "via-prctl", 0, 0, 0);
   atomic_fetch_add(&renamed_ready, 1);
-  blocked_in_sleep();
+  blocked_in_futex();
   return arg;
 }
 
 static void *named_later(void *arg) {
   atomic_fetch_add(&renamed_ready, 1);
-  blocked_in_sleep();
+  blocked_in_futex();
   return arg;
 }
 
@@ -876,9 +892,10 @@ START_TEST(test_renamed_threads) {
   x = find(t, n, "odd) name");
   ck_assert_int_eq(x->tid, ctid);
   ck_assert_str_eq(x->state, "sleeping"); /* parsed past the ')' */
-  ck_assert_str_eq(x->syscall, "clock_nanosleep");
+  ck_assert_str_eq(x->syscall, "futex");
   pprofd__ifree(t);
   atomic_store(&stop, 1);
+  wake_futex();
   pthread_join(a, NULL);
   pthread_join(b, NULL);
   pthread_join(c, NULL);
@@ -897,7 +914,7 @@ __attribute__((noinline)) static int deep_frames(int depth) {
   if (depth > 0)
     return deep_frames(depth - 1) + pad[0];
   atomic_store(&deep_ready, 1);
-  blocked_in_sleep();
+  blocked_in_futex();
   return pad[0];
 }
 
@@ -929,6 +946,7 @@ START_TEST(test_stack_deeper_than_window) {
   pprofd__buf_free(&b);
   pprofd__snap_free(&s);
   atomic_store(&stop, 1);
+  wake_futex();
   pthread_join(th, NULL);
 }
 END_TEST
