@@ -7,7 +7,11 @@
  * once).
  * Prints the median and the longest fork() in microseconds.
  *
- * Usage: bench_fork [forks]   (default 300)
+ * With "burn", the four threads only burn CPU instead: the fork latency
+ * of the same oversubscribed machine without any pprofd work, the
+ * baseline the figures above compare with.
+ *
+ * Usage: bench_fork [forks] [burn]   (default 300)
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -34,6 +38,15 @@ static int64_t now_us(void) {
 }
 
 /* Renders one profile in a loop until stopped. */
+static volatile unsigned long spins;
+
+/* Burns CPU until stopped (the baseline). */
+static void *burner(void *arg) {
+  while (!atomic_load_explicit(&stop, memory_order_relaxed))
+    spins++;
+  return arg;
+}
+
 static void *hammer(void *arg) {
   const char *name = arg;
   int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -99,6 +112,7 @@ static int cmp(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 300;
+  int burn = argc > 2 && strcmp(argv[2], "burn") == 0;
   if (n < 1)
     n = 1;
   static const char *const names[] = {"goroutine", "heap", "threadcreate"};
@@ -112,8 +126,8 @@ int main(int argc, char **argv) {
   pprofd_config_free(cfg);
   pthread_t t[4];
   for (int i = 0; i < 3; i++)
-    pthread_create(&t[i], NULL, hammer, (void *)names[i]);
-  pthread_create(&t[3], NULL, symbol_hammer, NULL);
+    pthread_create(&t[i], NULL, burn ? burner : hammer, (void *)names[i]);
+  pthread_create(&t[3], NULL, burn ? burner : symbol_hammer, NULL);
   int64_t *us = calloc((size_t)n, sizeof *us);
   for (int i = 0; i < n; i++) {
     usleep(10000);
@@ -129,9 +143,9 @@ int main(int argc, char **argv) {
     pthread_join(t[i], NULL);
   pprofd_stop();
   qsort(us, (size_t)n, sizeof *us, cmp);
-  printf("forks=%d median_us=%lld max_us=%lld symbol_posts=%d\n", n,
-         (long long)us[n / 2], (long long)us[n - 1],
-         atomic_load(&symbol_posts));
+  printf("%sforks=%d median_us=%lld max_us=%lld symbol_posts=%d\n",
+         burn ? "baseline (4 CPU burners): " : "", n, (long long)us[n / 2],
+         (long long)us[n - 1], atomic_load(&symbol_posts));
   free(us);
   return 0;
 }
