@@ -213,274 +213,98 @@ PPROFD_INTERPOSE int clock_nanosleep(clockid_t clk, int flags,
   return e;
 }
 
+/* ---- the wrapper shapes ---- */
+
+/* Defines `ret name params`, which makes the real call `real args` and
+ * makes it again after pprofd's signals: `setup` runs once before, and
+ * `update` before each new attempt. */
+#define BLOCKING_CALL(ret, name, params, args, setup, update)                  \
+  typedef ret(*name##_fn) params;                                              \
+  PPROFD_INTERPOSE ret name params {                                           \
+    name##_fn real = REAL(name, name##_fn);                                    \
+    if (real == NULL)                                                          \
+      NO_REAL_INT(-1);                                                         \
+    pprofd__blockctx c;                                                        \
+    PPROFD__BLOCKCTX_ENTER(&c, #name);                                         \
+    setup;                                                                     \
+    ret e;                                                                     \
+    while (again(&c, (e = real args) < 0 && errno == EINTR))                   \
+      update;                                                                  \
+    pprofd__blockctx_leave(&c);                                                \
+    return e;                                                                  \
+  }
+
+/* A call made again as it is. */
+#define RESTARTING_CALL(ret, name, params, args)                               \
+  BLOCKING_CALL(ret, name, params, args, (void)0, (void)0)
+
+/* A call with a relative timeout in milliseconds, the parameter `tmo`:
+ * `args` pass `t_`, what remains of it. */
+#define MS_TIMEOUT_CALL(ret, name, params, tmo, args)                          \
+  BLOCKING_CALL(ret, name, params, args, int64_t dl_ = deadline_ms(tmo);       \
+                int t_ = (tmo), t_ = left_ms((tmo), dl_))
+
+/* The same for a relative timespec timeout (NULL: none). */
+#define TS_TIMEOUT_CALL(ret, name, params, tmo, args)                          \
+  BLOCKING_CALL(ret, name, params, args, int64_t dl_ = deadline_ts(tmo);       \
+                struct timespec left_; const struct timespec *t_ = (tmo),      \
+                                       t_ = left_ts((tmo), dl_, &left_))
+
 /* ---- multiplexing ---- */
 
-typedef int (*poll_fn)(struct pollfd *, nfds_t, int);
-
-PPROFD_INTERPOSE int poll(struct pollfd *fds, nfds_t n, int timeout) {
-  poll_fn real = REAL(poll, poll_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "poll");
-  int64_t dl = deadline_ms(timeout);
-  int e, t = timeout;
-  while (again(&c, (e = real(fds, n, t)) < 0 && errno == EINTR))
-    t = left_ms(timeout, dl);
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-typedef int (*ppoll_fn)(struct pollfd *, nfds_t, const struct timespec *,
-                        const sigset_t *);
-
-PPROFD_INTERPOSE int ppoll(struct pollfd *fds, nfds_t n,
-                           const struct timespec *ts, const sigset_t *mask) {
-  ppoll_fn real = REAL(ppoll, ppoll_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "ppoll");
-  int64_t dl = deadline_ts(ts);
-  struct timespec left;
-  const struct timespec *t = ts;
-  int e;
-  while (again(&c, (e = real(fds, n, t, mask)) < 0 && errno == EINTR))
-    t = left_ts(ts, dl, &left);
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-typedef int (*epoll_wait_fn)(int, struct epoll_event *, int, int);
-
-PPROFD_INTERPOSE int epoll_wait(int epfd, struct epoll_event *ev, int max,
-                                int timeout) {
-  epoll_wait_fn real = REAL(epoll_wait, epoll_wait_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "epoll_wait");
-  int64_t dl = deadline_ms(timeout);
-  int e, t = timeout;
-  while (again(&c, (e = real(epfd, ev, max, t)) < 0 && errno == EINTR))
-    t = left_ms(timeout, dl);
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-typedef int (*epoll_pwait_fn)(int, struct epoll_event *, int, int,
-                              const sigset_t *);
-
-PPROFD_INTERPOSE int epoll_pwait(int epfd, struct epoll_event *ev, int max,
-                                 int timeout, const sigset_t *mask) {
-  epoll_pwait_fn real = REAL(epoll_pwait, epoll_pwait_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "epoll_pwait");
-  int64_t dl = deadline_ms(timeout);
-  int e, t = timeout;
-  while (again(&c, (e = real(epfd, ev, max, t, mask)) < 0 && errno == EINTR))
-    t = left_ms(timeout, dl);
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-typedef int (*epoll_pwait2_fn)(int, struct epoll_event *, int,
-                               const struct timespec *, const sigset_t *);
-
-PPROFD_INTERPOSE int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
-                                  const struct timespec *ts,
-                                  const sigset_t *mask) {
-  epoll_pwait2_fn real = REAL(epoll_pwait2, epoll_pwait2_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "epoll_pwait2");
-  int64_t dl = deadline_ts(ts);
-  struct timespec left;
-  const struct timespec *t = ts;
-  int e;
-  while (again(&c, (e = real(epfd, ev, max, t, mask)) < 0 && errno == EINTR))
-    t = left_ts(ts, dl, &left);
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-typedef int (*select_fn)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
-
+MS_TIMEOUT_CALL(int, poll, (struct pollfd * fds, nfds_t n, int timeout),
+                timeout, (fds, n, t_))
+TS_TIMEOUT_CALL(int, ppoll,
+                (struct pollfd * fds, nfds_t n, const struct timespec *ts,
+                 const sigset_t *mask),
+                ts, (fds, n, t_, mask))
+MS_TIMEOUT_CALL(int, epoll_wait,
+                (int epfd, struct epoll_event *ev, int max, int timeout),
+                timeout, (epfd, ev, max, t_))
+MS_TIMEOUT_CALL(int, epoll_pwait,
+                (int epfd, struct epoll_event *ev, int max, int timeout,
+                 const sigset_t *mask),
+                timeout, (epfd, ev, max, t_, mask))
+TS_TIMEOUT_CALL(int, epoll_pwait2,
+                (int epfd, struct epoll_event *ev, int max,
+                 const struct timespec *ts, const sigset_t *mask),
+                ts, (epfd, ev, max, t_, mask))
 /* Linux's select leaves the sets alone when it fails and updates the
  * timeout to what remains, so a restart passes both again. */
-PPROFD_INTERPOSE int select(int n, fd_set *r, fd_set *w, fd_set *x,
-                            struct timeval *tv) {
-  select_fn real = REAL(select, select_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "select");
-  int e;
-  while (again(&c, (e = real(n, r, w, x, tv)) < 0 && errno == EINTR))
-    ;
-  pprofd__blockctx_leave(&c);
-  return e;
-}
+RESTARTING_CALL(int, select,
+                (int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv),
+                (n, r, w, x, tv))
+TS_TIMEOUT_CALL(int, pselect,
+                (int n, fd_set *r, fd_set *w, fd_set *x,
+                 const struct timespec *ts, const sigset_t *mask),
+                ts, (n, r, w, x, t_, mask))
 
-typedef int (*pselect_fn)(int, fd_set *, fd_set *, fd_set *,
-                          const struct timespec *, const sigset_t *);
+/* ---- signals: sigsuspend and pause return only after a handler ran;
+ * when every handler that ran was pprofd's, the host is still waiting
+ * for its own signal. ---- */
 
-PPROFD_INTERPOSE int pselect(int n, fd_set *r, fd_set *w, fd_set *x,
-                             const struct timespec *ts, const sigset_t *mask) {
-  pselect_fn real = REAL(pselect, pselect_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "pselect");
-  int64_t dl = deadline_ts(ts);
-  struct timespec left;
-  const struct timespec *t = ts;
-  int e;
-  while (again(&c, (e = real(n, r, w, x, t, mask)) < 0 && errno == EINTR))
-    t = left_ts(ts, dl, &left);
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-/* ---- signals ---- */
-
-typedef int (*sigtimedwait_fn)(const sigset_t *, siginfo_t *,
-                               const struct timespec *);
-
-PPROFD_INTERPOSE int sigtimedwait(const sigset_t *set, siginfo_t *info,
-                                  const struct timespec *ts) {
-  sigtimedwait_fn real = REAL(sigtimedwait, sigtimedwait_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "sigtimedwait");
-  int64_t dl = deadline_ts(ts);
-  struct timespec left;
-  const struct timespec *t = ts;
-  int e;
-  while (again(&c, (e = real(set, info, t)) < 0 && errno == EINTR))
-    t = left_ts(ts, dl, &left);
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-typedef int (*sigwaitinfo_fn)(const sigset_t *, siginfo_t *);
-
-PPROFD_INTERPOSE int sigwaitinfo(const sigset_t *set, siginfo_t *info) {
-  sigwaitinfo_fn real = REAL(sigwaitinfo, sigwaitinfo_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "sigwaitinfo");
-  int e;
-  while (again(&c, (e = real(set, info)) < 0 && errno == EINTR))
-    ;
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-typedef int (*sigsuspend_fn)(const sigset_t *);
-
-/* Returns only after a handler ran; when every handler that ran was
- * pprofd's, the host is still waiting for its own signal. */
-PPROFD_INTERPOSE int sigsuspend(const sigset_t *mask) {
-  sigsuspend_fn real = REAL(sigsuspend, sigsuspend_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "sigsuspend");
-  int e;
-  while (again(&c, (e = real(mask)) < 0 && errno == EINTR))
-    ;
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-typedef int (*pause_fn)(void);
-
-PPROFD_INTERPOSE int pause(void) {
-  pause_fn real = REAL(pause, pause_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "pause");
-  int e;
-  while (again(&c, (e = real()) < 0 && errno == EINTR))
-    ;
-  pprofd__blockctx_leave(&c);
-  return e;
-}
+TS_TIMEOUT_CALL(int, sigtimedwait,
+                (const sigset_t *set, siginfo_t *info,
+                 const struct timespec *ts),
+                ts, (set, info, t_))
+RESTARTING_CALL(int, sigwaitinfo, (const sigset_t *set, siginfo_t *info),
+                (set, info))
+RESTARTING_CALL(int, sigsuspend, (const sigset_t *mask), (mask))
+RESTARTING_CALL(int, pause, (void), ())
 
 /* ---- System V IPC and asynchronous I/O ---- */
 
-typedef int (*semop_fn)(int, struct sembuf *, size_t);
-
-PPROFD_INTERPOSE int semop(int id, struct sembuf *ops, size_t n) {
-  semop_fn real = REAL(semop, semop_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "semop");
-  int e;
-  while (again(&c, (e = real(id, ops, n)) < 0 && errno == EINTR))
-    ;
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-typedef int (*semtimedop_fn)(int, struct sembuf *, size_t,
-                             const struct timespec *);
-
-PPROFD_INTERPOSE int semtimedop(int id, struct sembuf *ops, size_t n,
-                                const struct timespec *ts) {
-  semtimedop_fn real = REAL(semtimedop, semtimedop_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "semtimedop");
-  int64_t dl = deadline_ts(ts);
-  struct timespec left;
-  const struct timespec *t = ts;
-  int e;
-  while (again(&c, (e = real(id, ops, n, t)) < 0 && errno == EINTR))
-    t = left_ts(ts, dl, &left);
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-typedef ssize_t (*msgrcv_fn)(int, void *, size_t, long, int);
-
-PPROFD_INTERPOSE ssize_t msgrcv(int id, void *p, size_t sz, long type,
-                                int flags) {
-  msgrcv_fn real = REAL(msgrcv, msgrcv_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "msgrcv");
-  ssize_t e;
-  while (again(&c, (e = real(id, p, sz, type, flags)) < 0 && errno == EINTR))
-    ;
-  pprofd__blockctx_leave(&c);
-  return e;
-}
-
-typedef int (*msgsnd_fn)(int, const void *, size_t, int);
-
-PPROFD_INTERPOSE int msgsnd(int id, const void *p, size_t sz, int flags) {
-  msgsnd_fn real = REAL(msgsnd, msgsnd_fn);
-  if (real == NULL)
-    NO_REAL_INT(-1);
-  pprofd__blockctx c;
-  PPROFD__BLOCKCTX_ENTER(&c, "msgsnd");
-  int e;
-  while (again(&c, (e = real(id, p, sz, flags)) < 0 && errno == EINTR))
-    ;
-  pprofd__blockctx_leave(&c);
-  return e;
-}
+RESTARTING_CALL(int, semop, (int id, struct sembuf *ops, size_t n),
+                (id, ops, n))
+TS_TIMEOUT_CALL(int, semtimedop,
+                (int id, struct sembuf *ops, size_t n,
+                 const struct timespec *ts),
+                ts, (id, ops, n, t_))
+RESTARTING_CALL(ssize_t, msgrcv,
+                (int id, void *p, size_t sz, long type, int flags),
+                (id, p, sz, type, flags))
+RESTARTING_CALL(int, msgsnd, (int id, const void *p, size_t sz, int flags),
+                (id, p, sz, flags))
 
 typedef int (*io_getevents_fn)(pprofd__io_context_t, long, long,
                                struct io_event *, struct timespec *);
@@ -518,55 +342,37 @@ PPROFD_INTERPOSE int io_getevents(pprofd__io_context_t ctx, long min, long nr,
  * SA_RESTART. A restart after pprofd's signal begins the socket's
  * timeout again. ---- */
 
-/* Defines a wrapper `name(params)` returning ssize_t-like `ret` that
- * calls the real function with `args`, restarting after pprofd's
- * signals. */
-#define DESCRIPTOR_CALL(ret, name, params, args)                               \
-  typedef ret(*name##_fn) params;                                              \
-  PPROFD_INTERPOSE ret name params {                                           \
-    name##_fn real = REAL(name, name##_fn);                                    \
-    if (real == NULL)                                                          \
-      NO_REAL_INT(-1);                                                         \
-    pprofd__blockctx c;                                                        \
-    PPROFD__BLOCKCTX_ENTER(&c, #name);                                         \
-    ret e;                                                                     \
-    while (again(&c, (e = real args) < 0 && errno == EINTR))                   \
-      ;                                                                        \
-    pprofd__blockctx_leave(&c);                                                \
-    return e;                                                                  \
-  }
-
-DESCRIPTOR_CALL(ssize_t, read, (int fd, void *p, size_t n), (fd, p, n))
-DESCRIPTOR_CALL(ssize_t, write, (int fd, const void *p, size_t n), (fd, p, n))
-DESCRIPTOR_CALL(ssize_t, readv, (int fd, const struct iovec *v, int n),
+RESTARTING_CALL(ssize_t, read, (int fd, void *p, size_t n), (fd, p, n))
+RESTARTING_CALL(ssize_t, write, (int fd, const void *p, size_t n), (fd, p, n))
+RESTARTING_CALL(ssize_t, readv, (int fd, const struct iovec *v, int n),
                 (fd, v, n))
-DESCRIPTOR_CALL(ssize_t, writev, (int fd, const struct iovec *v, int n),
+RESTARTING_CALL(ssize_t, writev, (int fd, const struct iovec *v, int n),
                 (fd, v, n))
-DESCRIPTOR_CALL(ssize_t, recv, (int fd, void *p, size_t n, int f),
+RESTARTING_CALL(ssize_t, recv, (int fd, void *p, size_t n, int f),
                 (fd, p, n, f))
-DESCRIPTOR_CALL(ssize_t, recvfrom,
+RESTARTING_CALL(ssize_t, recvfrom,
                 (int fd, void *p, size_t n, int f, struct sockaddr *a,
                  socklen_t *al),
                 (fd, p, n, f, a, al))
-DESCRIPTOR_CALL(ssize_t, recvmsg, (int fd, struct msghdr *m, int f), (fd, m, f))
-DESCRIPTOR_CALL(int, recvmmsg,
+RESTARTING_CALL(ssize_t, recvmsg, (int fd, struct msghdr *m, int f), (fd, m, f))
+RESTARTING_CALL(int, recvmmsg,
                 (int fd, struct mmsghdr *v, unsigned int n, int f,
                  struct timespec *t),
                 (fd, v, n, f, t))
-DESCRIPTOR_CALL(ssize_t, send, (int fd, const void *p, size_t n, int f),
+RESTARTING_CALL(ssize_t, send, (int fd, const void *p, size_t n, int f),
                 (fd, p, n, f))
-DESCRIPTOR_CALL(ssize_t, sendto,
+RESTARTING_CALL(ssize_t, sendto,
                 (int fd, const void *p, size_t n, int f,
                  const struct sockaddr *a, socklen_t al),
                 (fd, p, n, f, a, al))
-DESCRIPTOR_CALL(ssize_t, sendmsg, (int fd, const struct msghdr *m, int f),
+RESTARTING_CALL(ssize_t, sendmsg, (int fd, const struct msghdr *m, int f),
                 (fd, m, f))
-DESCRIPTOR_CALL(int, sendmmsg,
+RESTARTING_CALL(int, sendmmsg,
                 (int fd, struct mmsghdr *v, unsigned int n, int f),
                 (fd, v, n, f))
-DESCRIPTOR_CALL(int, accept, (int fd, struct sockaddr *a, socklen_t *al),
+RESTARTING_CALL(int, accept, (int fd, struct sockaddr *a, socklen_t *al),
                 (fd, a, al))
-DESCRIPTOR_CALL(int, accept4,
+RESTARTING_CALL(int, accept4,
                 (int fd, struct sockaddr *a, socklen_t *al, int f),
                 (fd, a, al, f))
 

@@ -242,37 +242,10 @@ static void *burner(void *p) {
   return NULL;
 }
 
-/* A CPU profile at 1000 Hz while a thread burns and the sleepers wait.
- * Per-thread CPU-time timers fire only on a thread that runs: no sleeper
- * is ever interrupted, wrapped or not. */
-START_TEST(test_cpu_timers_spare_sleepers) {
-  start_sleepers();
-  pprofd__cpu_session *s;
-  pprofd__snapshot snap;
-  ck_assert_int_eq(pprofd__cpu_open(1000, 1, &s), 0);
-  pthread_t b;
-  pthread_create(&b, NULL, burner, (void *)(intptr_t)1000);
-  burn_ms(1000);
-  pthread_join(b, NULL);
-  ck_assert_int_eq(pprofd__cpu_close(s, &snap), 0);
-  ck_assert_uint_gt(snap.nsamples, 0);
-  pprofd__snap_free(&snap);
-  stop_sleepers(1);
-}
-END_TEST
-
-static int no_timers(clockid_t clk, struct sigevent *sev, timer_t *out) {
-  (void)clk, (void)sev, (void)out;
-  errno = EAGAIN;
-  return -1;
-}
-
-/* The same in the process-wide setitimer fallback: the kernel sends that
- * SIGPROF to a thread that is running when the timer expires, so the
- * sleepers are spared there too; were one hit, its wrapper would make
- * the call again. The raw sleepers' figures are printed as measured. */
-START_TEST(test_itimer_spares_sleepers) {
-  pprofd__cpu_timer_create = no_timers;
+/* A 1000 Hz CPU profile of one second while two threads burn and the
+ * sleepers wait; itimer: whether the session must be in the setitimer
+ * fallback. Asserts that no sleeper was cut short. */
+static void profile_while_sleeping(int itimer) {
   start_sleepers();
   pprofd__cpu_session *s;
   pprofd__snapshot snap;
@@ -283,11 +256,32 @@ START_TEST(test_itimer_spares_sleepers) {
   pthread_join(b, NULL);
   pprofd__cpu_stats st;
   pprofd__cpu_get_stats(&st);
-  ck_assert_int_eq(st.itimer_fallback, 1);
+  ck_assert_int_eq(st.itimer_fallback, itimer);
   ck_assert_int_eq(pprofd__cpu_close(s, &snap), 0);
+  ck_assert_uint_gt(snap.nsamples, 0);
   pprofd__snap_free(&snap);
-  pprofd__cpu_timer_create = timer_create;
   stop_sleepers(1);
+}
+
+/* Per-thread CPU-time timers fire only on a thread that runs: no
+ * sleeper is ever interrupted, wrapped or not. */
+START_TEST(test_cpu_timers_spare_sleepers) { profile_while_sleeping(0); }
+END_TEST
+
+static int no_timers(clockid_t clk, struct sigevent *sev, timer_t *out) {
+  (void)clk, (void)sev, (void)out;
+  errno = EAGAIN;
+  return -1;
+}
+
+/* The same in the process-wide setitimer fallback: the kernel sends that
+ * SIGPROF to a thread that is running when the timer expires, so the
+ * sleepers are spared there too (raw system calls included); were a
+ * wrapped one hit, its wrapper would make the call again. */
+START_TEST(test_itimer_spares_sleepers) {
+  pprofd__cpu_timer_create = no_timers;
+  profile_while_sleeping(1);
+  pprofd__cpu_timer_create = timer_create;
 }
 END_TEST
 
