@@ -50,6 +50,7 @@ pprofd__blockslot *pprofd__blockctx_slot_sigsafe(void) {
       atomic_store_explicit(&s->seq, seq | 1, memory_order_relaxed);
       atomic_thread_fence(memory_order_release);
       atomic_store_explicit(&s->cur, 0, memory_order_relaxed);
+      atomic_store_explicit(&s->labels, NULL, memory_order_relaxed);
       atomic_store_explicit(&s->limit, pprofd__stackcopy_limit_sigsafe(here),
                             memory_order_relaxed);
       atomic_store_explicit(&s->seq, (seq | 1) + 1, memory_order_release);
@@ -152,6 +153,34 @@ int pprofd__blockctx_take(int slot, int tid, uint64_t sys_sp,
       return r;
   }
   return PPROFD__BLOCKCTX_CHANGED;
+}
+
+int pprofd__blockctx_peek(int slot, int tid, unsigned *seq) {
+  if (slot < 0 || slot >= PPROFD__BLOCKCTX_SLOTS)
+    return 0;
+  pprofd__blockslot *s = &slots[slot];
+  unsigned s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
+  int in = atomic_load_explicit(&s->tid, memory_order_relaxed) == tid &&
+           atomic_load_explicit(&s->cur, memory_order_relaxed) != 0;
+  atomic_thread_fence(memory_order_acquire);
+  unsigned s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
+  *seq = s2;
+  return in && s1 == s2 && (s1 & 1) == 0;
+}
+
+void pprofd__blockctx_set_labels(const void *set) {
+  pprofd__blockslot *s = pprofd__blockctx_tls;
+  if (s == NULL)
+    s = pprofd__blockctx_slot_sigsafe();
+  if (s != NULL)
+    atomic_store_explicit(&s->labels, set, memory_order_release);
+}
+
+const void *pprofd__blockctx_labels(int slot, int tid) {
+  if (slot < 0 || slot >= PPROFD__BLOCKCTX_SLOTS ||
+      atomic_load_explicit(&slots[slot].tid, memory_order_relaxed) != tid)
+    return NULL;
+  return atomic_load_explicit(&slots[slot].labels, memory_order_acquire);
 }
 
 void pprofd__blockctx_postfork_child(void) {

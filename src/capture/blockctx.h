@@ -73,11 +73,12 @@ typedef struct pprofd__blockctx {
 
 /* A thread's slot. Written only by its thread. */
 typedef struct pprofd__blockslot {
-  _Atomic int tid;          /* 0: free */
-  _Atomic unsigned seq;     /* odd while changing */
-  _Atomic(uintptr_t) cur;   /* the innermost pprofd__blockctx, or 0 */
-  _Atomic uint64_t limit;   /* where the thread's stack ends, 0 unknown */
-  _Atomic unsigned signals; /* pprofd's signals taken on this thread */
+  _Atomic int tid;              /* 0: free */
+  _Atomic unsigned seq;         /* odd while changing */
+  _Atomic(uintptr_t) cur;       /* the innermost pprofd__blockctx, or 0 */
+  _Atomic uint64_t limit;       /* where the thread's stack ends, 0 unknown */
+  _Atomic unsigned signals;     /* pprofd's signals taken on this thread */
+  _Atomic(const void *) labels; /* its profiler labels (never freed) */
 } __attribute__((aligned(64))) pprofd__blockslot;
 
 /* The calling thread's slot, claimed on first use; NULL when the table
@@ -88,26 +89,30 @@ extern __thread pprofd__blockslot *pprofd__blockctx_tls
     __attribute__((tls_model("initial-exec"), visibility("hidden")));
 
 /* Saves the calling function's PC, SP and callee-saved registers into
- * c. Must be expanded inside the function whose frame stays live while
- * it blocks (the wrapper itself): the walk starts from this point. */
+ * c. The PC saved is the first instruction of this block, which belongs
+ * to the function it is expanded in (the instruction after it may
+ * already be an inlined function's, which a symbolizer would show). Must be
+ * expanded inside the function whose frame stays live while it blocks (the
+ * wrapper itself): the walk starts from this point. */
 #if defined(__x86_64__)
 #define PPROFD__BLOCKCTX_CAPTURE(c)                                            \
-  __asm__ volatile("movq %%rsp, 8(%0)\n\t"                                     \
+  __asm__ volatile("1:\n\t"                                                    \
+                   "movq %%rsp, 8(%0)\n\t"                                     \
                    "movq %%rbx, 16(%0)\n\t"                                    \
                    "movq %%rbp, 24(%0)\n\t"                                    \
                    "movq %%r12, 32(%0)\n\t"                                    \
                    "movq %%r13, 40(%0)\n\t"                                    \
                    "movq %%r14, 48(%0)\n\t"                                    \
                    "movq %%r15, 56(%0)\n\t"                                    \
-                   "leaq 1f(%%rip), %%rax\n\t"                                 \
-                   "movq %%rax, 0(%0)\n"                                       \
-                   "1:"                                                        \
+                   "leaq 1b(%%rip), %%rax\n\t"                                 \
+                   "movq %%rax, 0(%0)"                                         \
                    :                                                           \
                    : "r"(c)                                                    \
                    : "rax", "memory")
 #elif defined(__aarch64__)
 #define PPROFD__BLOCKCTX_CAPTURE(c)                                            \
-  __asm__ volatile("mov x9, sp\n\t"                                            \
+  __asm__ volatile("1:\n\t"                                                    \
+                   "mov x9, sp\n\t"                                            \
                    "str x9, [%0, #8]\n\t"                                      \
                    "stp x19, x20, [%0, #16]\n\t"                               \
                    "stp x21, x22, [%0, #32]\n\t"                               \
@@ -115,9 +120,8 @@ extern __thread pprofd__blockslot *pprofd__blockctx_tls
                    "stp x25, x26, [%0, #64]\n\t"                               \
                    "stp x27, x28, [%0, #80]\n\t"                               \
                    "stp x29, x30, [%0, #96]\n\t"                               \
-                   "adr x9, 1f\n\t"                                            \
-                   "str x9, [%0]\n"                                            \
-                   "1:"                                                        \
+                   "adr x9, 1b\n\t"                                            \
+                   "str x9, [%0]"                                              \
                    :                                                           \
                    : "r"(c)                                                    \
                    : "x9", "memory")
@@ -209,6 +213,19 @@ int pprofd__blockctx_take(int slot, int tid, uint64_t sys_sp,
 
 /* The calling thread ends: frees its slot. */
 void pprofd__blockctx_thread_exit(void);
+
+/* Whether thread tid (at slot index `slot`) is inside a wrapped call
+ * now; *seq gets the slot's sequence number, which is the same at two
+ * peeks only if the thread stayed in the same call, its stack unchanged.
+ * A few loads: no copy. */
+int pprofd__blockctx_peek(int slot, int tid, unsigned *seq);
+
+/* Publishes the calling thread's profiler label set (an interned,
+ * never-freed pointer, sample/labels.h) for readers on other threads.
+ * Not in signal context (it may claim the thread's slot). */
+void pprofd__blockctx_set_labels(const void *set);
+/* What thread tid (at slot) published, NULL when nothing. */
+const void *pprofd__blockctx_labels(int slot, int tid);
 
 /* In a fork child: the parent's threads are gone and this one has a new
  * thread id; forgets every slot. */

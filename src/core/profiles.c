@@ -197,6 +197,13 @@ static const pprofd__kind builtin[] = {
      "the trace file in Perfetto UI or chrome://tracing.",
      0, PPROFD__TEXT_POSITIVE, zero_count, NULL, NULL, NULL, NULL,
      pprofd__serve_trace, NULL},
+    {"wall",
+     "Wall-clock profile: every thread's stack, running or blocked, sampled "
+     "at hz (default 50) for the duration in the seconds GET parameter, "
+     "labelled with each thread's state and system call. Use go tool pprof "
+     "-tagfocus=state=syscall to see the time spent in system calls.",
+     0, PPROFD__TEXT_POSITIVE, zero_count, threads_unavailable, NULL, NULL,
+     NULL, pprofd__serve_wall, NULL},
 };
 
 /* Fills row for custom profile p. */

@@ -76,6 +76,9 @@ void pprofd__serve_cpu(const pprofd__kind *k, const pprofd__request *rq,
 /* trace: a trace of the request's own window. */
 void pprofd__serve_trace(const pprofd__kind *k, const pprofd__request *rq,
                          pprofd__reply *rp);
+/* wall: a wall-clock profile of the request's own window. */
+void pprofd__serve_wall(const pprofd__kind *k, const pprofd__request *rq,
+                        pprofd__reply *rp);
 /* cmdline: argv joined by NUL. */
 void pprofd__serve_cmdline(const pprofd__kind *k, const pprofd__request *rq,
                            pprofd__reply *rp);

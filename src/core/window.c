@@ -1,7 +1,8 @@
 /*
  * window.c - the profiles of a request's own window (see render.h):
- * `profile`, a CPU session open for the window, and `trace`, the tracer
- * recording for it with a CPU session feeding it samples.
+ * `profile`, a CPU session open for the window, `trace`, the tracer
+ * recording for it with a CPU session feeding it samples, and `wall`,
+ * every thread sampled at a fixed rate whatever it is doing.
  */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 #include "pprofd.h"
 #include "sample/cpu.h"
 #include "sample/trace.h"
+#include "sample/wall.h"
 
 void pprofd__serve_cpu(const pprofd__kind *k, const pprofd__request *rq,
                        pprofd__reply *rp) {
@@ -170,4 +172,49 @@ void pprofd__serve_trace(const pprofd__kind *k, const pprofd__request *rq,
                                pprofd_strerror(err));
   rp->ctype = "application/json";
   snprintf(rp->filename, sizeof rp->filename, "trace.json");
+}
+
+void pprofd__serve_wall(const pprofd__kind *k, const pprofd__request *rq,
+                        pprofd__reply *rp) {
+  if (rq->wait == NULL)
+    return pprofd__reply_error(rp, 400, PPROFD_ENOPROFILE,
+                               "a wall-clock profile needs a time window");
+  /* As profile: a missing, malformed or non-positive seconds means 30. */
+  const char *v = rq->param(rq->arg, "seconds");
+  int64_t sec = 0;
+  if (v == NULL || pprofd__parse_int64(v, &sec) != 0 || sec <= 0)
+    sec = 30;
+  if (pprofd__reply_over_limit(rp, &rq->cfg, (double)sec, "wall"))
+    return;
+  int64_t hz = PPROFD__WALL_HZ_DEFAULT;
+  v = rq->param(rq->arg, "hz");
+  if (v != NULL && v[0] != '\0' &&
+      (pprofd__parse_int64(v, &hz) != 0 || hz < 1 || hz > PPROFD__WALL_HZ_MAX))
+    return pprofd__reply_error(rp, 400, PPROFD_EINVAL,
+                               "invalid value for \"hz\" - must be an integer "
+                               "from 1 to %d",
+                               PPROFD__WALL_HZ_MAX);
+  const char *why = k->unavailable(k);
+  if (why != NULL)
+    return pprofd__reply_error(rp, 500, PPROFD_EUNAVAILABLE,
+                               "Could not enable wall-clock profiling: %s",
+                               why);
+  pprofd__snapshot snap;
+  pprofd__snap_init(&snap);
+  int err = pprofd__wall_record((double)sec, (int)hz, trace_wait, (void *)rq,
+                                &snap, NULL);
+  if (err == 1) { /* the client is gone, or the server stops */
+    pprofd__snap_free(&snap);
+    rp->gone = 1;
+    return;
+  }
+  if (err == 0)
+    err = pprofd__pprof_encode(&snap, rq->cfg.symbolize, &rp->body);
+  pprofd__snap_free(&snap);
+  if (err != 0)
+    return pprofd__reply_error(rp, 500, err,
+                               "could not write wall-clock profile: %s",
+                               pprofd_strerror(err));
+  rp->ctype = "application/octet-stream";
+  snprintf(rp->filename, sizeof rp->filename, "wall");
 }

@@ -9,10 +9,15 @@
 #include "sample/blocked.h"
 
 #include <linux/futex.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+
+#include "base/common.h"
+#include "sample/syscall_names.h"
 
 /* Whether fd is a socket with a receive or send timeout. */
 static int socket_with_timeout(int fd) {
@@ -110,4 +115,57 @@ int pprofd__blocked_never_restarted(long nr, const uint64_t args[6]) {
   default:
     return 0;
   }
+}
+
+void pprofd__blocked_syscall_name(long nr, char *out, size_t len) {
+  size_t lo = 0, hi = PPROFD__ARRAY_SIZE(pprofd__syscall_names);
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (pprofd__syscall_names[mid].nr < nr)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < PPROFD__ARRAY_SIZE(pprofd__syscall_names) &&
+      pprofd__syscall_names[lo].nr == nr)
+    snprintf(out, len, "%s", pprofd__syscall_names[lo].name);
+  else
+    snprintf(out, len, "syscall %ld", nr);
+}
+
+const char *pprofd__blocked_state(long nr, const uint64_t args[6]) {
+  (void)args;
+  switch (nr) {
+#ifdef SYS_nanosleep
+  case SYS_nanosleep:
+#endif
+  case SYS_clock_nanosleep:
+#ifdef SYS_pause
+  case SYS_pause:
+#endif
+  case SYS_rt_sigsuspend:
+    return "sleep";
+  case SYS_futex:
+#ifdef SYS_futex_waitv
+  case SYS_futex_waitv:
+#endif
+#ifdef SYS_semop
+  case SYS_semop:
+#endif
+  case SYS_semtimedop:
+    return "lock";
+  default:
+    return "syscall";
+  }
+}
+
+const char *pprofd__blocked_state_of_call(const char *what) {
+  static const char *const sleeps[] = {
+      "sleep", "usleep", "nanosleep", "clock_nanosleep", "pause", "sigsuspend"};
+  for (size_t i = 0; i < PPROFD__ARRAY_SIZE(sleeps); i++)
+    if (strcmp(what, sleeps[i]) == 0)
+      return "sleep";
+  if (strncmp(what, "pthread_", 8) == 0 || strncmp(what, "sem", 3) == 0)
+    return "lock";
+  return "syscall";
 }

@@ -12,6 +12,7 @@
 #ifndef PPROFD_SAMPLE_BLOCKED_H
 #define PPROFD_SAMPLE_BLOCKED_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* 1 when a thread blocked in system call nr with these arguments (as
@@ -21,5 +22,15 @@
  * socket timeout makes non-restartable, looks at the descriptor (this
  * process's own). */
 int pprofd__blocked_never_restarted(long nr, const uint64_t args[6]);
+
+/* The name of system call nr into out, or "syscall NR". */
+void pprofd__blocked_syscall_name(long nr, char *out, size_t len);
+
+/* The wall-clock profile's state for a thread blocked in system call nr
+ * with these arguments: "sleep" (the sleeps, pause, sigsuspend), "lock"
+ * (futex waits, System V semaphores) or "syscall". */
+const char *pprofd__blocked_state(long nr, const uint64_t args[6]);
+/* The same for a thread inside the wrapped call named what. */
+const char *pprofd__blocked_state_of_call(const char *what);
 
 #endif

@@ -22,6 +22,7 @@
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "base/lockrank.h"
+#include "capture/blockctx.h"
 #include "pprofd.h"
 
 #define TABLE_CAP (2 * PPROFD__LABELS_MAX_SETS)
@@ -108,6 +109,7 @@ int pprofd__labels_set(const char *const *kv, size_t npairs) {
   const char *norm[2 * PPROFD__LABELS_MAX_PAIRS];
   if (npairs == 0) {
     tls_labels = NULL;
+    pprofd__blockctx_set_labels(NULL);
     return 0;
   }
   if (kv == NULL || npairs > PPROFD__LABELS_MAX_PAIRS)
@@ -144,8 +146,11 @@ int pprofd__labels_set(const char *const *kv, size_t npairs) {
     }
   }
   pprofd__mutex_unlock(&table_lock);
-  if (err == 0)
+  if (err == 0) {
     tls_labels = found;
+    /* For the wall-clock profile, which reads other threads' labels. */
+    pprofd__blockctx_set_labels(found);
+  }
   return err;
 }
 

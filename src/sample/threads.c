@@ -55,7 +55,6 @@
 #include "capture/unwind.h"
 #include "pprofd.h"
 #include "sample/blocked.h"
-#include "sample/syscall_names.h"
 
 #define MAX_THREADS 65536
 #define DRAIN_NS 1000000000LL
@@ -93,6 +92,13 @@ PPROFD__LOCK_RANK(dump_lock, &dump_lock, PPROFD__RANK_DUMP);
 static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static int dump_signo;          /* 0 until installed */
 static const char *install_why; /* why dumps are unavailable */
+
+/* Frees a request whose handlers have all left. */
+static void req_free(dump_req *req) {
+  pprofd__stackcopy_arena_free(&req->arena);
+  pprofd__ifree(req->slots);
+  pprofd__ifree(req);
+}
 
 /* The calling thread's kernel id (async-signal-safe). */
 static int gettid_sigsafe(void) PPROFD__SIGSAFE;
@@ -167,23 +173,6 @@ int pprofd__threads_signo(void) {
   return dump_signo;
 }
 
-/* The name of system call nr, or "syscall NR". */
-static void syscall_name(long nr, char *out, size_t len) {
-  size_t lo = 0, hi = PPROFD__ARRAY_SIZE(pprofd__syscall_names);
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (pprofd__syscall_names[mid].nr < nr)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  if (lo < PPROFD__ARRAY_SIZE(pprofd__syscall_names) &&
-      pprofd__syscall_names[lo].nr == nr)
-    snprintf(out, len, "%s", pprofd__syscall_names[lo].name);
-  else
-    snprintf(out, len, "syscall %ld", nr);
-}
-
 /* The state word for a /proc stat state letter. */
 static const char *state_name(char c) {
   switch (c) {
@@ -250,7 +239,7 @@ static void describe(int taskfd, pprofd__thread *t, slot *sl, unsigned flags) {
     while (k < 8 && *p == ' ')
       w[k++] = strtoull(p + 1, &p, 16);
     if (nr >= 0 && k == 8) {
-      syscall_name(nr, t->syscall, sizeof t->syscall);
+      pprofd__blocked_syscall_name(nr, t->syscall, sizeof t->syscall);
       sl->nr = nr;
       memcpy(sl->args, w, sizeof sl->args);
     }
@@ -381,9 +370,12 @@ static int take_unsignalled(dump_req *req, pprofd__thread *t, slot *sl) {
  * Then waits, at most timeout_ms, for the handlers' copies. Returns the
  * request, or NULL when it had to be leaked because a handler may still
  * be writing into it. With can_signal 0, only reads and copies. */
+static dump_req *await_copies(dump_req *req, int self, int timeout_ms);
+
 static dump_req *describe_and_signal(dump_req *req, pprofd__thread *t,
                                      size_t nt, int timeout_ms, unsigned flags,
                                      int can_signal) {
+  int self_tid = 0;
   int taskfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (can_signal)
     atomic_store(&cur, req);
@@ -393,6 +385,7 @@ static dump_req *describe_and_signal(dump_req *req, pprofd__thread *t,
     if (t[i].self) {
       t[i].syscall[0] = '\0'; /* it is running this code */
       sl->nr = -1;
+      self_tid = t[i].tid;
     }
     /* The requester too is signalled: its handler runs as this tgkill
      * returns, and its copy is walked like the others, without the
@@ -407,12 +400,21 @@ static dump_req *describe_and_signal(dump_req *req, pprofd__thread *t,
     close(taskfd);
   if (!can_signal)
     return req;
+  return await_copies(req, self_tid, timeout_ms);
+}
+
+/* Waits at most timeout_ms until every slot but self's (a thread id, or
+ * 0) is answered, unpublishes req and waits for the handlers in flight.
+ * Returns req, or NULL when a handler may still write into it (it must
+ * then be leaked). */
+static dump_req *await_copies(dump_req *req, int self, int timeout_ms) {
   int64_t deadline = pprofd__mono_nanos() + (int64_t)timeout_ms * 1000000;
   for (;;) {
     size_t pending = 0;
-    for (size_t i = 0; i < nt; i++)
-      pending += !t[i].self && atomic_load_explicit(&req->slots[i].state,
-                                                    memory_order_acquire) < 2;
+    for (size_t i = 0; i < req->n; i++)
+      pending +=
+          req->slots[i].tid != self &&
+          atomic_load_explicit(&req->slots[i].state, memory_order_acquire) < 2;
     if (pending == 0 || pprofd__mono_nanos() >= deadline)
       break;
     struct timespec ts = {0, 100 * 1000};
@@ -463,9 +465,7 @@ static int dump(pprofd__thread **out, size_t *n, int timeout_ms,
 
   pprofd__mutex_lock(&dump_lock);
   if (leaked != NULL && atomic_load(&inflight) == 0) {
-    pprofd__stackcopy_arena_free(&leaked->arena);
-    pprofd__ifree(leaked->slots);
-    pprofd__ifree(leaked);
+    req_free(leaked);
     leaked = NULL;
   }
   int have_arena = pprofd__stackcopy_arena_init(&req->arena, nt) == 0;
@@ -527,6 +527,62 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
   int err = dump(out, n, timeout_ms, flags);
   pprofd__guard_exit();
   return err;
+}
+
+int pprofd__threads_signal_copies(const int *tids, size_t n, int timeout_ms,
+                                  pprofd__signal_copies **out) {
+  *out = NULL;
+  if (pprofd__threads_unavailable() != NULL)
+    return PPROFD_EUNAVAILABLE;
+  dump_req *req = pprofd__icalloc(1, sizeof *req);
+  slot *slots = pprofd__icalloc(n + 1, sizeof *slots);
+  if (req == NULL || slots == NULL) {
+    pprofd__ifree(req);
+    pprofd__ifree(slots);
+    return PPROFD_ENOMEM;
+  }
+  req->slots = slots;
+  req->n = n;
+  req->arena.memfd = -1;
+  for (size_t i = 0; i < n; i++)
+    slots[i].tid = tids[i];
+  pprofd__mutex_lock(&dump_lock);
+  if (leaked != NULL && atomic_load(&inflight) == 0) {
+    req_free(leaked);
+    leaked = NULL;
+  }
+  if (leaked != NULL || pprofd__stackcopy_arena_init(&req->arena, n) != 0) {
+    pprofd__mutex_unlock(&dump_lock);
+    req_free(req);
+    return PPROFD_EBUSY;
+  }
+  atomic_store(&cur, req);
+  pid_t pid = getpid();
+  for (size_t i = 0; i < n; i++)
+    if (syscall(SYS_tgkill, pid, tids[i], dump_signo) != 0)
+      atomic_store_explicit(&slots[i].state, 3, memory_order_relaxed);
+  if (await_copies(req, 0, timeout_ms) == NULL) {
+    leaked = req; /* a handler may still write into it */
+    pprofd__mutex_unlock(&dump_lock);
+    return PPROFD_EBUSY;
+  }
+  pprofd__mutex_unlock(&dump_lock);
+  *out = (pprofd__signal_copies *)req;
+  return 0;
+}
+
+const pprofd__stackcopy *
+pprofd__signal_copies_get(const pprofd__signal_copies *h, size_t i) {
+  const dump_req *req = (const dump_req *)h;
+  if (req == NULL || i >= req->n ||
+      atomic_load_explicit(&req->slots[i].state, memory_order_acquire) != 2)
+    return NULL;
+  return &req->slots[i].copy;
+}
+
+void pprofd__signal_copies_free(pprofd__signal_copies *h) {
+  if (h != NULL)
+    req_free((dump_req *)h);
 }
 
 /* fork() does not wait for a dump in progress (request work, up to its

@@ -27,6 +27,7 @@
 
 #include "base/buf.h"
 #include "base/common.h"
+#include "capture/stackcopy.h"
 #include "model/snapshot.h"
 #include "model/threaddump.h"
 
@@ -46,6 +47,21 @@ int pprofd__threads_dump(pprofd__thread **out, size_t *n, int timeout_ms,
 /* In a fork child (fork() never waits for a dump): takes the dump lock
  * back and forgets the parent's dump request. */
 void pprofd__threads_postfork_child(void);
+
+/* Signals each of the n threads tids with the dump's signal and waits at
+ * most timeout_ms for their handlers' copies (capture/stackcopy.h), for
+ * threads that no signal cuts short (running ones). *out holds them
+ * until pprofd__signal_copies_free. PPROFD_EUNAVAILABLE without a dump
+ * signal, PPROFD_EBUSY when an earlier request's handler never left,
+ * PPROFD_ENOMEM. */
+typedef struct pprofd__signal_copies pprofd__signal_copies;
+int pprofd__threads_signal_copies(const int *tids, size_t n, int timeout_ms,
+                                  pprofd__signal_copies **out)
+    PPROFD__WARN_UNUSED;
+/* Thread tids[i]'s copy, NULL when it did not answer. */
+const pprofd__stackcopy *
+pprofd__signal_copies_get(const pprofd__signal_copies *h, size_t i);
+void pprofd__signal_copies_free(pprofd__signal_copies *h);
 
 /* The number of threads of the process (0 if unknown). */
 int64_t pprofd__threads_count(void);

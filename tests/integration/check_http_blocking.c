@@ -5,7 +5,8 @@
  * sleep(20), preloaded with libpprofd.so, gets 200 goroutine dumps in
  * every form. No call returns early or with EINTR, the program exits 0
  * at 20 s, and every wrapped call's thread shows the function that made
- * the call in the debug=2 dump.
+ * the call in the debug=2 dump. The same program's wall-clock profile
+ * shows each waiter's state and call, and cuts nothing short either.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -123,11 +124,97 @@ START_TEST(test_dumps_never_cut_calls_short) {
 }
 END_TEST
 
+/* Whether sample s of p has label key=value. */
+static int has_label(const Perftools__Profiles__Profile *p,
+                     const Perftools__Profiles__Sample *s, const char *key,
+                     const char *value) {
+  for (size_t i = 0; i < s->n_label; i++)
+    if (strcmp(h_str(p, s->label[i]->key), key) == 0 &&
+        strcmp(h_str(p, s->label[i]->str), value) == 0)
+      return 1;
+  return 0;
+}
+
+/* The wall-clock profile of the same program: every waiter shows with
+ * its state and call, go tool pprof reads it and focuses on a state, bad
+ * parameters get Go's errors, and still no call returns early. */
+START_TEST(test_wall_profile) {
+  char pre[1100];
+  snprintf(pre, sizeof pre, "LD_PRELOAD=%s",
+           h_build_path(".libs/libpprofd.so"));
+  char *argv[] = {(char *)h_build_path("tests/integration/blocker"), "8", NULL};
+  char *env[] = {pre, "PPROFD_ADDR=127.0.0.1:0", NULL};
+  h_daemon d;
+  ck_assert_int_eq(h_start(&d, argv, env), 0);
+  char out[16384] = "", url[512];
+  ck_assert(h_wait_stderr(&d, "blocker: started", 10000, out, sizeof out));
+  h_resp r;
+  snprintf(url, sizeof url, "%s/debug/pprof/wall?seconds=2&hz=100", d.base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  Perftools__Profiles__Profile *p = h_profile(r.body, r.len);
+  ck_assert_ptr_nonnull(p);
+  ck_assert_ptr_null(h_profile_invariants(p));
+  ck_assert_uint_eq(p->n_sample_type, 2);
+  ck_assert_str_eq(h_str(p, p->sample_type[0]->type), "samples");
+  ck_assert_str_eq(h_str(p, p->sample_type[1]->type), "wall");
+  ck_assert_str_eq(h_str(p, p->sample_type[1]->unit), "nanoseconds");
+  ck_assert_int_eq(p->period, 10000000);
+  ck_assert(h_has_function(p, "blocker_poll"));
+  int sleep_seen = 0, poll_seen = 0;
+  for (size_t i = 0; i < p->n_sample; i++) {
+    sleep_seen += has_label(p, p->sample[i], "thread", "w-nanosleep") &&
+                  has_label(p, p->sample[i], "state", "sleep") &&
+                  has_label(p, p->sample[i], "syscall", "nanosleep");
+    poll_seen += has_label(p, p->sample[i], "thread", "w-poll") &&
+                 has_label(p, p->sample[i], "state", "syscall") &&
+                 has_label(p, p->sample[i], "syscall", "poll");
+  }
+  ck_assert_int_gt(sleep_seen, 0);
+  ck_assert_int_gt(poll_seen, 0);
+  perftools__profiles__profile__free_unpacked(p, NULL);
+  h_resp_free(&r);
+
+  snprintf(url, sizeof url, "%s/debug/pprof/wall?seconds=1&hz=abc", d.base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  assert_go_error(&r, 400,
+                  "invalid value for \"hz\" - must be an integer from 1 to "
+                  "200\n");
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "%s/debug/pprof/wall?seconds=1&hz=201", d.base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 400);
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "%s/debug/pprof/", d.base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_ptr_nonnull(strstr(r.body, "<a href='wall?debug=1'>wall</a>"));
+  h_resp_free(&r);
+
+  if (h_have_go()) {
+    char args[1024], *po;
+    snprintf(args, sizeof args,
+             "-top -tagfocus=state=syscall '%s/debug/pprof/wall?seconds=1'",
+             d.base);
+    int st = pprof_run(args, &po);
+    ck_assert_msg(st == 0, "pprof failed: %s", po);
+    ck_assert_msg(strstr(po, "Type: wall") != NULL, "%s", po);
+    ck_assert_msg(strstr(po, "poll") != NULL, "%s", po);
+    ck_assert_msg(strstr(po, "nanosleep") == NULL, "%s", po);
+    free(po);
+  }
+  ck_assert_msg(h_wait_stderr(&d, "blocker: done", 30000, out, sizeof out),
+                "%s", out);
+  ck_assert_msg(strstr(out, "fail=0") != NULL, "%s", out);
+  h_stop(&d);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("http_blocking");
   TCase *tc = tcase_create("blocking");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_dumps_never_cut_calls_short);
+  tcase_add_test(tc, test_wall_profile);
   suite_add_tcase(s, tc);
   return pprofd_check_run(s);
 }
