@@ -102,14 +102,15 @@ static PPROFD__HOOK void wait_end(waitctx *w) {
 
 /* Evaluates `call` (an int expression: the real blocking call) as a
  * timed wait on obj, named by the wrapper's own name for the trace. */
-#define TIMED_WAIT(obj, track, call)                                           \
+#define TIMED_WAIT_AS(obj, track, name, call)                                  \
   ({                                                                           \
     waitctx w_;                                                                \
-    wait_begin(&w_, (obj), (track), __func__);                                 \
+    wait_begin(&w_, (obj), (track), (name));                                   \
     int e_ = (call);                                                           \
     wait_end(&w_);                                                             \
     e_;                                                                        \
   })
+#define TIMED_WAIT(obj, track, call) TIMED_WAIT_AS(obj, track, __func__, call)
 
 /* The release of obj by the calling thread, outside any hook. */
 static PPROFD__HOOK void release(const void *obj) {
@@ -274,9 +275,9 @@ pthread_rwlock_unlock(pthread_rwlock_t *rw) {
 
 /* ---- condition variables ---- */
 
-/* A condition wait: charge m's waiters (the wait releases m), then time
- * the whole wait as one blocking event. */
-#define COND_WRAP(call)                                                        \
+/* A condition wait (named `name` in the trace): charge m's waiters (the wait
+ * releases m), then time the whole wait as one blocking event. */
+#define COND_WRAP(name, call)                                                  \
   do {                                                                         \
     const pprofd__real_pthread_fns *r = pprofd__real_pthread();                \
     int mode_ = pprofd__contention_on();                                       \
@@ -284,54 +285,54 @@ pthread_rwlock_unlock(pthread_rwlock_t *rw) {
       return (call);                                                           \
     if ((mode_ & PPROFD__CONT_MUTEX) && maybe_waiters(m))                      \
       release(m);                                                              \
-    return TIMED_WAIT(c, 0, (call));                                           \
+    return TIMED_WAIT_AS(c, 0, name, (call));                                  \
   } while (0)
 
-PPROFD_INTERPOSE PPROFD__HOOK int pthread_cond_wait(pthread_cond_t *c,
-                                                    pthread_mutex_t *m) {
-  COND_WRAP(r->cond_wait(c, m));
-}
+/* The exported `name` of the waits that block for as long as they like:
+ * saves the blocked context (capture/blockctx.h) around `inner args`, so
+ * that a dump or the wall-clock profile reads the thread without a
+ * signal (and, while it waits on, without walking it again). Timed
+ * waits sleep in a futex wait with a timeout, which a signal would cut
+ * short; glibc restarts condition waits itself after EINTR. */
+#define SAVED_WAIT(name, params, inner, args)                                  \
+  PPROFD_INTERPOSE PPROFD__HOOK int name params {                              \
+    pprofd__blockctx b;                                                        \
+    PPROFD__BLOCKCTX_ENTER(&b, #name);                                         \
+    int e = inner args;                                                        \
+    pprofd__blockctx_leave(&b);                                                \
+    return e;                                                                  \
+  }
 
-/* The timed waits sleep in a futex wait with a timeout, which a signal
- * would cut short: they save their context (capture/blockctx.h) so that
- * a dump walks them without a signal. glibc itself restarts the wait
- * after EINTR, so the host never sees one. */
+static PPROFD__HOOK int cond_wait(pthread_cond_t *c, pthread_mutex_t *m) {
+  COND_WRAP("pthread_cond_wait", r->cond_wait(c, m));
+}
+SAVED_WAIT(pthread_cond_wait, (pthread_cond_t * c, pthread_mutex_t *m),
+           cond_wait, (c, m))
+
 static PPROFD__HOOK int cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                        const struct timespec *at) {
-  COND_WRAP(r->cond_timedwait(c, m, at));
+  COND_WRAP("pthread_cond_timedwait", r->cond_timedwait(c, m, at));
 }
-
-PPROFD_INTERPOSE PPROFD__HOOK int
-pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
-                       const struct timespec *at) {
-  pprofd__blockctx b;
-  PPROFD__BLOCKCTX_ENTER(&b, "pthread_cond_timedwait");
-  int e = cond_timedwait(c, m, at);
-  pprofd__blockctx_leave(&b);
-  return e;
-}
+SAVED_WAIT(pthread_cond_timedwait,
+           (pthread_cond_t * c, pthread_mutex_t *m, const struct timespec *at),
+           cond_timedwait, (c, m, at))
 
 static PPROFD__HOOK int cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
                                        clockid_t clk,
                                        const struct timespec *at) {
-  COND_WRAP(REAL_OR_ENOSYS(r->cond_clockwait, c, m, clk, at));
+  COND_WRAP("pthread_cond_clockwait",
+            REAL_OR_ENOSYS(r->cond_clockwait, c, m, clk, at));
 }
-
-PPROFD_INTERPOSE PPROFD__HOOK int
-pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
-                       const struct timespec *at) {
-  pprofd__blockctx b;
-  PPROFD__BLOCKCTX_ENTER(&b, "pthread_cond_clockwait");
-  int e = cond_clockwait(c, m, clk, at);
-  pprofd__blockctx_leave(&b);
-  return e;
-}
+SAVED_WAIT(pthread_cond_clockwait,
+           (pthread_cond_t * c, pthread_mutex_t *m, clockid_t clk,
+            const struct timespec *at),
+           cond_clockwait, (c, m, clk, at))
 
 /* ---- semaphores ---- */
 
 /* A semaphore wait: try (keeping errno when it would block), then time
  * the blocking call. */
-#define SEM_WRAP(call)                                                         \
+#define SEM_WRAP(name, call)                                                   \
   do {                                                                         \
     const pprofd__real_pthread_fns *r = pprofd__real_pthread();                \
     if (PPROFD__LIKELY(pprofd__contention_on() == 0) ||                        \
@@ -343,16 +344,17 @@ pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
     if (errno != EAGAIN)                                                       \
       return -1;                                                               \
     errno = saved;                                                             \
-    return TIMED_WAIT(s, 0, (call));                                           \
+    return TIMED_WAIT_AS(s, 0, name, (call));                                  \
   } while (0)
 
-PPROFD_INTERPOSE PPROFD__HOOK int sem_wait(sem_t *s) {
-  SEM_WRAP(r->sem_wait(s));
+static PPROFD__HOOK int sem_wait_inner(sem_t *s) {
+  SEM_WRAP("sem_wait", r->sem_wait(s));
 }
+SAVED_WAIT(sem_wait, (sem_t * s), sem_wait_inner, (s))
 
 static PPROFD__HOOK int sem_timedwait_once(sem_t *s,
                                            const struct timespec *at) {
-  SEM_WRAP(r->sem_timedwait(s, at));
+  SEM_WRAP("sem_timedwait", r->sem_timedwait(s, at));
 }
 
 /* A timed semaphore wait fails with EINTR when a handler ran: saved for
@@ -382,7 +384,7 @@ static int sem_clockwait_real(const pprofd__real_pthread_fns *r, sem_t *s,
 
 static PPROFD__HOOK int sem_clockwait_once(sem_t *s, clockid_t c,
                                            const struct timespec *at) {
-  SEM_WRAP(sem_clockwait_real(r, s, c, at));
+  SEM_WRAP("sem_clockwait", sem_clockwait_real(r, s, c, at));
 }
 
 PPROFD_INTERPOSE PPROFD__HOOK int sem_clockwait(sem_t *s, clockid_t c,
@@ -399,7 +401,7 @@ PPROFD_INTERPOSE PPROFD__HOOK int sem_clockwait(sem_t *s, clockid_t c,
 
 /* ---- joins, barriers, spin locks ---- */
 
-PPROFD_INTERPOSE PPROFD__HOOK int pthread_join(pthread_t t, void **ret) {
+static PPROFD__HOOK int join_inner(pthread_t t, void **ret) {
   const pprofd__real_pthread_fns *r = pprofd__real_pthread();
   if (PPROFD__LIKELY(pprofd__contention_on() == 0) ||
       pprofd__contention_guarded() || r->tryjoin == NULL)
@@ -407,16 +409,18 @@ PPROFD_INTERPOSE PPROFD__HOOK int pthread_join(pthread_t t, void **ret) {
   int e = r->tryjoin(t, ret);
   if (e != EBUSY)
     return e;
-  return TIMED_WAIT((const void *)t, 0, r->join(t, ret));
+  return TIMED_WAIT_AS((const void *)t, 0, "pthread_join", r->join(t, ret));
 }
+SAVED_WAIT(pthread_join, (pthread_t t, void **ret), join_inner, (t, ret))
 
-PPROFD_INTERPOSE PPROFD__HOOK int pthread_barrier_wait(pthread_barrier_t *b) {
+static PPROFD__HOOK int barrier_wait(pthread_barrier_t *b) {
   const pprofd__real_pthread_fns *r = pprofd__real_pthread();
   if (PPROFD__LIKELY(pprofd__contention_on() == 0) ||
       pprofd__contention_guarded())
     return r->barrier_wait(b);
-  return TIMED_WAIT(b, 0, r->barrier_wait(b));
+  return TIMED_WAIT_AS(b, 0, "pthread_barrier_wait", r->barrier_wait(b));
 }
+SAVED_WAIT(pthread_barrier_wait, (pthread_barrier_t * bar), barrier_wait, (bar))
 
 static PPROFD__HOOK int spin_lock_slow(pthread_spinlock_t *s) {
   const pprofd__real_pthread_fns *r = pprofd__real_pthread();

@@ -293,6 +293,16 @@ static void tick(recorder *r, int taskfd, int64_t budget_end) {
       pprofd__threads_signal_copies(running, nrun, SIGNAL_WAIT_MS, &h) != 0)
     h = NULL;
   r->st.signalled += (int64_t)nrun;
+  size_t npending = 0;
+  for (size_t i = 0; i < r->n; i++)
+    npending += r->t[i].pending;
+  if (npending == 0 && nrun == 0) { /* nothing moved: nothing to walk */
+    pprofd__ifree(running);
+    pprofd__ifree(which);
+    r->st.ticks++;
+    return;
+  }
+  /* A walk session reads the process's mappings: only when needed. */
   (void)pprofd__stackcopy_walk_begin();
   for (size_t i = 0; i < r->n; i++)
     if (r->t[i].pending)
