@@ -127,6 +127,25 @@ static void *short_lived(void *a) {
 }
 
 /* The script: annotations and the holder's side of the waits. */
+/* Waits (up to 5 s) until thread tid sleeps in a futex wait on addr, as
+ * /proc/self/task/TID/syscall says: "NR ADDR ...". */
+static void wait_until_blocked_on(int tid, const void *addr) {
+  char path[64], want[64], buf[256];
+  snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+  snprintf(want, sizeof want, "%d 0x%lx ", (int)SYS_futex,
+           (unsigned long)(uintptr_t)addr);
+  for (int i = 0; i < 5000; i++) {
+    FILE *f = fopen(path, "r");
+    size_t n = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f != NULL)
+      fclose(f);
+    buf[n] = '\0';
+    if (strncmp(buf, want, strlen(want)) == 0)
+      return;
+    sleep_ms(1);
+  }
+}
+
 static void *script(void *a) {
   pthread_setname_np(pthread_self(), "tr-script");
   tid_script = gettid_();
@@ -135,10 +154,11 @@ static void *script(void *a) {
   wait_for_trace();
   pthread_mutex_lock(&mu); /* the waiter waits ~50 ms for this */
   script_holds = 1;
-  /* Held 50 ms from when the waiter comes, however late the scheduler
-   * lets it come. */
+  /* Held 50 ms from when the waiter sleeps on it, however late the
+   * scheduler lets it come. */
   while (!waiter_coming)
     sleep_ms(1);
+  wait_until_blocked_on(tid_waiter, &mu);
   sleep_ms(50);
   pthread_mutex_unlock(&mu);
   pprofd_trace_region_begin("outer");
