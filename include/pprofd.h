@@ -99,14 +99,15 @@ PPROFD_EXTERN pprofd_config *pprofd_config_new(void);
 PPROFD_EXTERN void pprofd_config_free(pprofd_config *cfg);
 
 /* Applies the PPROFD_* environment variables that are set. A bad value
- * returns PPROFD_EINVAL naming nothing; the config keeps the values that
- * parsed. PPROFD_EINVAL for a NULL cfg. Variables: PPROFD_ADDR,
- * PPROFD_HTTP, PPROFD_MAX_CONNECTIONS, PPROFD_REQUEST_TIMEOUT,
- * PPROFD_MAX_SECONDS, PPROFD_MAX_BODY, PPROFD_SYMBOLIZE,
- * PPROFD_MAX_CPU_PROFILES. (PPROFD_MEM_PROFILE_RATE,
- * PPROFD_BLOCK_PROFILE_RATE and PPROFD_MUTEX_PROFILE_FRACTION are read
- * once, when the library loads, and a malformed one is reported on stderr
- * and ignored.) Not safe against a concurrent setenv(). Since 0.1.0. */
+ * returns PPROFD_EINVAL naming nothing (but PPROFD_DISABLE's, named on
+ * stderr); the config keeps the values that parsed. PPROFD_EINVAL for a NULL
+ * cfg. Variables: PPROFD_ADDR, PPROFD_HTTP, PPROFD_MAX_CONNECTIONS,
+ * PPROFD_REQUEST_TIMEOUT, PPROFD_MAX_SECONDS, PPROFD_MAX_BODY,
+ * PPROFD_SYMBOLIZE, PPROFD_MAX_CPU_PROFILES, PPROFD_DISABLE.
+ * (PPROFD_MEM_PROFILE_RATE, PPROFD_BLOCK_PROFILE_RATE and
+ * PPROFD_MUTEX_PROFILE_FRACTION are read once, when the library loads, and a
+ * malformed one is reported on stderr and ignored.) Not safe against a
+ * concurrent setenv(). Since 0.1.0. */
 PPROFD_EXTERN int pprofd_config_from_env(pprofd_config *cfg);
 
 /* The listen address as "HOST:PORT" (IPv4 literal, "[IPv6]" literal or
@@ -147,6 +148,15 @@ PPROFD_EXTERN int pprofd_config_set_symbolize(pprofd_config *cfg, int enabled);
  * PPROFD_MAX_CPU_PROFILES. Since 0.1.0. */
 PPROFD_EXTERN int pprofd_config_set_max_cpu_profiles(pprofd_config *cfg,
                                                      unsigned n);
+/* Endpoints to switch off, as comma-separated names (spaces and case
+ * ignored; "" turns none off): "metrics" (/metrics) and "vars"
+ * (/debug/vars). pprofd's server answers a disabled one with 404, and
+ * pprofd_mhd_dispatch() leaves it to the application. Default: none.
+ * PPROFD_EINVAL for an unknown name. PPROFD_DISABLE, where an unknown
+ * name is reported on stderr and the names known are still switched
+ * off. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_disable(pprofd_config *cfg,
+                                            const char *names);
 
 /*
  * Starts pprofd with `cfg` (copied; NULL means the defaults plus the
