@@ -417,9 +417,11 @@ PPROFD_EXTERN int pprofd_var_string_set(pprofd_var *v, const char *s);
  * Mounting into an application's own libmicrohttpd daemon. Call this first
  * from the daemon's access handler with the handler's arguments. Unlike the
  * rest of the API it never returns an error code: it returns 0 when the
- * URL is not under /debug/pprof (the application handles it), also when
- * conn, url, method, upload_data_size, req_cls or mhd_result is NULL or
- * *req_cls holds the application's own request; and 1 when pprofd handled
+ * URL is neither under /debug/pprof nor /debug/vars or /metrics (the
+ * application handles it, and those two when pprofd_config_set_disable()
+ * or PPROFD_DISABLE names them), also when conn, url, method,
+ * upload_data_size, req_cls or mhd_result is NULL or *req_cls holds the
+ * application's own request; and 1 when pprofd handled
  * it, with *mhd_result set to what the access handler must return (MHD_NO,
  * which closes the connection, when pprofd is out of memory). Works
  * whether or not pprofd_start() was called, with the configuration in

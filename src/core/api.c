@@ -28,6 +28,7 @@
 #include "core/cpufile.h"
 #include "core/profiles.h"
 #include "core/render.h"
+#include "core/reqstats.h"
 #include "core/runtime.h"
 #include "http/server.h"
 #include "pprofd.h"
@@ -224,6 +225,7 @@ static void prefork(void) {
   pprofd__cpu_prefork();
   pprofd__labels_prefork();
   pprofd__http_prefork();
+  pprofd__reqstats_prefork();
   pprofd__vars_prefork();
   pprofd__unwind_prefork();
   pprofd__contention_prefork();
@@ -236,6 +238,7 @@ static void postfork_parent(void) {
   pprofd__contention_postfork();
   pprofd__unwind_postfork_parent();
   pprofd__vars_postfork();
+  pprofd__reqstats_postfork();
   pprofd__http_postfork_parent();
   pprofd__labels_postfork();
   pprofd__cpu_postfork_parent();
@@ -254,6 +257,7 @@ static void postfork_child(void) {
   pprofd__stackcopy_postfork_child();
   pprofd__blockctx_postfork_child();
   pprofd__vars_postfork();
+  pprofd__reqstats_postfork();
   pprofd__http_postfork_child(pprofd__rt.http);
   pprofd__rt.http = NULL;
   pprofd__rt.running = 0;
