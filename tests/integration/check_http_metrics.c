@@ -4,19 +4,27 @@
  * expvar shape and MemStats names, /metrics in the text format (checked
  * by Prometheus's own linter, promtool) and in OpenMetrics when the
  * Accept header asks, HEAD, 405 for other methods, the request counters,
- * the index page's links and PPROFD_DISABLE.
+ * the index page's links, PPROFD_DISABLE, and a real Prometheus server
+ * scraping the demo every second until its queries return values and it
+ * reports the target up without a scrape error.
  *
- * The promtool check needs the Debian package prometheus; without it the
- * test fails and says so.
+ * The Prometheus test needs the Debian package prometheus (which
+ * scripts/deps.sh installs); without it the test fails and says so.
  *
  * See harness.h for the demo daemon and the helpers every end-to-end
  * test shares.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -352,6 +360,198 @@ START_TEST(test_disable_typo) {
 }
 END_TEST
 
+/* The Prometheus configuration and alert rule the README shows
+ * (examples/prometheus) are valid, and the alert fires on a growing heap
+ * only, linking to that instance's heap profile. */
+START_TEST(test_shipped_configs) {
+  const char *top = getenv("PPROFD_TOP_SRCDIR");
+  ck_assert_ptr_nonnull(top);
+  char cmd[2048], *out;
+  snprintf(cmd, sizeof cmd,
+           "command -v promtool >/dev/null || { echo promtool not found; "
+           "exit 127; }; cd %s/examples/prometheus && "
+           "promtool check config prometheus.yml && "
+           "promtool test rules pprofd-alerts_test.yml",
+           top);
+  int st = h_run(cmd, 60, &out);
+  ck_assert_msg(st != 127,
+                "promtool is not installed: install the Debian package "
+                "prometheus (scripts/deps.sh does)");
+  ck_assert_msg(st == 0, "%s", out);
+  free(out);
+}
+END_TEST
+
+/* ---- a real Prometheus server ---- */
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+static int free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  socklen_t len = sizeof sa;
+  ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+  close(fd);
+  return ntohs(sa.sin_port);
+}
+
+/* Percent-encodes s for a query string. */
+static void query_escape(const char *s, char *out, size_t len) {
+  size_t k = 0;
+  for (; *s && k + 4 < len; s++) {
+    unsigned char c = (unsigned char)*s;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')
+      out[k++] = (char)c;
+    else
+      k += (size_t)snprintf(out + k, len - k, "%%%02X", c);
+  }
+  out[k] = '\0';
+}
+
+/* Asks Prometheus at port for query; returns the value of its first
+ * result, or -1 when it has none yet (or Prometheus does not answer). */
+static double prom_query(int port, const char *query) {
+  char q[512], url[700];
+  query_escape(query, q, sizeof q);
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/query?query=%s", port,
+           q);
+  h_resp r;
+  double v = -1;
+  if (h_http("GET", url, NULL, 0, &r) == 0 && r.status == 200) {
+    jv *doc = json_parse(r.body);
+    const jv *res = json_get(json_get(doc, "data"), "result");
+    if (res != NULL && res->t == JARR && res->len > 0) {
+      const jv *val = json_get(res->v[0], "value");
+      if (val != NULL && val->t == JARR && val->len == 2 &&
+          val->v[1]->t == JSTR)
+        v = strtod(val->v[1]->s, NULL);
+    }
+    json_free(doc);
+  }
+  h_resp_free(&r);
+  return v;
+}
+
+/* Prometheus's view of its one target: 1 when up with no error, 0 when
+ * it reports anything else (its error in why), -1 before it has one. */
+static int prom_target(int port, char *why, size_t len) {
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/targets", port);
+  h_resp r;
+  int state = -1;
+  if (h_http("GET", url, NULL, 0, &r) == 0 && r.status == 200) {
+    jv *doc = json_parse(r.body);
+    const jv *ts = json_get(json_get(doc, "data"), "activeTargets");
+    if (ts != NULL && ts->t == JARR && ts->len == 1) {
+      const char *health = json_str(ts->v[0], "health");
+      const char *err = json_str(ts->v[0], "lastError");
+      const char *surl = json_str(ts->v[0], "scrapeUrl");
+      if (health != NULL && strcmp(health, "unknown") != 0) {
+        state = strcmp(health, "up") == 0 && err != NULL && err[0] == '\0' &&
+                surl != NULL && strstr(surl, "/metrics") != NULL;
+        snprintf(why, len, "health %s, lastError \"%s\"", health,
+                 err != NULL ? err : "?");
+      }
+    }
+    json_free(doc);
+  }
+  h_resp_free(&r);
+  return state;
+}
+
+/* Starts prometheus scraping the demo every second; returns its pid. */
+static pid_t start_prometheus(const char *dir, int port) {
+  char conf[512], data[512], log[512], listen[64];
+  snprintf(conf, sizeof conf, "%s/prometheus.yml", dir);
+  snprintf(data, sizeof data, "--storage.tsdb.path=%s/data", dir);
+  snprintf(log, sizeof log, "%s/prometheus.log", dir);
+  snprintf(listen, sizeof listen, "--web.listen-address=127.0.0.1:%d", port);
+  FILE *f = fopen(conf, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f,
+          "global:\n"
+          "  scrape_interval: 1s\n"
+          "  scrape_timeout: 1s\n"
+          "  evaluation_interval: 1s\n"
+          "scrape_configs:\n"
+          "  - job_name: pprofd\n"
+          "    static_configs:\n"
+          "      - targets: ['%s']\n",
+          demo.addr);
+  fclose(f);
+  char cfg[600];
+  snprintf(cfg, sizeof cfg, "--config.file=%s", conf);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execlp("prometheus", "prometheus", cfg, data, listen, "--log.level=warn",
+           (char *)NULL);
+    _exit(127);
+  }
+  return pid;
+}
+
+START_TEST(test_prometheus) {
+  char *out;
+  int have = h_run("command -v prometheus", 10, &out);
+  free(out);
+  ck_assert_msg(have == 0,
+                "prometheus is not installed: the end-to-end scrape test "
+                "needs the Debian package prometheus (scripts/deps.sh "
+                "installs it)");
+  char dir[] = "/tmp/pprofd-prometheus-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  int port = free_port();
+  pid_t pid = start_prometheus(dir, port);
+  static const char *const queries[] = {
+      "process_resident_memory_bytes{job=\"pprofd\"}",
+      "pprofd_heap_inuse_bytes{job=\"pprofd\"}",
+      "rate(pprofd_heap_allocs_total{job=\"pprofd\"}[10s])",
+  };
+  double got[3] = {-1, -1, -1};
+  char why[512] = "no scrape yet";
+  int up = -1, ups = 0;
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (double waited = 0; waited < 45; usleep(500 * 1000)) {
+    int status;
+    ck_assert_msg(waitpid(pid, &status, WNOHANG) == 0,
+                  "prometheus exited; see %s/prometheus.log", dir);
+    up = prom_target(port, why, sizeof why);
+    ck_assert_msg(up != 0, "Prometheus reports the target: %s", why);
+    for (int i = 0; i < 3; i++)
+      if (got[i] < 0)
+        got[i] = prom_query(port, queries[i]);
+    /* Every scrape so far was up: as many scrapes as ups, both counted
+     * at one instant by one query. */
+    double down = prom_query(port, "count_over_time(up{job=\"pprofd\"}[1m]) "
+                                   "- sum_over_time(up{job=\"pprofd\"}[1m])");
+    ck_assert_msg(down <= 0, "%g scrapes were not up", down);
+    double n = prom_query(port, "count_over_time(up{job=\"pprofd\"}[1m])");
+    ups = n > 0 ? (int)n : 0;
+    if (got[0] >= 0 && got[1] >= 0 && got[2] >= 0 && ups >= 5)
+      break;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    waited = (double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9;
+  }
+  kill(pid, SIGTERM);
+  waitpid(pid, NULL, 0);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  (void)h_run(cmd, 30, &out);
+  free(out);
+  for (int i = 0; i < 3; i++)
+    ck_assert_msg(got[i] >= 0, "no value for %s (target: %s)", queries[i], why);
+  ck_assert(got[0] > 16e6 && got[1] > 16e6);
+  ck_assert_msg(up == 1 && ups >= 5, "target %s after %d scrapes", why, ups);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("http_metrics");
   TCase *tc = demo_tcase("demo", 120);
@@ -364,6 +564,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_request_counts);
   tcase_add_test(tc, test_index_links);
   tcase_add_test(tc, test_disable_typo);
+  tcase_add_test(tc, test_shipped_configs);
+  tcase_add_test(tc, test_prometheus);
   suite_add_tcase(s, tc);
   /* Restarts the daemon inside the (forked) test: its own test case. */
   TCase *tdis = demo_tcase_each("disabled", 60);
