@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -461,7 +462,9 @@ static int prom_target(int port, char *why, size_t len) {
   return state;
 }
 
-/* Starts prometheus scraping the demo every second; returns its pid. */
+/* Starts prometheus scraping the demo every second; returns its pid. It
+ * is killed when the test's process ends, however it ends; its files
+ * (dir) are left for a failed test to show. */
 static pid_t start_prometheus(const char *dir, int port) {
   char conf[512], data[512], log[512], listen[64];
   snprintf(conf, sizeof conf, "%s/prometheus.yml", dir);
@@ -486,6 +489,9 @@ static pid_t start_prometheus(const char *dir, int port) {
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
+    /* A failed assertion ends the test's process at once: the server
+     * must not outlive it. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
