@@ -9,7 +9,11 @@
  * custom profile `demo.sessions` and annotated for execution traces
  * (regions, tasks, log lines). A spawner starts and joins a short-lived
  * thread every 200 ms, so threadcreate keeps growing (and its deltas,
- * threadcreate?seconds=N, are never empty).
+ * threadcreate?seconds=N, are never empty). The session manager also
+ * publishes application variables (/debug/vars and /metrics): sessions
+ * open (a gauge), sessions opened (a counter), the last round's fill
+ * ratio (a float), its mode (a string) and its uptime (computed when
+ * read).
  *
  * Usage: pprofd-demo [--seconds N]   (default: run until SIGINT/SIGTERM)
  */
@@ -29,6 +33,8 @@
 static atomic_int stopping;
 static volatile uint64_t sink;
 static pprofd_profile *sessions;
+static pprofd_var *open_now, *opened_total, *fill_ratio, *mode;
+static struct timespec started;
 
 /* Burns CPU for roughly `units` units of work. */
 __attribute__((noinline)) static uint64_t spin(uint64_t units) {
@@ -104,16 +110,26 @@ static void *lock_worker(void *arg) {
 
 static atomic_long accepted, resumed;
 
+/* Counts an opened session in the application variables. */
+static void count_open(void) {
+  (void)pprofd_var_int_add(open_now, 1);
+  (void)pprofd_var_int_add(opened_total, 1);
+}
+
 /* Opens a session from the "accept" path. */
 __attribute__((noinline)) static void open_session_from_accept(void *s) {
-  if (pprofd_profile_add(sessions, s, 0) == 0)
+  if (pprofd_profile_add(sessions, s, 0) == 0) {
     atomic_fetch_add(&accepted, 1);
+    count_open();
+  }
 }
 
 /* Opens a session from the "resume" path. */
 __attribute__((noinline)) static void open_session_from_resume(void *s) {
-  if (pprofd_profile_add(sessions, s, 0) == 0)
+  if (pprofd_profile_add(sessions, s, 0) == 0) {
     atomic_fetch_add(&resumed, 1);
+    count_open();
+  }
 }
 
 static void *session_manager(void *arg) {
@@ -139,7 +155,11 @@ static void *session_manager(void *arg) {
         open_session_from_resume(s);
       else
         open_session_from_accept(s);
+    } else {
+      (void)pprofd_var_int_add(open_now, -1);
     }
+    (void)pprofd_var_float_set(
+        fill_ratio, (double)pprofd_var_int_value(open_now) / (SLOTS + 12));
     if (task != 0) {
       char msg[64];
       snprintf(msg, sizeof msg, "%ld accepted, %ld resumed",
@@ -176,6 +196,37 @@ static void *spawner(void *arg) {
   return arg;
 }
 
+/* The demo_uptime_seconds variable: computed each time it is read. */
+static double uptime(void *arg) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - started.tv_sec) +
+         (double)(now.tv_nsec - started.tv_nsec) / 1e9;
+}
+
+/* Publishes the demo's application variables. */
+static int publish_vars(void) {
+  int err;
+  clock_gettime(CLOCK_MONOTONIC, &started);
+  if ((open_now = pprofd_var_int_new("demo_sessions_open", "Sessions open now.",
+                                     &err)) == NULL ||
+      (opened_total = pprofd_var_counter_new("demo_sessions_opened_total",
+                                             "Sessions opened since start.",
+                                             &err)) == NULL ||
+      (fill_ratio = pprofd_var_float_new(
+           "demo_session_fill_ratio",
+           "Open sessions over session slots, after the last round.", &err)) ==
+          NULL ||
+      (mode = pprofd_var_string_new("demo_mode", NULL, &err)) == NULL ||
+      pprofd_var_func_new("demo_uptime_seconds",
+                          "Seconds since the demo started.", uptime, NULL,
+                          &err) == NULL) {
+    fprintf(stderr, "pprofd_var_*_new: %s\n", pprofd_strerror(err));
+    return -1;
+  }
+  return pprofd_var_string_set(mode, "busy");
+}
+
 static void on_signal(int sig) {
   (void)sig;
   atomic_store(&stopping, 1);
@@ -197,6 +248,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "pprofd_profile_new: %s\n", pprofd_strerror(err));
     return 1;
   }
+  if (publish_vars() != 0)
+    return 1;
   /* Go's demos call runtime.SetBlockProfileRate(1) and
    * SetMutexProfileFraction(1); so does this one, unless the environment
    * chose (PPROFD_BLOCK_PROFILE_RATE, PPROFD_MUTEX_PROFILE_FRACTION). */
@@ -242,8 +295,10 @@ int main(int argc, char **argv) {
           "  curl -s 'http://%s/debug/pprof/block?debug=1'\n"
           "  curl -o trace.json 'http://%s/debug/pprof/trace?seconds=2'"
           " (open it in Perfetto UI)\n"
+          "  curl -s http://%s/debug/vars\n"
+          "  curl -s http://%s/metrics\n"
           "  a browser on http://%s/debug/pprof/\n",
-          addr, addr, addr, addr, addr, addr, addr, addr);
+          addr, addr, addr, addr, addr, addr, addr, addr, addr, addr);
 
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);

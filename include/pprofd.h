@@ -99,14 +99,15 @@ PPROFD_EXTERN pprofd_config *pprofd_config_new(void);
 PPROFD_EXTERN void pprofd_config_free(pprofd_config *cfg);
 
 /* Applies the PPROFD_* environment variables that are set. A bad value
- * returns PPROFD_EINVAL naming nothing; the config keeps the values that
- * parsed. PPROFD_EINVAL for a NULL cfg. Variables: PPROFD_ADDR,
- * PPROFD_HTTP, PPROFD_MAX_CONNECTIONS, PPROFD_REQUEST_TIMEOUT,
- * PPROFD_MAX_SECONDS, PPROFD_MAX_BODY, PPROFD_SYMBOLIZE,
- * PPROFD_MAX_CPU_PROFILES. (PPROFD_MEM_PROFILE_RATE,
- * PPROFD_BLOCK_PROFILE_RATE and PPROFD_MUTEX_PROFILE_FRACTION are read
- * once, when the library loads, and a malformed one is reported on stderr
- * and ignored.) Not safe against a concurrent setenv(). Since 0.1.0. */
+ * returns PPROFD_EINVAL naming nothing (but PPROFD_DISABLE's, named on
+ * stderr); the config keeps the values that parsed. PPROFD_EINVAL for a NULL
+ * cfg. Variables: PPROFD_ADDR, PPROFD_HTTP, PPROFD_MAX_CONNECTIONS,
+ * PPROFD_REQUEST_TIMEOUT, PPROFD_MAX_SECONDS, PPROFD_MAX_BODY,
+ * PPROFD_SYMBOLIZE, PPROFD_MAX_CPU_PROFILES, PPROFD_DISABLE.
+ * (PPROFD_MEM_PROFILE_RATE, PPROFD_BLOCK_PROFILE_RATE and
+ * PPROFD_MUTEX_PROFILE_FRACTION are read once, when the library loads, and a
+ * malformed one is reported on stderr and ignored.) Not safe against a
+ * concurrent setenv(). Since 0.1.0. */
 PPROFD_EXTERN int pprofd_config_from_env(pprofd_config *cfg);
 
 /* The listen address as "HOST:PORT" (IPv4 literal, "[IPv6]" literal or
@@ -147,6 +148,15 @@ PPROFD_EXTERN int pprofd_config_set_symbolize(pprofd_config *cfg, int enabled);
  * PPROFD_MAX_CPU_PROFILES. Since 0.1.0. */
 PPROFD_EXTERN int pprofd_config_set_max_cpu_profiles(pprofd_config *cfg,
                                                      unsigned n);
+/* Endpoints to switch off, as comma-separated names (spaces and case
+ * ignored; "" turns none off): "metrics" (/metrics) and "vars"
+ * (/debug/vars). pprofd's server answers a disabled one with 404, and
+ * pprofd_mhd_dispatch() leaves it to the application. Default: none.
+ * PPROFD_EINVAL for an unknown name. PPROFD_DISABLE, where an unknown
+ * name is reported on stderr and the names known are still switched
+ * off. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_disable(pprofd_config *cfg,
+                                            const char *names);
 
 /*
  * Starts pprofd with `cfg` (copied; NULL means the defaults plus the
@@ -328,12 +338,90 @@ PPROFD_EXTERN int pprofd_profile_remove(pprofd_profile *p, const void *key);
 PPROFD_EXTERN size_t pprofd_profile_count(const pprofd_profile *p);
 
 /*
+ * Application variables: the equivalent of Go's expvar.NewInt, NewFloat,
+ * NewString and Func, served at /debug/vars (sorted by name next to
+ * `cmdline` and `memstats`, as Go does) and at /metrics (integers and
+ * floats as gauges, counters as counters; strings only in /debug/vars,
+ * since Prometheus values are numbers). A variable lives as long as the
+ * process; at most 4096 of them.
+ *
+ * A name is 1..128 bytes of [A-Za-z0-9_], not starting with a digit (a
+ * valid Prometheus metric name), and is a counter's only when it ends in
+ * `_total`, which the other kinds may not. The names `cmdline` and
+ * `memstats`, the prefixes `pprofd_`, `process_` and `go_`, and a name
+ * that differs from a taken one only by a `_total` suffix are reserved.
+ * `help` (NULL for none; at most 1024 bytes, copied) becomes the
+ * metric's HELP text.
+ *
+ * The constructors, like pprofd_profile_new(), return NULL not only when
+ * memory is exhausted: *err (if err is not NULL) gets PPROFD_EINVAL for a
+ * bad name or help, PPROFD_EEXIST for a taken name, PPROFD_ELIMIT past
+ * 4096 variables, PPROFD_ENOMEM, and 0 on success.
+ *
+ * Updating a number is one atomic instruction (a compare-and-swap loop
+ * for floats) and never waits; readers never stop the threads that
+ * update. A string's update takes a lock that a reader holds only while
+ * it copies that one string.
+ */
+typedef struct pprofd_var pprofd_var;
+
+/* A 64-bit integer gauge, starting at 0 (expvar.NewInt). Since 0.1.0. */
+PPROFD_EXTERN pprofd_var *pprofd_var_int_new(const char *name, const char *help,
+                                             int *err);
+/* A 64-bit integer counter, starting at 0: a name ending in `_total`,
+ * a value that only grows. Since 0.1.0. */
+PPROFD_EXTERN pprofd_var *pprofd_var_counter_new(const char *name,
+                                                 const char *help, int *err);
+/* A double gauge, starting at 0 (expvar.NewFloat). Since 0.1.0. */
+PPROFD_EXTERN pprofd_var *pprofd_var_float_new(const char *name,
+                                               const char *help, int *err);
+/* A string, starting empty (expvar.NewString); /debug/vars only.
+ * Since 0.1.0. */
+PPROFD_EXTERN pprofd_var *pprofd_var_string_new(const char *name,
+                                                const char *help, int *err);
+/* A gauge whose value fn(arg) computes each time the variable is read
+ * (expvar.Func), on the thread serving /debug/vars or /metrics, with no
+ * pprofd lock held; fn must be thread-safe and quick. PPROFD_EINVAL also
+ * for a NULL fn. Since 0.1.0. */
+PPROFD_EXTERN pprofd_var *pprofd_var_func_new(const char *name,
+                                              const char *help,
+                                              double (*fn)(void *arg),
+                                              void *arg, int *err);
+/* The variable named name, or NULL (expvar.Get). Since 0.1.0. */
+PPROFD_EXTERN pprofd_var *pprofd_var_lookup(const char *name);
+
+/* Adds delta to an integer or counter variable (a counter refuses a
+ * negative delta). PPROFD_EINVAL for NULL, another kind, or a negative
+ * delta on a counter. Lock-free. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_var_int_add(pprofd_var *v, int64_t delta);
+/* Sets an integer or counter variable (a counter refuses a negative
+ * value; setting it lower reads as a counter reset). PPROFD_EINVAL as
+ * for pprofd_var_int_add. Lock-free. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_var_int_set(pprofd_var *v, int64_t value);
+/* An integer or counter variable's value; 0 for NULL or another kind.
+ * Since 0.1.0. */
+PPROFD_EXTERN int64_t pprofd_var_int_value(const pprofd_var *v);
+/* Adds delta to, or sets, a float variable. PPROFD_EINVAL for NULL or
+ * another kind. Lock-free. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_var_float_add(pprofd_var *v, double delta);
+PPROFD_EXTERN int pprofd_var_float_set(pprofd_var *v, double value);
+/* A float variable's value (a func variable's: fn(arg), computed now);
+ * 0 for NULL or another kind. Since 0.1.0. */
+PPROFD_EXTERN double pprofd_var_float_value(const pprofd_var *v);
+/* Sets a string variable to a copy of s (at most 4096 bytes).
+ * PPROFD_EINVAL for NULL v or s, another kind or a longer s,
+ * PPROFD_ENOMEM. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_var_string_set(pprofd_var *v, const char *s);
+
+/*
  * Mounting into an application's own libmicrohttpd daemon. Call this first
  * from the daemon's access handler with the handler's arguments. Unlike the
  * rest of the API it never returns an error code: it returns 0 when the
- * URL is not under /debug/pprof (the application handles it), also when
- * conn, url, method, upload_data_size, req_cls or mhd_result is NULL or
- * *req_cls holds the application's own request; and 1 when pprofd handled
+ * URL is neither under /debug/pprof nor /debug/vars or /metrics (the
+ * application handles it, and those two when pprofd_config_set_disable()
+ * or PPROFD_DISABLE names them), also when conn, url, method,
+ * upload_data_size, req_cls or mhd_result is NULL or *req_cls holds the
+ * application's own request; and 1 when pprofd handled
  * it, with *mhd_result set to what the access handler must return (MHD_NO,
  * which closes the connection, when pprofd is out of memory). Works
  * whether or not pprofd_start() was called, with the configuration in

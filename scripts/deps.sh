@@ -2,9 +2,12 @@
 # Installs the Debian packages pprofd builds, tests and benchmarks with.
 # Runs apt-get only when something is missing (and then updates first).
 set -euo pipefail
+# prometheus: the real server (and promtool) the /metrics end-to-end
+# test scrapes with.
 PKGS="build-essential autoconf automake libtool pkg-config
   libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
-  libunwind-dev libdw-dev libelf-dev check golang-go curl clang-format"
+  libunwind-dev libdw-dev libelf-dev check golang-go curl clang-format
+  prometheus"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -18,6 +18,13 @@
  * at 10000). Overflow is a range error (+-Inf) and underflow is not, as in
  * Go. Hex floats do not need strtod: atofHex is ported as it is.
  *
+ * FormatFloat's shortest form is found the way Go's own fallback finds
+ * it: the fewest significant digits (1..17) that read back as the same
+ * double. printf's %e gives the correctly rounded digits, and they are
+ * read back with strtod as an integer and an exponent, so neither side
+ * ever depends on the locale's decimal point; Go's layout is then applied
+ * to the digits.
+ *
  * All functions are pure, thread-safe and allocate nothing.
  */
 #include "config.h"
@@ -469,4 +476,93 @@ int pprofd__parse_float64(const char *s, double *v) {
   if (r.hex)
     return atof_hex(&r, v);
   return atof_decimal(s, n, &r, v);
+}
+
+/* The p significant digits of v (finite, non-zero) correctly rounded,
+ * into dig (no sign, no point); returns the decimal exponent of the
+ * first digit. */
+static int digits_of(double v, int p, char *dig) {
+  char e[48];
+  snprintf(e, sizeof e, "%.*e", p - 1, fabs(v));
+  /* d[<point>ddd]e<sign>dd, whatever the locale's point is. */
+  const char *q = e;
+  int n = 0;
+  for (; *q && *q != 'e'; q++)
+    if (*q >= '0' && *q <= '9')
+      dig[n++] = *q;
+  dig[n] = '\0';
+  return *q == 'e' ? atoi(q + 1) : 0;
+}
+
+/* Whether the digits dig with first-digit exponent x read back as v. */
+static int reads_back(double v, const char *dig, int x) {
+  char t[64];
+  snprintf(t, sizeof t, "%s%se%d", v < 0 ? "-" : "", dig,
+           x - (int)strlen(dig) + 1);
+  return strtod(t, NULL) == v;
+}
+
+size_t pprofd__format_float(double v, char out[PPROFD__FLOAT_MAX]) {
+  if (isnan(v))
+    return (size_t)snprintf(out, PPROFD__FLOAT_MAX, "NaN");
+  if (isinf(v))
+    return (size_t)snprintf(out, PPROFD__FLOAT_MAX, v > 0 ? "+Inf" : "-Inf");
+  if (v == 0)
+    return (size_t)snprintf(out, PPROFD__FLOAT_MAX, signbit(v) ? "-0" : "0");
+  char dig[24];
+  int x;
+  if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v) {
+    /* An integer below 2^53: its own digits are exact and shortest once
+     * trailing zeros go. */
+    int n = snprintf(dig, sizeof dig, "%lld", (long long)fabs(v));
+    x = n - 1;
+    while (n > 1 && dig[n - 1] == '0')
+      dig[--n] = '\0';
+  } else {
+    /* Round-tripping is monotone in the digit count: bisect 1..17. */
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+      int mid = (lo + hi) / 2;
+      x = digits_of(v, mid, dig);
+      if (reads_back(v, dig, x))
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    x = digits_of(v, lo, dig);
+  }
+  int nd = (int)strlen(dig);
+  char *o = out;
+  if (v < 0)
+    *o++ = '-';
+  if (x < -4 || x >= 6) { /* Go's fmtE: d[.ddd]e±dd */
+    *o++ = dig[0];
+    if (nd > 1) {
+      *o++ = '.';
+      memcpy(o, dig + 1, (size_t)nd - 1);
+      o += nd - 1;
+    }
+    o += sprintf(o, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+    return (size_t)(o - out);
+  }
+  /* Go's fmtF: the integer part (or 0), then the rest after a point. */
+  int dp = x + 1; /* digits before the point */
+  if (dp <= 0) {
+    *o++ = '0';
+    *o++ = '.';
+    for (int i = 0; i < -dp; i++)
+      *o++ = '0';
+    memcpy(o, dig, (size_t)nd);
+    o += nd;
+  } else {
+    for (int i = 0; i < dp; i++)
+      *o++ = i < nd ? dig[i] : '0';
+    if (nd > dp) {
+      *o++ = '.';
+      memcpy(o, dig + dp, (size_t)(nd - dp));
+      o += nd - dp;
+    }
+  }
+  *o = '\0';
+  return (size_t)(o - out);
 }

@@ -186,6 +186,10 @@ static int64_t unrecorded_threads(void) {
   return n;
 }
 
+int64_t pprofd__threadreg_created(void) {
+  return atomic_load_explicit(&created_total, memory_order_relaxed);
+}
+
 int64_t pprofd__threadreg_count(void) {
   int64_t n = atomic_load_explicit(&created_total, memory_order_relaxed);
   return n + unrecorded_threads();

@@ -67,6 +67,9 @@ void pprofd__threadreg_each(void (*fn)(const pprofd__thread_origin *o,
  * before pprofd or not through pthread_create), whose single frame is a
  * marker function named pprofd_thread_created_before_pprofd. */
 int pprofd__threadreg_collect(pprofd__snapshot *s) PPROFD__WARN_UNUSED;
+/* The number of threads created through pthread_create since load.
+ * Lock-free. */
+int64_t pprofd__threadreg_created(void);
 /* The number of threads created since load plus those seen otherwise. */
 int64_t pprofd__threadreg_count(void);
 

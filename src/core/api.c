@@ -28,6 +28,7 @@
 #include "core/cpufile.h"
 #include "core/profiles.h"
 #include "core/render.h"
+#include "core/reqstats.h"
 #include "core/runtime.h"
 #include "http/server.h"
 #include "pprofd.h"
@@ -39,6 +40,7 @@
 #include "sample/labels.h"
 #include "sample/threads.h"
 #include "sample/trace.h"
+#include "sample/vars.h"
 #include "symbol/maps.h"
 #include "symbol/symbolize.h"
 
@@ -223,6 +225,8 @@ static void prefork(void) {
   pprofd__cpu_prefork();
   pprofd__labels_prefork();
   pprofd__http_prefork();
+  pprofd__reqstats_prefork();
+  pprofd__vars_prefork();
   pprofd__unwind_prefork();
   pprofd__contention_prefork();
   pprofd__trace_prefork();
@@ -233,6 +237,8 @@ static void postfork_parent(void) {
   pprofd__trace_postfork_parent();
   pprofd__contention_postfork();
   pprofd__unwind_postfork_parent();
+  pprofd__vars_postfork();
+  pprofd__reqstats_postfork();
   pprofd__http_postfork_parent();
   pprofd__labels_postfork();
   pprofd__cpu_postfork_parent();
@@ -250,6 +256,8 @@ static void postfork_child(void) {
   pprofd__unwind_postfork_child();
   pprofd__stackcopy_postfork_child();
   pprofd__blockctx_postfork_child();
+  pprofd__vars_postfork();
+  pprofd__reqstats_postfork();
   pprofd__http_postfork_child(pprofd__rt.http);
   pprofd__rt.http = NULL;
   pprofd__rt.running = 0;

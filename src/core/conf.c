@@ -16,12 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/ialloc.h"
 #include "sample/contention.h"
 #include "sample/heap.h"
 
-enum kind { KIND_ADDR, KIND_BOOL, KIND_UINT, KIND_SIZE, KIND_RATE };
+enum kind { KIND_ADDR, KIND_BOOL, KIND_UINT, KIND_SIZE, KIND_RATE, KIND_LIST };
 
 /* One knob, as the generic code below needs it. */
 typedef struct {
@@ -59,6 +60,7 @@ static const entry entries[PPROFD__CONF_NKEYS] = {
 #define CHECK_DEFAULT_UINT CHECK_DEFAULT_NUM
 #define CHECK_DEFAULT_SIZE CHECK_DEFAULT_NUM
 #define CHECK_DEFAULT_RATE CHECK_DEFAULT_NUM
+#define CHECK_DEFAULT_LIST CHECK_DEFAULT_NUM
 #define CHECK_DEFAULT(name, KIND, min, max, def, ...)                          \
   CHECK_DEFAULT_##KIND(name, min, max, def)
 PPROFD__CONF_TABLE(CHECK_DEFAULT)
@@ -71,6 +73,7 @@ static long long get(const struct pprofd_config *cfg,
 #define GET_UINT(field) (field)
 #define GET_SIZE(field) (long long)(field)
 #define GET_RATE(field) (long long)(field)
+#define GET_LIST(field) (long long)(field)
 #define GET(name, KIND, ...)                                                   \
   case PPROFD__CONF_##name:                                                    \
     return GET_##KIND(cfg->name);
@@ -94,6 +97,7 @@ static int put(struct pprofd_config *cfg, enum pprofd__conf_key key,
 #define PUT_UINT(field, v) (field) = (unsigned)(v)
 #define PUT_SIZE(field, v) (field) = (size_t)(v)
 #define PUT_RATE(field, v) (field) = (int64_t)(v)
+#define PUT_LIST(field, v) (field) = (unsigned)(v)
 #define PUT(name, KIND, ...)                                                   \
   case PPROFD__CONF_##name:                                                    \
     PUT_##KIND(cfg->name, v);                                                  \
@@ -115,6 +119,7 @@ void pprofd__config_defaults(struct pprofd_config *cfg) {
 #define DEFAULT_UINT DEFAULT_NUM
 #define DEFAULT_SIZE DEFAULT_NUM
 #define DEFAULT_RATE DEFAULT_NUM
+#define DEFAULT_LIST DEFAULT_NUM
 #define DEFAULT(name, KIND, min, max, def, ...) DEFAULT_##KIND(cfg->name, def);
   PPROFD__CONF_TABLE(DEFAULT)
 #undef DEFAULT
@@ -171,6 +176,56 @@ int pprofd_config_set_addr(pprofd_config *cfg, const char *addr) {
   return 0;
 }
 
+/* The names PPROFD_DISABLE knows, by bit. */
+static const struct {
+  unsigned bit;
+  const char *name;
+} disable_names[] = {
+#define DISABLE_NAME(bit, name) {bit, name},
+    PPROFD__DISABLE_NAMES(DISABLE_NAME)
+#undef DISABLE_NAME
+};
+
+int pprofd__conf_parse_disable(const char *list, unsigned *bits, char *bad,
+                               size_t badlen) {
+  int err = 0;
+  *bits = 0;
+  for (const char *p = list; *p;) {
+    const char *e = strchr(p, ',');
+    if (e == NULL)
+      e = p + strlen(p);
+    const char *s = p, *t = e;
+    while (s < t && (*s == ' ' || *s == '\t'))
+      s++;
+    while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
+      t--;
+    size_t n = (size_t)(t - s), i = 0;
+    for (; n > 0 && i < PPROFD__ARRAY_SIZE(disable_names); i++)
+      if (strlen(disable_names[i].name) == n &&
+          strncasecmp(disable_names[i].name, s, n) == 0)
+        break;
+    if (n > 0 && i < PPROFD__ARRAY_SIZE(disable_names)) {
+      *bits |= disable_names[i].bit;
+    } else if (n > 0 && err == 0) {
+      err = PPROFD_EINVAL;
+      if (bad != NULL && badlen > 0)
+        snprintf(bad, badlen, "%.*s", (int)n, s);
+    }
+    p = *e ? e + 1 : e;
+  }
+  return err;
+}
+
+/* Writes the names of bits, comma-separated, into out. */
+static void disable_text(unsigned bits, char *out, size_t len) {
+  size_t k = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < PPROFD__ARRAY_SIZE(disable_names) && k < len; i++)
+    if (bits & disable_names[i].bit)
+      k += (size_t)snprintf(out + k, len - k, "%s%s", k ? ", " : "",
+                            disable_names[i].name);
+}
+
 /* Checks v against process-wide knob key's range and, if it is in, hands
  * it to the knob's sampler, where it takes effect at once. */
 static int set_live(enum pprofd__conf_key key, long long v) {
@@ -190,13 +245,13 @@ void pprofd__conf_live(struct pprofd_config *cfg) {
  * The typed setters, one per knob: pprofd_config_set_http,
  * pprofd_config_set_symbolize, pprofd_config_set_max_connections,
  * pprofd_config_set_request_timeout, pprofd_config_set_max_seconds,
- * pprofd_config_set_max_body and pprofd_config_set_max_cpu_profiles
- * (pprofd_config_set_addr parses, above). A size_t too large for a long
- * long is out of every range. For the RATEs, the process-wide setters and
- * getters of the public API: pprofd_set_mem_profile_rate,
- * pprofd_mem_profile_rate, pprofd_set_block_profile_rate,
- * pprofd_block_profile_rate, pprofd_set_mutex_profile_fraction and
- * pprofd_mutex_profile_fraction.
+ * pprofd_config_set_max_body, pprofd_config_set_max_cpu_profiles and
+ * pprofd_config_set_disable (pprofd_config_set_addr parses, above). A size_t
+ * too large for a long long is out of every range. For the RATEs, the
+ * process-wide setters and getters of the public API:
+ * pprofd_set_mem_profile_rate, pprofd_mem_profile_rate,
+ * pprofd_set_block_profile_rate, pprofd_block_profile_rate,
+ * pprofd_set_mutex_profile_fraction and pprofd_mutex_profile_fraction.
  */
 #define SETTER_ADDR(name)
 #define SETTER_BOOL(name)                                                      \
@@ -211,6 +266,14 @@ void pprofd__conf_live(struct pprofd_config *cfg) {
   int pprofd_config_set_##name(pprofd_config *cfg, size_t n) {                 \
     return put(cfg, PPROFD__CONF_##name,                                       \
                n > (size_t)LLONG_MAX ? LLONG_MAX : (long long)n);              \
+  }
+#define SETTER_LIST(name)                                                      \
+  int pprofd_config_set_##name(pprofd_config *cfg, const char *names) {        \
+    unsigned bits;                                                             \
+    if (names == NULL ||                                                       \
+        pprofd__conf_parse_disable(names, &bits, NULL, 0) != 0)                \
+      return PPROFD_EINVAL;                                                    \
+    return put(cfg, PPROFD__CONF_##name, bits);                                \
   }
 #define SETTER_RATE(name)                                                      \
   int pprofd_set_##name(long v) { return set_live(PPROFD__CONF_##name, v); }   \
@@ -287,6 +350,22 @@ static int env_apply(struct pprofd_config *cfg, enum pprofd__conf_key key,
     if (env_bool(v, &b) != 0)
       return PPROFD_EINVAL;
     return put(cfg, key, b);
+  case KIND_LIST: {
+    /* What it names is switched off even when another name is wrong:
+     * a typo must not leave an endpoint on that was meant to be off. */
+    unsigned bits;
+    char bad[64];
+    int err = pprofd__conf_parse_disable(v, &bits, bad, sizeof bad);
+    if (err != 0) {
+      char known[120];
+      disable_text(PPROFD__DISABLE_ALL, known, sizeof known);
+      fprintf(stderr,
+              "pprofd: %s=%s: ignoring unknown name \"%s\" (known: %s)\n",
+              e->env, v, bad, known);
+    }
+    (void)put(cfg, key, bits);
+    return err;
+  }
   default:
     if (env_uint(v, &n) != 0 || n > (unsigned long long)e->max)
       return PPROFD_EINVAL;
@@ -319,9 +398,15 @@ void pprofd__conf_rows(const struct pprofd_config *cfg,
     long long v = get(cfg, (enum pprofd__conf_key)k);
     const char *fmt = v == 0 && e->shown_0 != NULL ? e->shown_0 : e->shown;
     char text[160];
-    /* Each format takes the value once or twice; a surplus argument is
-     * evaluated and ignored (C11 7.21.6.1p2). */
-    snprintf(text, sizeof text, fmt, v, v);
+    if (e->kind == KIND_LIST && v != 0) {
+      char names[120];
+      disable_text((unsigned)v, names, sizeof names);
+      snprintf(text, sizeof text, fmt, names);
+    } else {
+      /* Each format takes the value once or twice; a surplus argument is
+       * evaluated and ignored (C11 7.21.6.1p2). */
+      snprintf(text, sizeof text, fmt, v, v);
+    }
     row(ctx, e->name, text);
   }
 }

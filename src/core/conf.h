@@ -34,6 +34,8 @@
  *          BOOL: int, 0 or 1 (the setter takes any int, the variable
  *          1/0, true/false, on/off, yes/no); UINT: unsigned; SIZE: size_t;
  *          RATE: int64_t, a process-wide sampling rate (below);
+ *          LIST: unsigned, a set of PPROFD__DISABLE_NAMES bits, written
+ *          as comma-separated names (the setter takes the names too);
  * min, max the inclusive range the setter and the variable accept (ADDR
  *          is checked by its parser instead);
  * default  the value of pprofd_config_new() and pprofd_start(NULL);
@@ -42,8 +44,9 @@
  * get, set for a RATE, the sampler's functions that hold its value in
  *          force (NULL otherwise);
  * shown    the value's text on the index page, a printf format given the
- *          value as a long long, twice; NULL keeps the knob off the page
- *          (the page shows the bound address rather than addr);
+ *          value as a long long, twice (a LIST's: its names, as one
+ *          string); NULL keeps the knob off the page (the page shows the
+ *          bound address rather than addr);
  * shown_0  the text for the value 0, or NULL for `shown`;
  * description  one line for people, as in the README's table.
  *
@@ -58,6 +61,21 @@
  * pprofd__runtime_config() reads the rates back into the config in force;
  * pprofd_start() leaves them alone, as it always has.
  */
+/*
+ * What PPROFD_DISABLE can switch off: X(bit, name). A disabled endpoint
+ * answers 404 (Go's "404 page not found") on pprofd's own server, and
+ * pprofd_mhd_dispatch() leaves it to the application.
+ */
+#define PPROFD__DISABLE_NAMES(X)                                               \
+  X(PPROFD__DISABLE_METRICS, "metrics") /* /metrics */                         \
+  X(PPROFD__DISABLE_VARS, "vars")       /* /debug/vars */
+
+enum {
+  PPROFD__DISABLE_METRICS = 1,
+  PPROFD__DISABLE_VARS = 2,
+  PPROFD__DISABLE_ALL = 3,
+};
+
 /* clang-format off */
 #define PPROFD__CONF_TABLE(X)                                                  \
   X(addr, ADDR, 0, 0, "127.0.0.1:6060",                                        \
@@ -93,6 +111,10 @@
     "PPROFD_MAX_CPU_PROFILES", NULL, NULL,                                     \
     "%lld concurrent CPU profiles", NULL,                                      \
     "CPU profile requests served at once, each with its own window")          \
+  X(disable, LIST, 0, PPROFD__DISABLE_ALL, 0,                                  \
+    "PPROFD_DISABLE", NULL, NULL,                                              \
+    "off: %s", "nothing (PPROFD_DISABLE=metrics,vars turns endpoints off)",   \
+    "endpoints switched off (404), comma-separated: metrics, vars")           \
   X(mem_profile_rate, RATE, 0, INT64_MAX, 524288,                              \
     "PPROFD_MEM_PROFILE_RATE", pprofd__heap_rate, pprofd__heap_set_rate,       \
     "%lld bytes (heap sampling)", "%lld bytes (heap sampling off)",            \
@@ -121,6 +143,7 @@
 #define PPROFD__CONF_FIELD_UINT(name) unsigned name;
 #define PPROFD__CONF_FIELD_SIZE(name) size_t name;
 #define PPROFD__CONF_FIELD_RATE(name) int64_t name;
+#define PPROFD__CONF_FIELD_LIST(name) unsigned name;
 #define PPROFD__CONF_FIELD(name, KIND, ...) PPROFD__CONF_FIELD_##KIND(name)
 
 struct pprofd_config {
@@ -163,6 +186,13 @@ int64_t pprofd__conf_env_at_load(enum pprofd__conf_key key);
  * so once on stderr ("pprofd: ignoring NAME=VALUE: ...") so a typo does
  * not silently leave a profile off. Not thread-safe (getenv). */
 int64_t pprofd__config_env_count(const char *name);
+
+/* Parses a comma-separated list of PPROFD__DISABLE_NAMES (spaces around
+ * names and empty items ignored, case ignored) into *bits. PPROFD_EINVAL
+ * when a name is unknown: *bits still gets the names that are known, and
+ * bad (when not NULL, of size badlen) the first unknown name. */
+int pprofd__conf_parse_disable(const char *list, unsigned *bits, char *bad,
+                               size_t badlen) PPROFD__WARN_UNUSED;
 
 /* Splits "HOST:PORT" / "[V6]:PORT" into host (without brackets) and port.
  * PPROFD_EADDR when malformed. */

@@ -1,8 +1,9 @@
 /*
  * index.c - what the index page shows (see render.h): every profile row
  * with its count, then pprofd's section: the configuration in force, the
- * samplers' state and, for every profile that is off, why. The page
- * itself is written by encode/index.c.
+ * samplers' state and, for every profile that is off, why, and the
+ * runtime metrics endpoints (core/metrics.h). The page itself is written
+ * by encode/index.c.
  */
 #include "config.h"
 
@@ -15,12 +16,14 @@
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "core/conf.h"
+#include "core/metrics.h"
 #include "core/profiles.h"
 #include "encode/index.h"
 #include "pprofd.h"
 #include "sample/contention.h"
 #include "sample/cpu.h"
 #include "sample/heap.h"
+#include "sample/vars.h"
 #include "symbol/symbolize.h"
 
 #define MAX_SETTINGS 64
@@ -88,10 +91,8 @@ static void add_state(settings *st) {
       (long long)recorded, (long long)lost);
   size_t sym_entries = 0, sym_bytes = 0;
   pprofd__sym_stats(&sym_entries, &sym_bytes);
-  size_t own = pprofd__ialloc_in_use() + pprofd__heap_own_bytes() +
-               pprofd__malloc_boot_bytes() + cont_bytes;
-  add(st, "own_memory", "%zu bytes (symbol cache: %zu entries)", own,
-      sym_entries);
+  add(st, "own_memory", "%zu bytes (symbol cache: %zu entries)",
+      pprofd__metrics_own_bytes(), sym_entries);
 }
 
 void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {
@@ -119,8 +120,23 @@ void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {
     add(st, k->name, "%s%s", why != NULL ? "off: " : "on",
         why != NULL ? why : "");
   }
-  int err =
-      pprofd__index_html(rows, n, st->set, st->n, pprofd_version(), &rp->body);
+  /* Relative links, so that they hold behind a proxy's path prefix. */
+  char vars_desc[160];
+  snprintf(vars_desc, sizeof vars_desc,
+           "Go's expvar JSON: cmdline, memstats and the application's "
+           "variables (%zu)",
+           pprofd__vars_count());
+  const pprofd__index_link links[] = {
+      {"/debug/vars", "../vars", vars_desc,
+       !(cfg.disable & PPROFD__DISABLE_VARS)},
+      {"/metrics", "../../metrics",
+       "Prometheus metrics: process, heap, threads, contention, requests "
+       "and the application's variables (OpenMetrics when asked)",
+       !(cfg.disable & PPROFD__DISABLE_METRICS)},
+  };
+  int err = pprofd__index_html(rows, n, st->set, st->n, links,
+                               PPROFD__ARRAY_SIZE(links), pprofd_version(),
+                               &rp->body);
   if (err != 0) {
     pprofd__reply_error(rp, 500, err, "could not write the index: %s",
                         pprofd_strerror(err));

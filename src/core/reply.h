@@ -26,7 +26,8 @@ typedef struct pprofd__request {
   const char *method; /* "GET", "HEAD" or "POST" */
   const char *input;  /* symbol: the raw query (GET) or the body (POST) */
   size_t input_len;
-  const char *addr; /* where the server listens, for the index page */
+  const char *addr;   /* where the server listens, for the index page */
+  const char *accept; /* the Accept header, NULL when absent (/metrics) */
 } pprofd__request;
 
 /* What the reply is. */

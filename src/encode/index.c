@@ -39,8 +39,26 @@ static void setting_row(pprofd__buf *b, const pprofd__index_setting *st) {
   pprofd__buf_puts(b, "</td></tr>\n");
 }
 
+/* One item of the list of pprofd's other endpoints. */
+static void link_item(pprofd__buf *b, const pprofd__index_link *l) {
+  pprofd__buf_puts(b, "<li>");
+  if (l->on) {
+    pprofd__buf_puts(b, "<a href=\"");
+    pprofd__buf_html(b, l->href);
+    pprofd__buf_puts(b, "\">");
+    pprofd__buf_html(b, l->path);
+    pprofd__buf_puts(b, "</a>: ");
+  } else {
+    pprofd__buf_html(b, l->path);
+    pprofd__buf_puts(b, " (off): ");
+  }
+  pprofd__buf_html(b, l->desc);
+  pprofd__buf_puts(b, "</li>\n");
+}
+
 int pprofd__index_html(const pprofd__index_row *rows, size_t n,
                        const pprofd__index_setting *set, size_t nset,
+                       const pprofd__index_link *links, size_t nlinks,
                        const char *version, pprofd__buf *b) {
   pprofd__buf_puts(b, head);
   for (size_t i = 0; i < n; i++) {
@@ -67,6 +85,13 @@ int pprofd__index_html(const pprofd__index_row *rows, size_t n,
   pprofd__buf_printf(b, "<p>\npprofd %s configuration:\n<table>\n", version);
   for (size_t i = 0; i < nset; i++)
     setting_row(b, &set[i]);
-  pprofd__buf_puts(b, "</table>\n</p>\n</body>\n</html>");
+  pprofd__buf_puts(b, "</table>\n</p>\n");
+  if (nlinks > 0) {
+    pprofd__buf_puts(b, "<p>\nRuntime metrics:\n<ul>\n");
+    for (size_t i = 0; i < nlinks; i++)
+      link_item(b, &links[i]);
+    pprofd__buf_puts(b, "</ul>\n</p>\n");
+  }
+  pprofd__buf_puts(b, "</body>\n</html>");
   return pprofd__buf_failed(b);
 }

@@ -21,40 +21,11 @@
 #include <string.h>
 
 #include "base/ialloc.h"
+#include "base/utf8.h"
 #include "pprofd.h"
 #include "symbol/symbolize.h"
 
 /* ---- strings ---- */
-
-/* Length of the UTF-8 sequence at s (1..4), or 0 when it is invalid. */
-static int utf8_len(const unsigned char *s) {
-  unsigned c = s[0];
-  int n;
-  unsigned min;
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-    min = 0x80;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    min = 0x800;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  unsigned cp = c & (0x7f >> n);
-  for (int i = 1; i < n; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    cp = cp << 6 | (s[i] & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return n;
-}
 
 void pprofd__json_str(pprofd__buf *b, const char *s) {
   pprofd__buf_putc(b, '"');
@@ -74,7 +45,7 @@ void pprofd__json_str(pprofd__buf *b, const char *s) {
         pprofd__buf_printf(b, "\\u%04x", c);
       p++;
     } else {
-      int n = utf8_len(p);
+      int n = pprofd__utf8_len(p);
       if (n == 0) {
         pprofd__buf_puts(b, "\\ufffd");
         p++;

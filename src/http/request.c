@@ -5,11 +5,14 @@
  * Routing follows Go's ServeMux and net/http/pprof (spec sections 1-3):
  *   - an unclean path is 301-redirected to its clean form;
  *   - /debug/pprof is 301-redirected to /debug/pprof/;
+ *   - /debug/vars (Go's expvar) and /metrics (Prometheus) go to
+ *     core/metrics.h, unless PPROFD_DISABLE names them;
  *   - other paths outside /debug/pprof/ get Go's "404 page not found";
  *   - GET and HEAD are served everywhere, POST also on /symbol (pprof's
  *     symbolz needs it), anything else gets 405 with an Allow header;
  *   - every path under /debug/pprof/ goes to the render path
  *     (core/render.h), which knows the index, symbol and the profiles.
+ * Each answer is counted by path and status (core/reqstats.h).
  *
  * The raw request URI is captured by libmicrohttpd's URI log callback
  * before it unescapes anything, so the query is parsed with Go's rules and
@@ -38,6 +41,8 @@
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "base/lockrank.h"
+#include "core/metrics.h"
+#include "core/reqstats.h"
 #include "core/runtime.h"
 #include "pprofd.h"
 
@@ -153,8 +158,10 @@ static int wait_for(void *arg, double seconds) {
   return http_wait(arg, seconds);
 }
 
-/* Serves a complete request (body received) under /debug/pprof/. */
-static enum MHD_Result route(pprofd__hctx *c, const char *path) {
+/* Serves a complete request (body received): under /debug/pprof/, or
+ * the metrics endpoint `endpoint` (core/metrics.h) when it is not 0. */
+static enum MHD_Result route(pprofd__hctx *c, const char *path,
+                             unsigned endpoint) {
   pprofd__request rq = {.cfg = c->cfg,
                         .param = param,
                         .wait = wait_for,
@@ -164,7 +171,9 @@ static enum MHD_Result route(pprofd__hctx *c, const char *path) {
                         .input_len = strlen(c->raw_query),
                         .addr = c->h != NULL ? c->h->addr
                                              : "(mounted in the host's "
-                                               "server)"};
+                                               "server)",
+                        .accept = MHD_lookup_connection_value(
+                            c->conn, MHD_HEADER_KIND, "Accept")};
   if (strcmp(c->method, "POST") == 0) {
     if (c->r->too_large)
       return pprofd__go_error(
@@ -174,7 +183,12 @@ static enum MHD_Result route(pprofd__hctx *c, const char *path) {
   }
   pprofd__reply rp;
   pprofd__reply_init(&rp);
-  pprofd__serve(path + PREFIX_LEN, &rq, &rp);
+  if (endpoint == PPROFD__DISABLE_METRICS)
+    pprofd__serve_metrics(&rq, &rp);
+  else if (endpoint == PPROFD__DISABLE_VARS)
+    pprofd__serve_vars(&rq, &rp);
+  else
+    pprofd__serve(path + PREFIX_LEN, &rq, &rp);
   enum MHD_Result rc = pprofd__respond_reply(c, &rp);
   pprofd__reply_free(&rp);
   return rc;
@@ -310,7 +324,9 @@ static enum MHD_Result handle_guarded(struct pprofd__http *h,
     rc = pprofd__redirect(&c, PREFIX);
     goto out;
   }
-  if (strncmp(path, PREFIX, PREFIX_LEN) != 0) {
+  unsigned endpoint = pprofd__metrics_endpoint(path);
+  if ((endpoint == 0 && strncmp(path, PREFIX, PREFIX_LEN) != 0) ||
+      (endpoint & c.cfg.disable)) {
     rc = pprofd__respond_str(&c, 404, "text/plain; charset=utf-8",
                              "404 page not found\n", F_NOSNIFF);
     goto out;
@@ -333,6 +349,7 @@ static enum MHD_Result handle_guarded(struct pprofd__http *h,
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     rc = MHD_queue_response(conn, 405, resp);
     MHD_destroy_response(resp);
+    c.status = 405;
     goto out;
   }
   if (r->phase == 0 && strcmp(method, "POST") == 0) {
@@ -346,8 +363,10 @@ static enum MHD_Result handle_guarded(struct pprofd__http *h,
     if (r->body.len > 0)
       r->body.len--;
   }
-  rc = route(&c, path);
+  rc = route(&c, path, endpoint);
 out:
+  if (c.status != 0)
+    pprofd__reqstats_count(path != NULL ? path : url, c.status);
   pprofd__query_free(c.q);
   pprofd__ifree(path);
   pprofd__ifree(clean);

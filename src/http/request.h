@@ -50,6 +50,7 @@ typedef struct pprofd__hctx {
   const char *method;
   const char *raw_query; /* after '?', never NULL */
   pprofd__query *q;
+  unsigned status; /* of the response queued, 0 before one is */
 } pprofd__hctx;
 
 /* Response flags: X-Content-Type-Options: nosniff; Go's X-Go-Pprof: 1. */

@@ -39,6 +39,7 @@ enum MHD_Result pprofd__respond(pprofd__hctx *c, unsigned status,
   }
   enum MHD_Result rc = MHD_queue_response(c->conn, status, resp);
   MHD_destroy_response(resp);
+  c->status = status;
   return rc;
 }
 
@@ -134,6 +135,7 @@ enum MHD_Result pprofd__redirect(pprofd__hctx *c, const char *path) {
                             "text/html; charset=utf-8");
     rc = MHD_queue_response(c->conn, 301, resp);
     MHD_destroy_response(resp);
+    c->status = 301;
   } else {
     pprofd__ifree(d);
   }

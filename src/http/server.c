@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "base/ialloc.h"
+#include "core/metrics.h"
+#include "core/runtime.h"
 #include "http/request.h"
 #include "pprofd.h"
 
@@ -159,6 +161,21 @@ void pprofd__http_stop(struct pprofd__http *h) {
   pprofd__ifree(h);
 }
 
+/* Whether the mounted handler claims url: everything under /debug/pprof,
+ * and /debug/vars and /metrics unless the configuration in force
+ * disables them (then the application may serve its own). */
+static int claims(const char *url) {
+  if (strncmp(url, "/debug/pprof", 12) == 0 &&
+      (url[12] == '\0' || url[12] == '/'))
+    return 1;
+  unsigned endpoint = pprofd__metrics_endpoint(url);
+  if (endpoint == 0)
+    return 0;
+  struct pprofd_config cfg;
+  pprofd__runtime_config(&cfg);
+  return !(cfg.disable & endpoint);
+}
+
 int pprofd_mhd_dispatch(struct MHD_Connection *conn, const char *url,
                         const char *method, const char *upload_data,
                         size_t *upload_data_size, void **req_cls,
@@ -168,8 +185,7 @@ int pprofd_mhd_dispatch(struct MHD_Connection *conn, const char *url,
     return 0;
   pprofd__hreq *r = *req_cls;
   if (r == NULL) {
-    if (strncmp(url, "/debug/pprof", 12) != 0 ||
-        (url[12] != '\0' && url[12] != '/'))
+    if (!claims(url))
       return 0;
     if ((r = pprofd__req_new(NULL)) == NULL) {
       *mhd_result = MHD_NO;

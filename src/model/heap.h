@@ -40,6 +40,21 @@ typedef struct pprofd__heapstats {
   size_t own;        /* bytes the sampler's tables map */
 } pprofd__heapstats;
 
+/* The heap's running totals at one instant, for the metrics. The
+ * sampled figures are unsampled as the profile's are (summed per stack
+ * with Go's formula) and valid only while sampling is on. */
+typedef struct pprofd__heaptotals {
+  int sampled;           /* heap sampling is on: the figures below hold */
+  int64_t inuse_bytes;   /* in use (the sum of inuse_space) */
+  int64_t inuse_objects; /* objects in use (the sum of inuse_objects) */
+  int64_t alloc_objects; /* allocations since load (alloc_objects) */
+  int64_t free_objects;  /* frees since load */
+  int64_t total_alloc;   /* bytes allocated since load, sampled or not,
+                            as each thread's countdown ran out */
+  int64_t gc_runs;       /* ?gc=1 runs */
+  int64_t last_gc_nanos; /* when the last one ran (wall clock), or 0 */
+} pprofd__heaptotals;
+
 /* A copy of the heap profile. recs is from pprofd__ialloc (NULL when
  * there are no records); free it with pprofd__heapdump_free. */
 typedef struct pprofd__heapdump {

@@ -395,6 +395,17 @@ int64_t pprofd__contention_count(enum pprofd__contention_kind k) {
   return (int64_t)pprofd__stacktab_count(&cont.tabs[k]);
 }
 
+int64_t pprofd__contention_delay(enum pprofd__contention_kind k) {
+  int64_t total = 0;
+  uint32_t n = (uint32_t)pprofd__stacktab_count(&cont.tabs[k]);
+  for (uint32_t i = 0; i < n; i++) {
+    pprofd__stackrec r;
+    pprofd__stacktab_read(&cont.tabs[k], i, &r);
+    total += r.v[1];
+  }
+  return total;
+}
+
 void pprofd__contention_stats(int64_t *recorded, int64_t *lost,
                               size_t *own_bytes) {
   *recorded = atomic_load_explicit(&cont.recorded, memory_order_relaxed);

@@ -80,6 +80,11 @@ int64_t pprofd__contention_count(enum pprofd__contention_kind k);
 int pprofd__contention_collect(enum pprofd__contention_kind k,
                                pprofd__snapshot *s) PPROFD__WARN_UNUSED;
 
+/* The delay profile k holds in all, in nanoseconds: the sum of its
+ * samples' delay, as the profile reports it (re-weighted), cumulative
+ * since load. Lock-free (one pass over the stack records). */
+int64_t pprofd__contention_delay(enum pprofd__contention_kind k);
+
 /* Events recorded and events lost (stack-table overflow or bookkeeping
  * given up under extreme contention), and bytes of pprofd's own memory
  * these profiles hold. */

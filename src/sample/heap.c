@@ -49,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "base/lockrank.h"
@@ -91,6 +92,7 @@ static struct {
   pprofd__stacktab tab;
   /* statistics (relaxed: read only for display) */
   _Atomic int64_t bytes, samples, frees, dropped, untracked, lost;
+  _Atomic int64_t gc_runs, last_gc; /* ?gc=1 runs, the last one's time */
   hook hooks[MAX_HOOKS];
   _Atomic int nhooks;
 } heap = {
@@ -381,6 +383,10 @@ void pprofd__heap_gc(void) {
   for (int i = 0; i < n; i++)
     heap.hooks[i].fn(heap.hooks[i].arg);
   malloc_trim(0);
+  /* Relaxed: statistics. */
+  atomic_store_explicit(&heap.last_gc, pprofd__now_nanos(),
+                        memory_order_relaxed);
+  atomic_fetch_add_explicit(&heap.gc_runs, 1, memory_order_relaxed);
 }
 
 const char *pprofd__heap_unavailable(void) {
@@ -444,6 +450,31 @@ int64_t pprofd__heap_inuse_estimate(void) {
     total += b;
   }
   return total;
+}
+
+void pprofd__heap_totals(pprofd__heaptotals *t) {
+  memset(t, 0, sizeof *t);
+  /* Relaxed: statistics, as in pprofd__heap_dump. */
+  t->total_alloc = atomic_load_explicit(&heap.bytes, memory_order_relaxed);
+  t->gc_runs = atomic_load_explicit(&heap.gc_runs, memory_order_relaxed);
+  t->last_gc_nanos = atomic_load_explicit(&heap.last_gc, memory_order_relaxed);
+  int64_t rate = pprofd__heap_rate();
+  if (rate <= 0)
+    return;
+  t->sampled = 1;
+  uint32_t n = (uint32_t)pprofd__stacktab_count(&heap.tab);
+  for (uint32_t i = 0; i < n; i++) {
+    pprofd__stackrec r;
+    pprofd__stacktab_read(&heap.tab, i, &r);
+    int64_t c, b;
+    pprofd__heap_scale(r.v[0] - r.v[2], r.v[1] - r.v[3], rate, &c, &b);
+    t->inuse_objects += c;
+    t->inuse_bytes += b;
+    pprofd__heap_scale(r.v[0], r.v[1], rate, &c, &b);
+    t->alloc_objects += c;
+    pprofd__heap_scale(r.v[2], r.v[3], rate, &c, &b);
+    t->free_objects += c;
+  }
 }
 
 int pprofd__heap_collect(pprofd__snapshot *s, int allocs) {

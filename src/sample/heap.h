@@ -73,7 +73,14 @@ int pprofd__heap_dump(pprofd__heapdump *d) PPROFD__WARN_UNUSED;
  * Takes the heap lock; O(distinct stacks). */
 int64_t pprofd__heap_inuse_estimate(void);
 
-/* ?gc=1: runs the application's registered hooks, then malloc_trim(0). */
+/* Fills *t with the heap's totals as of this call (model/heap.h), the
+ * sampled figures only while the rate is above 0. Lock-free (one pass
+ * over the stack records, O(distinct stacks)) and allocation-free: a
+ * caller never waits for, nor makes wait, a thread in malloc. */
+void pprofd__heap_totals(pprofd__heaptotals *t);
+
+/* ?gc=1: runs the application's registered hooks, then malloc_trim(0);
+ * counts the run and stamps its time for pprofd__heap_totals. */
 void pprofd__heap_gc(void);
 
 /* Registers fn(arg) to run on every pprofd__heap_gc, up to 16 hooks.

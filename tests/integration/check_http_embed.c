@@ -135,7 +135,50 @@ START_TEST(test_mounted) {
   ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
   ck_assert_int_eq(r.status, 404);
   h_resp_free(&r);
+  /* The runtime metrics are mounted too. */
+  snprintf(url, sizeof url, "%s/metrics", base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  assert_header(&r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  ck_assert(strstr(r.body, "\n# TYPE process_resident_memory_bytes gauge\n"));
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "%s/debug/vars", base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(strncmp(r.body, "{\n\"cmdline\": [", 14) == 0);
+  h_resp_free(&r);
   MHD_stop_daemon(d);
+}
+END_TEST
+
+/* An endpoint PPROFD_DISABLE names is left to the application's daemon,
+ * which may have a /metrics of its own. */
+START_TEST(test_mounted_disabled) {
+  pprofd_config *c = pprofd_config_new();
+  ck_assert_int_eq(pprofd_config_set_http(c, 0), 0);
+  ck_assert_int_eq(pprofd_config_set_disable(c, "metrics"), 0);
+  ck_assert_int_eq(pprofd_start(c), 0);
+  struct MHD_Daemon *d = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
+      NULL, app_access, NULL, MHD_OPTION_NOTIFY_COMPLETED, app_completed, NULL,
+      MHD_OPTION_END);
+  ck_assert_ptr_nonnull(d);
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  char url[256];
+  h_resp r;
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", info->port);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_str_eq(r.body, "hello from the app\n");
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/debug/vars", info->port);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  assert_header(&r, "Content-Type", "application/json; charset=utf-8");
+  h_resp_free(&r);
+  MHD_stop_daemon(d);
+  ck_assert_int_eq(pprofd_stop(), 0);
+  pprofd_config_free(c);
 }
 END_TEST
 
@@ -211,6 +254,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_preload);
   tcase_add_test(tc, test_preload_bad_addr);
   tcase_add_test(tc, test_mounted);
+  tcase_add_test(tc, test_mounted_disabled);
   tcase_add_test(tc, test_start_stop);
   tcase_add_test(tc, test_fork);
   suite_add_tcase(s, tc);

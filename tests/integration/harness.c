@@ -163,6 +163,11 @@ int h_run(const char *cmd, int timeout_s, char **out) {
 
 int h_http(const char *method, const char *url, const char *body,
            size_t bodylen, h_resp *r) {
+  return h_http_hdr(method, url, NULL, body, bodylen, r);
+}
+
+int h_http_hdr(const char *method, const char *url, const char *header,
+               const char *body, size_t bodylen, h_resp *r) {
   memset(r, 0, sizeof *r);
   char hdr[] = "/tmp/pprofd-h-XXXXXX", out[] = "/tmp/pprofd-b-XXXXXX",
        in[] = "/tmp/pprofd-i-XXXXXX";
@@ -179,9 +184,12 @@ int h_http(const char *method, const char *url, const char *body,
     snprintf(data, sizeof data,
              "-H 'Content-Type: application/octet-stream' --data-binary @%s",
              in);
-  if (asprintf(&cmd, "curl -s -S -g --max-time 60 %s %s %s -D %s -o %s '%s'", m,
-               strcmp(method, "HEAD") == 0 ? "" : method, data, hdr, out,
-               url) < 0)
+  char extra[512] = "";
+  if (header != NULL)
+    snprintf(extra, sizeof extra, "-H '%s'", header);
+  if (asprintf(&cmd, "curl -s -S -g --max-time 60 %s %s %s %s -D %s -o %s '%s'",
+               m, strcmp(method, "HEAD") == 0 ? "" : method, data, extra, hdr,
+               out, url) < 0)
     return -1;
   int st = system(cmd);
   free(cmd);

@@ -45,6 +45,10 @@ typedef struct h_resp {
  * status was read. */
 int h_http(const char *method, const char *url, const char *body,
            size_t bodylen, h_resp *r);
+/* The same with one extra request header ("Name: value", no single
+ * quotes), or none when header is NULL. */
+int h_http_hdr(const char *method, const char *url, const char *header,
+               const char *body, size_t bodylen, h_resp *r);
 void h_resp_free(h_resp *r);
 /* The value of header `name` (case-insensitive) in a copy, or NULL. */
 char *h_header(const h_resp *r, const char *name);

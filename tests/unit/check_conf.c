@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/conf.h"
 #include "core/runtime.h"
@@ -136,6 +137,8 @@ START_TEST(test_rows) {
                    "max_seconds=3600 s (longest profile, delta or trace)\n"
                    "max_body=1048576 bytes\n"
                    "max_cpu_profiles=4 concurrent CPU profiles\n"
+                   "disable=nothing (PPROFD_DISABLE=metrics,vars turns "
+                   "endpoints off)\n"
                    "mem_profile_rate=524288 bytes (heap sampling)\n"
                    "block_profile_rate=0: off (pprofd_set_block_profile_rate "
                    "or PPROFD_BLOCK_PROFILE_RATE=N ns turns it on)\n"
@@ -219,6 +222,64 @@ START_TEST(test_env_count) {
 }
 END_TEST
 
+/* Reads what fn writes to stderr. */
+static void capture_stderr(void (*fn)(void *), void *arg, char *out,
+                           size_t len) {
+  char path[] = "/tmp/pprofd-conf-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  fflush(stderr);
+  int saved = dup(2);
+  dup2(fd, 2);
+  fn(arg);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  ssize_t n = pread(fd, out, len - 1, 0);
+  out[n > 0 ? n : 0] = '\0';
+  close(fd);
+  unlink(path);
+}
+
+static void apply_env(void *c) {
+  ck_assert_int_eq(pprofd_config_from_env(c), PPROFD_EINVAL);
+}
+
+/* PPROFD_DISABLE: a list of endpoint names, as a setter, a variable and
+ * an index row; an unknown name is an error, named on stderr by the
+ * variable, which still switches off the names it knows. */
+START_TEST(test_disable) {
+  pprofd_config *c = pprofd_config_new();
+  ck_assert_uint_eq(c->disable, 0);
+  ck_assert_int_eq(pprofd_config_set_disable(c, "metrics"), 0);
+  ck_assert_uint_eq(c->disable, PPROFD__DISABLE_METRICS);
+  ck_assert_int_eq(pprofd_config_set_disable(c, " Vars , metrics,,"), 0);
+  ck_assert_uint_eq(c->disable, PPROFD__DISABLE_ALL);
+  ck_assert_int_eq(pprofd_config_set_disable(c, "metrics,cmdline"),
+                   PPROFD_EINVAL);
+  ck_assert_uint_eq(c->disable, PPROFD__DISABLE_ALL); /* unchanged */
+  ck_assert_int_eq(pprofd_config_set_disable(c, NULL), PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_config_set_disable(NULL, "vars"), PPROFD_EINVAL);
+  char out[2048] = "";
+  pprofd__conf_rows(c, collect_row, out);
+  ck_assert(strstr(out, "disable=off: metrics, vars\n"));
+  ck_assert_int_eq(pprofd_config_set_disable(c, ""), 0);
+  ck_assert_uint_eq(c->disable, 0);
+
+  setenv("PPROFD_DISABLE", "vars", 1);
+  ck_assert_int_eq(pprofd_config_from_env(c), 0);
+  ck_assert_uint_eq(c->disable, PPROFD__DISABLE_VARS);
+  setenv("PPROFD_DISABLE", "metrics, bogus", 1);
+  char err[512];
+  capture_stderr(apply_env, c, err, sizeof err);
+  ck_assert_str_eq(err, "pprofd: PPROFD_DISABLE=metrics, bogus: ignoring "
+                        "unknown name \"bogus\" (known: metrics, vars)\n");
+  ck_assert_uint_eq(c->disable, PPROFD__DISABLE_METRICS);
+  unsetenv("PPROFD_DISABLE");
+  pprofd_config_free(c);
+}
+END_TEST
+
 START_TEST(test_errors_and_version) {
   ck_assert_str_eq(pprofd_strerror(PPROFD_EINVAL), "invalid argument");
   ck_assert_str_eq(pprofd_err_name(PPROFD_ELISTEN), "PPROFD_ELISTEN");
@@ -243,6 +304,7 @@ int main(void) {
   tcase_add_test(tc, test_rows);
   tcase_add_test(tc, test_rates);
   tcase_add_test(tc, test_env_count);
+  tcase_add_test(tc, test_disable);
   tcase_add_test(tc, test_errors_and_version);
   suite_add_tcase(s, tc);
   return pprofd_check_run(s);

@@ -7,7 +7,9 @@
  * strings, random doubles printed as %g, %e and %x, exact halfway points).
  * Every expected value was produced by running Go's strconv.ParseInt(s,
  * 10, 64), Atoi, ParseUint(s, 0, 64), ParseFloat(s, 64), url.ParseQuery,
- * url.PathUnescape and net/http's cleanPath on the input, then hard-coded.
+ * url.PathUnescape and net/http's cleanPath on the input, then hard-coded;
+ * likewise FormatFloat(v, 'g', -1, 64)'s text for the formatter
+ * (base/strconv.c).
  * Doubles are compared bit for bit (any NaN matches NaN). Inputs with a
  * NUL byte (Go's "1\x00.2") are left out of the string tables, since a C
  * string ends there; the length-taking parser tests them separately.
@@ -1032,6 +1034,201 @@ START_TEST(test_parse_float64_locale) {
   ck_assert_int_eq(pprofd__parse_float64("1.5", &v), 0);
   ck_assert(v == 1.5);
   ck_assert_int_eq(pprofd__parse_float64("1,5", &v), SYNTAX);
+  setlocale(LC_NUMERIC, "C");
+}
+END_TEST
+
+/* Doubles (by their bits) and Go's strconv.FormatFloat(v, 'g', -1, 64)
+ * of them: edges, then seeded random doubles of every magnitude. */
+static const struct {
+  uint64_t bits;
+  const char *out;
+} format_cases[] = {
+    {0x0000000000000000u, "0"},
+    {0x8000000000000000u, "-0"},
+    {0x3ff0000000000000u, "1"},
+    {0xbff0000000000000u, "-1"},
+    {0x3fb999999999999au, "0.1"},
+    {0x3fc999999999999au, "0.2"},
+    {0x3fd3333333333333u, "0.3"},
+    {0x3ee4f8b588e368f1u, "1e-05"},
+    {0x3f1a36e2eb1c432du, "0.0001"},
+    {0x3f202c9dedbc309du, "0.0001234"},
+    {0x40fe240000000000u, "123456"},
+    {0x4132d68700000000u, "1.234567e+06"},
+    {0x412e847e00000000u, "999999"},
+    {0x412e848000000000u, "1e+06"},
+    {0x444b1ae4d6e2ef50u, "1e+21"},
+    {0x4415af1d78b58c40u, "1e+20"},
+    {0x3e7ad7f29abcaf48u, "1e-07"},
+    {0x0000000000000001u, "5e-324"},
+    {0x7fefffffffffffffu, "1.7976931348623157e+308"},
+    {0x4340000000000000u, "9.007199254740992e+15"},
+    {0x4340000000000001u, "9.007199254740994e+15"},
+    {0x4059000000000000u, "100"},
+    {0x400921f9f01b866eu, "3.14159"},
+    {0x41dac4124e1a3acau, "1.7962294324098382e+09"},
+    {0x4028ae147ae147aeu, "12.34"},
+    {0x400bae147ae147aeu, "3.46"},
+    {0x3ff1b23e417b97c8u, "1.106016403"},
+    {0xbdf12e0be826d695u, "-2.5e-10"},
+    {0x3fe0000000000000u, "0.5"},
+    {0x4004000000000000u, "2.5"},
+    {0x430c6bf526340000u, "1e+15"},
+    {0x437b69b4ba630f35u, "1.2345678901234568e+17"},
+    {0x3ed48d55be787633u, "4.9e-06"},
+    {0x40f869ffd70a3d71u, "99999.99"},
+    {0x40f86a0800000000u, "100000.5"},
+    {0x3ee4f8b588e368f1u, "1e-05"},
+    {0x3f1a36d1bd105b06u, "9.9999e-05"},
+    {0x44efdae5877115adu, "1.2034503239161771e+24"},
+    {0x39bc1b946b6dd069u, "1.385818253516869e-30"},
+    {0xc6094aaa07cc8e8cu, "-2.504764384753369e+29"},
+    {0x417d18109c4bfc34u, "3.0507273768551067e+07"},
+    {0xc1857ac8b3cd2518u, "-4.504603847516841e+07"},
+    {0x444873b80f6eb91cu, "9.021205788946643e+20"},
+    {0xc3f327ab209ab24eu, "-2.208415947736042e+19"},
+    {0x3ccbc4339c3df2dau, "7.706727620235363e-16"},
+    {0xc2a9aae9cb887a6au, "-1.4110928782397207e+13"},
+    {0xc4aa945a110e2ddau, "-6.275906833082395e+22"},
+    {0xba6c1273365f1952u, "-2.8345547452504217e-27"},
+    {0xc51529df9aeb9a0du, "-6.396296006204697e+24"},
+    {0xbac8c6c01b002f88u, "-1.6011353061119939e-25"},
+    {0x449f358c8ff31040u, "3.6845291746550927e+22"},
+    {0xc577a65cb11d5dd5u, "-4.574546648033232e+26"},
+    {0xb9b0fe4cfed4a40eu, "-8.378374507335815e-31"},
+    {0x3b99936a1204b7bdu, "1.3539735505704e-21"},
+    {0xc63fe0cb427db600u, "-2.525643406078703e+30"},
+    {0x453cbd5f8436c405u, "3.474421218217657e+25"},
+    {0x45440d0cbd4c7952u, "4.848028431581908e+25"},
+    {0x42fa2e40e89b41c5u, "4.605753568594203e+14"},
+    {0xb97fe7679348b368u, "-9.83115566873375e-32"},
+    {0xc665220021f04c40u, "-1.339451250723427e+31"},
+    {0x3e5531e4294c7810u, "1.973927739588638e-08"},
+    {0x45e991e21ff89afeu, "6.330789867172682e+28"},
+    {0xbeb015cb73d9d764u, "-9.587487989326705e-07"},
+    {0x432b1e07b8845691u, "3.8164214402363605e+15"},
+    {0xbd7d010e8b701ad6u, "-1.648693807066703e-12"},
+    {0x443b0979cf6b0bb3u, "4.9874489486734597e+20"},
+    {0x40ac91b258ed5590u, "3656.84833470983"},
+    {0x389aa8a1cb1f82a4u, "5.013947730685662e-36"},
+    {0xc541bb8b4510331eu, "-4.2874781079410715e+25"},
+    {0xbafbc97764c96a5eu, "-1.4365530954432498e-24"},
+    {0x441644872e70e2d6u, "1.0269158405010552e+20"},
+    {0xc50040258022a3ecu, "-2.455717041423859e+24"},
+    {0x42d6f9b49eb9d6b0u, "1.0104693187567475e+14"},
+    {0xc3dde35cbd6c329du, "-8.614668061788239e+18"},
+    {0xb84034d70c855181u, "-9.525269576904166e-38"},
+    {0xbd86719b398771c6u, "-2.5515617825595942e-12"},
+    {0xc240dc9cf6b4d0beu, "-1.448415020576308e+11"},
+    {0x4067145fac3fc677u, "184.63667881446938"},
+    {0xc1dff7ff72b8ff30u, "-2.1453859308905754e+09"},
+    {0x3fac09bde62614c1u, "0.05476182398255381"},
+    {0xc693d96b2c835601u, "-1.0064786561099514e+32"},
+    {0xc0f351b0a31eb03bu, "-79131.03982418861"},
+    {0x3a564d81a70fa7cau, "1.126001607693193e-27"},
+    {0x41e741e028922267u, "3.1215455405666995e+09"},
+    {0xb902ff04bd13dd20u, "-4.573160629248811e-34"},
+    {0xc26c9567db7bb795u, "-9.821255669417369e+11"},
+    {0xbd9d8c4572206e54u, "-6.718422505156409e-12"},
+    {0x3f0fe77598f548f4u, "6.0852314272568086e-05"},
+    {0xbd0fb9d1e3206dfbu, "-1.4089111599488572e-14"},
+    {0xc4e5429018caa883u, "-8.031805161671471e+23"},
+    {0x3d62900f25411473u, "5.275845496260099e-13"},
+    {0x3e17e1a5677712bbu, "1.3900821863905065e-09"},
+    {0xc71cbacef5d99fc3u, "-3.729330932841277e+34"},
+    {0xbc1115efc68701a5u, "-2.315542768071724e-19"},
+    {0xb97a9b6fb082b103u, "-8.198968193491296e-32"},
+    {0xc02db8740d5fec01u, "-14.860260408362594"},
+    {0xbc220b0cbc5eb03au, "-4.890609153325759e-19"},
+    {0x426eb43664758000u, "1.054979859372e+12"},
+    {0x40a11193a59cc000u, "2184.7883728966117"},
+    {0x41bd0156542ea000u, "4.866269001821289e+08"},
+    {0x40e5cba4bc7c8000u, "44637.148008584976"},
+    {0x4101dc7efbb60000u, "146319.8729057312"},
+    {0x41aeb004bfcbc000u, "2.5742601589794922e+08"},
+    {0x40af297e0f3b0000u, "3988.746209949255"},
+    {0x4192fb08a09a4000u, "7.961040815063477e+07"},
+    {0x41a8b3351a900000u, "2.0719886128125e+08"},
+    {0x41aa26f670fa8000u, "2.193805364892578e+08"},
+    {0x4147e5070c8f4000u, "3.131918098121643e+06"},
+    {0x4191b62c1e4e8000u, "7.428787957666016e+07"},
+    {0x40fc3c55f9f3c000u, "115653.37352347374"},
+    {0x41b57e0446ff8000u, "3.605801669980469e+08"},
+    {0x414908135d3ea000u, "3.2809347284736633e+06"},
+    {0x41c6ba1aa8602000u, "7.625905447509766e+08"},
+    {0x41b908f45cd84000u, "4.2001724484472656e+08"},
+    {0x4091941511bc0000u, "1125.0205754637718"},
+    {0x41a376d9178e0000u, "1.6327796377734375e+08"},
+    {0x41554bd0cd724000u, "5.582659210098267e+06"},
+    {0x41fd17a5db300000u, "7.809424819e+09"},
+    {0x4147bef42b130000u, "3.112424336517334e+06"},
+    {0x41e4545947a72000u, "2.7285775972226562e+09"},
+    {0x41348414fc592000u, "1.3445329857349396e+06"},
+    {0x42317ed1a7942000u, "7.5142113172125e+10"},
+    {0x40f03f957273c000u, "66553.34044241905"},
+    {0x4057eeec2d680000u, "95.73316512256861"},
+    {0x40ab84d1681c8000u, "3522.4089974313974"},
+    {0x40d76829e9510000u, "23968.65486550331"},
+    {0x420eedc6f8820000u, "1.660478235225e+10"},
+    {0x3d2996a184c6117eu, "4.545413304229937e-14"},
+    {0xbfe5ec7daa763b86u, "-0.6851185159047055"},
+    {0xc09a39f956d80d84u, "-1678.4934953459024"},
+    {0x42cbb2a4896b6fc4u, "6.090815719599953e+13"},
+    {0xc0d62b3262c12648u, "-22700.78727749575"},
+    {0xc0c87c72d84c7c4fu, "-12536.897225914667"},
+    {0xc2b91c4c29f1e27du, "-2.760932759600249e+13"},
+    {0xc0b2195e3bc04897u, "-4633.368099229548"},
+    {0x3db0bf6391fd0effu, "1.523186535606371e-11"},
+    {0xc0554ceb13f6ed1fu, "-85.20184802163975"},
+    {0xbd0102547ac2b50cu, "-7.553558469988938e-15"},
+    {0x3f631c9b91b92e00u, "0.0023329771482047956"},
+    {0x3dec882902ce08c5u, "2.0759671881046918e-10"},
+    {0xbf7452eb1c7922aeu, "-0.0049618896515048316"},
+    {0xc06076b248959be2u, "-131.70926312656871"},
+    {0xbd528e90a1e54655u, "-2.6370933050195323e-13"},
+    {0x3e71218afef07305u, "6.38180492760776e-08"},
+    {0x40f249ae041b500fu, "74906.87600260995"},
+    {0x4192a806de226803u, "7.82504235335999e+07"},
+    {0x3f567a2ff1a939fcu, "0.0013719051554691433"},
+};
+
+START_TEST(test_format_float) {
+  double v;
+  uint64_t bits = format_cases[_i].bits;
+  memcpy(&v, &bits, sizeof v);
+  char out[PPROFD__FLOAT_MAX];
+  size_t n = pprofd__format_float(v, out);
+  ck_assert_msg(strcmp(out, format_cases[_i].out) == 0,
+                "%016llx: got %s, want %s", (unsigned long long)bits, out,
+                format_cases[_i].out);
+  ck_assert_uint_eq(n, strlen(out));
+}
+END_TEST
+
+START_TEST(test_format_float_special) {
+  char out[PPROFD__FLOAT_MAX];
+  pprofd__format_float(NAN, out);
+  ck_assert_str_eq(out, "NaN");
+  pprofd__format_float(INFINITY, out);
+  ck_assert_str_eq(out, "+Inf");
+  pprofd__format_float(-INFINITY, out);
+  ck_assert_str_eq(out, "-Inf");
+  /* The longest texts fit. */
+  ck_assert_uint_eq(pprofd__format_float(-2.2250738585072014e-308, out), 24);
+}
+END_TEST
+
+START_TEST(test_format_float_locale) {
+  /* printf would write "1,5" where the decimal point is ','. */
+  if (setlocale(LC_NUMERIC, "de_DE.UTF-8") == NULL &&
+      setlocale(LC_NUMERIC, "fr_FR.UTF-8") == NULL)
+    return; /* no such locale installed */
+  char out[PPROFD__FLOAT_MAX];
+  pprofd__format_float(1.5, out);
+  ck_assert_str_eq(out, "1.5");
+  pprofd__format_float(1.25e-7, out);
+  ck_assert_str_eq(out, "1.25e-07");
   setlocale(LC_NUMERIC, "C");
 }
 END_TEST
@@ -2068,6 +2265,10 @@ static Suite *params_suite(void) {
   tcase_add_test(tc, test_parse_float64_long);
   tcase_add_test(tc, test_parse_float64_null);
   tcase_add_test(tc, test_parse_float64_locale);
+  tcase_add_loop_test(tc, test_format_float, 0,
+                      (int)PPROFD__ARRAY_SIZE(format_cases));
+  tcase_add_test(tc, test_format_float_special);
+  tcase_add_test(tc, test_format_float_locale);
   suite_add_tcase(s, tc);
   tc = tcase_create("url");
   tcase_add_loop_test(tc, test_query, 0, (int)PPROFD__ARRAY_SIZE(query_cases));
