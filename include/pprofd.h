@@ -159,6 +159,70 @@ PPROFD_EXTERN int pprofd_config_set_disable(pprofd_config *cfg,
                                             const char *names);
 
 /*
+ * Automatic captures: when a rule about the process holds, the matching
+ * profiles are written to a directory, named
+ * <UTC time>-<pid>-<rule>-<kind>.pb.gz (or .txt), with a JSON line per
+ * firing in its events.log, and listed at /debug/pprof/dumps/. Each rule
+ * is off at 0; the feature is off while the directory is unset. RSS and
+ * heap rules write `heap`; the CPU rule a `profile` of
+ * pprofd_config_set_autodump_seconds() seconds; the thread rule
+ * `goroutine?debug=2` and `threadcreate`; the contention rule `mutex` and
+ * `block` deltas of as many seconds; every firing also a `goroutine`
+ * proto. Bad values: PPROFD_EINVAL, and the setting stays as it was.
+ * Each setter has the variable of the same name in capitals
+ * (PPROFD_AUTODUMP_DIR, ...), whose byte counts may end in K, M, G or T.
+ * Since 0.1.0.
+ */
+/* Where captures go ("" or NULL: off; at most 1023 bytes). Created when
+ * missing; a directory that cannot be written is reported once on stderr
+ * and on the index page, and the program runs on. */
+PPROFD_EXTERN int pprofd_config_set_autodump_dir(pprofd_config *cfg,
+                                                 const char *dir);
+/* RSS at or above this many bytes (up to 2^50). */
+PPROFD_EXTERN int pprofd_config_set_autodump_rss(pprofd_config *cfg,
+                                                 size_t bytes);
+/* RSS grown by this many percent within the window (0..100000). */
+PPROFD_EXTERN int pprofd_config_set_autodump_rss_growth(pprofd_config *cfg,
+                                                        unsigned percent);
+/* The window the growth, CPU and contention rules look back over, in
+ * seconds (1..3600, default 60). */
+PPROFD_EXTERN int pprofd_config_set_autodump_window(pprofd_config *cfg,
+                                                    unsigned seconds);
+/* CPU use of at least this percent of one core, over the whole window
+ * (0..100000: 250 is two and a half cores). */
+PPROFD_EXTERN int pprofd_config_set_autodump_cpu(pprofd_config *cfg,
+                                                 unsigned percent);
+/* At least this many threads (0..10000000). */
+PPROFD_EXTERN int pprofd_config_set_autodump_threads(pprofd_config *cfg,
+                                                     unsigned n);
+/* Sampled heap in use at or above this many bytes (needs heap
+ * sampling). */
+PPROFD_EXTERN int pprofd_config_set_autodump_heap(pprofd_config *cfg,
+                                                  size_t bytes);
+/* Lock waits adding up to this many ms per second over the window
+ * (0..1000000; needs the block or the mutex profile on). */
+PPROFD_EXTERN int pprofd_config_set_autodump_contention(pprofd_config *cfg,
+                                                        unsigned ms);
+/* Seconds before a rule that fired may fire again (0..86400, default
+ * 300). */
+PPROFD_EXTERN int pprofd_config_set_autodump_cooldown(pprofd_config *cfg,
+                                                      unsigned seconds);
+/* Firings of all rules per hour at most (1..3600, default 12). */
+PPROFD_EXTERN int pprofd_config_set_autodump_max_per_hour(pprofd_config *cfg,
+                                                          unsigned n);
+/* Length of a CPU rule's profile and of a contention rule's deltas, in
+ * seconds (1..300, default 10). */
+PPROFD_EXTERN int pprofd_config_set_autodump_seconds(pprofd_config *cfg,
+                                                     unsigned seconds);
+/* Disk budget of the captures in bytes (1 MiB..2^50, default 256 MiB)
+ * and their number (1..100000, default 200): the oldest are removed
+ * first. */
+PPROFD_EXTERN int pprofd_config_set_autodump_max_bytes(pprofd_config *cfg,
+                                                       size_t bytes);
+PPROFD_EXTERN int pprofd_config_set_autodump_max_files(pprofd_config *cfg,
+                                                       unsigned n);
+
+/*
  * Starts pprofd with `cfg` (copied; NULL means the defaults plus the
  * environment, where a bad variable keeps its default). The sampling rates
  * are left as they are. Returns PPROFD_EALREADY when running, PPROFD_EADDR

@@ -39,7 +39,10 @@ enum pprofd__lock_rank {
   PPROFD__RANK_SYMBOLIZER,  /* the symbolizer and its cache */
   PPROFD__RANK_MAPS,        /* the build-id cache (symbol/buildid) */
   PPROFD__RANK_HTTP,        /* the HTTP server's set of live requests */
-  PPROFD__RANK_REQSTATS,    /* the per-path request counts (core) */
+  PPROFD__RANK_REQSTATS,
+  PPROFD__RANK_AUTODUMP,
+  /* automatic captures' state (core/autodump) */ /* the per-path request counts
+                                                     (core) */
   PPROFD__RANK_VARS,        /* application variables: the registry and
                                the strings' texts (sample/vars) */
   PPROFD__RANK_STACKCOPY,   /* a walk of stack copies (capture/stackcopy);

@@ -24,6 +24,7 @@
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
+#include "core/autodump.h"
 #include "core/conf.h"
 #include "core/cpufile.h"
 #include "core/profiles.h"
@@ -113,6 +114,30 @@ const char *pprofd_version(void) { return PPROFD_VERSION_STRING; }
 
 unsigned pprofd_version_hex(void) { return PPROFD_VERSION_HEX; }
 
+/* Starts the automatic captures that c asks for. A failure is said on
+ * stderr and leaves them off; pprofd itself starts. */
+static void start_autodump(const struct pprofd_config *c) {
+  pprofd__autodump_rules r = {
+      .dir = c->autodump_dir,
+      .rss = c->autodump_rss,
+      .rss_growth = c->autodump_rss_growth,
+      .window = c->autodump_window,
+      .cpu = c->autodump_cpu,
+      .threads = c->autodump_threads,
+      .heap = c->autodump_heap,
+      .contention = c->autodump_contention,
+      .cooldown = c->autodump_cooldown,
+      .max_per_hour = c->autodump_max_per_hour,
+      .cpu_seconds = c->autodump_seconds,
+      .max_bytes = c->autodump_max_bytes,
+      .max_files = c->autodump_max_files,
+  };
+  int err = pprofd__autodump_start(&r, pprofd__serve);
+  if (err != 0)
+    fprintf(stderr, "pprofd: automatic captures not started: %s\n",
+            pprofd_strerror(err));
+}
+
 int pprofd_start(const pprofd_config *cfg) {
   struct pprofd_config c;
   int err = 0;
@@ -139,6 +164,7 @@ int pprofd_start(const pprofd_config *cfg) {
       goto out;
   }
   memcpy(bound_addr, addr, sizeof bound_addr);
+  start_autodump(&c);
   pprofd__rt.cfg = c;
   cfg_ready = 1;
   pprofd__rt.running = 1;
@@ -159,7 +185,9 @@ int pprofd_stop(void) {
   pprofd__rt.running = 0;
   bound_addr[0] = '\0';
   pprofd__mutex_unlock(&pprofd__rt.lock);
-  /* Outside rt.lock: handlers finishing their requests read the config. */
+  /* Outside rt.lock: handlers finishing their requests read the config,
+   * and a capture in progress does too. */
+  pprofd__autodump_stop();
   pprofd__http_stop(h);
   return 0;
 }
@@ -255,6 +283,7 @@ static void postfork_child(void) {
   pprofd__contention_postfork();
   pprofd__unwind_postfork_child();
   pprofd__stackcopy_postfork_child();
+  pprofd__autodump_postfork_child();
   pprofd__blockctx_postfork_child();
   pprofd__vars_postfork();
   pprofd__reqstats_postfork();

@@ -22,7 +22,15 @@
 #include "sample/contention.h"
 #include "sample/heap.h"
 
-enum kind { KIND_ADDR, KIND_BOOL, KIND_UINT, KIND_SIZE, KIND_RATE, KIND_LIST };
+enum kind {
+  KIND_ADDR,
+  KIND_BOOL,
+  KIND_UINT,
+  KIND_SIZE,
+  KIND_RATE,
+  KIND_LIST,
+  KIND_PATH
+};
 
 /* One knob, as the generic code below needs it. */
 typedef struct {
@@ -53,6 +61,7 @@ static const entry entries[PPROFD__CONF_NKEYS] = {
 
 /* Every numeric default lies in its range (ADDR's is parsed in a test). */
 #define CHECK_DEFAULT_ADDR(name, min, max, def)
+#define CHECK_DEFAULT_PATH(name, min, max, def)
 #define CHECK_DEFAULT_NUM(name, min, max, def)                                 \
   _Static_assert((def) >= (min) && (def) <= (max),                             \
                  "the default of " #name " is out of its range");
@@ -69,6 +78,7 @@ PPROFD__CONF_TABLE(CHECK_DEFAULT)
 static long long get(const struct pprofd_config *cfg,
                      enum pprofd__conf_key key) {
 #define GET_ADDR(field) 0
+#define GET_PATH(field) 0
 #define GET_BOOL(field) (field)
 #define GET_UINT(field) (field)
 #define GET_SIZE(field) (long long)(field)
@@ -93,6 +103,7 @@ static int put(struct pprofd_config *cfg, enum pprofd__conf_key key,
   if (cfg == NULL || v < e->min || v > e->max)
     return PPROFD_EINVAL;
 #define PUT_ADDR(field, v) (void)(v)
+#define PUT_PATH(field, v) (void)(v)
 #define PUT_BOOL(field, v) (field) = (int)(v)
 #define PUT_UINT(field, v) (field) = (unsigned)(v)
 #define PUT_SIZE(field, v) (field) = (size_t)(v)
@@ -114,6 +125,7 @@ static int put(struct pprofd_config *cfg, enum pprofd__conf_key key,
 void pprofd__config_defaults(struct pprofd_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
 #define DEFAULT_ADDR(field, def) snprintf(field, sizeof field, "%s", def)
+#define DEFAULT_PATH DEFAULT_ADDR
 #define DEFAULT_NUM(field, def) (field) = (def)
 #define DEFAULT_BOOL DEFAULT_NUM
 #define DEFAULT_UINT DEFAULT_NUM
@@ -254,6 +266,13 @@ void pprofd__conf_live(struct pprofd_config *cfg) {
  * pprofd_set_mutex_profile_fraction and pprofd_mutex_profile_fraction.
  */
 #define SETTER_ADDR(name)
+#define SETTER_PATH(name)                                                      \
+  int pprofd_config_set_##name(pprofd_config *cfg, const char *path) {         \
+    if (cfg == NULL || (path != NULL && strlen(path) >= sizeof cfg->name))     \
+      return PPROFD_EINVAL;                                                    \
+    snprintf(cfg->name, sizeof cfg->name, "%s", path != NULL ? path : "");     \
+    return 0;                                                                  \
+  }
 #define SETTER_BOOL(name)                                                      \
   int pprofd_config_set_##name(pprofd_config *cfg, int enabled) {              \
     return put(cfg, PPROFD__CONF_##name, enabled != 0);                        \
@@ -324,6 +343,28 @@ static int env_uint(const char *v, unsigned long long *out) {
   return (*end != '\0' || errno != 0) ? PPROFD_EINVAL : 0;
 }
 
+/* Parses a byte count: a whole number, optionally followed by K, M, G or
+ * T (powers of 1024, either case). */
+static int env_size(const char *v, unsigned long long *out) {
+  char num[32];
+  size_t len = strlen(v);
+  if (len == 0 || len >= sizeof num)
+    return PPROFD_EINVAL;
+  static const char units[] = "KMGT";
+  const char *u = strchr(units, v[len - 1] & ~0x20);
+  unsigned shift = 0;
+  if (v[len - 1] >= 'A' && u != NULL && *u != '\0') {
+    shift = 10 * (unsigned)(u - units + 1);
+    len--;
+  }
+  memcpy(num, v, len);
+  num[len] = '\0';
+  if (env_uint(num, out) != 0 || (shift > 0 && *out > (~0ULL >> shift)))
+    return PPROFD_EINVAL;
+  *out <<= shift;
+  return 0;
+}
+
 /* Parses a boolean environment value: 1/0, true/false, on/off, yes/no. */
 static int env_bool(const char *v, int *out) {
   static const char *yes[] = {"1", "true", "on", "yes"};
@@ -335,6 +376,27 @@ static int env_bool(const char *v, int *out) {
       return *out = 0, 0;
   }
   return PPROFD_EINVAL;
+}
+
+/* Sets PATH knob key of cfg to v. */
+static int put_path(struct pprofd_config *cfg, enum pprofd__conf_key key,
+                    const char *v) {
+  switch (key) {
+#define PUT_PATH_ROW_PATH(name)                                                \
+  case PPROFD__CONF_##name:                                                    \
+    return pprofd_config_set_##name(cfg, v);
+#define PUT_PATH_ROW_ADDR(name)
+#define PUT_PATH_ROW_BOOL(name)
+#define PUT_PATH_ROW_UINT(name)
+#define PUT_PATH_ROW_SIZE(name)
+#define PUT_PATH_ROW_RATE(name)
+#define PUT_PATH_ROW_LIST(name)
+#define PUT_PATH_ROW(name, KIND, ...) PUT_PATH_ROW_##KIND(name)
+    PPROFD__CONF_TABLE(PUT_PATH_ROW)
+#undef PUT_PATH_ROW
+  default:
+    return PPROFD_EINVAL;
+  }
 }
 
 /* Applies the text v of knob key's variable to cfg. */
@@ -366,9 +428,23 @@ static int env_apply(struct pprofd_config *cfg, enum pprofd__conf_key key,
     (void)put(cfg, key, bits);
     return err;
   }
-  default:
-    if (env_uint(v, &n) != 0 || n > (unsigned long long)e->max)
+  case KIND_PATH:
+    if (strlen(v) >= PPROFD__PATH_MAX) {
+      fprintf(stderr, "pprofd: ignoring %s: longer than %d bytes\n", e->env,
+              PPROFD__PATH_MAX - 1);
       return PPROFD_EINVAL;
+    }
+    return put_path(cfg, key, v);
+  default:
+    if ((e->kind == KIND_SIZE ? env_size(v, &n) : env_uint(v, &n)) != 0 ||
+        n < (unsigned long long)e->min || n > (unsigned long long)e->max) {
+      fprintf(stderr,
+              "pprofd: ignoring %s=%s: want a whole number from %lld to "
+              "%lld%s\n",
+              e->env, v, e->min, e->max,
+              e->kind == KIND_SIZE ? " (K, M, G or T accepted)" : "");
+      return PPROFD_EINVAL;
+    }
     return put(cfg, key, (long long)n);
   }
 }

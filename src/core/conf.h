@@ -23,6 +23,9 @@
 #include "pprofd.h"
 
 #define PPROFD__ADDR_MAX 256
+#define PPROFD__PATH_MAX 1024
+/* The largest byte count a SIZE knob takes (1 PiB). */
+#define PPROFD__BYTES_MAX (1LL << 50)
 
 /*
  * X(name, KIND, min, max, default, env, get, set, shown, shown_0,
@@ -36,6 +39,8 @@
  *          RATE: int64_t, a process-wide sampling rate (below);
  *          LIST: unsigned, a set of PPROFD__DISABLE_NAMES bits, written
  *          as comma-separated names (the setter takes the names too);
+ *          PATH: a file system path (char[PPROFD__PATH_MAX]), "" for none;
+ *          a SIZE's variable may end in K, M, G or T (powers of 1024);
  * min, max the inclusive range the setter and the variable accept (ADDR
  *          is checked by its parser instead);
  * default  the value of pprofd_config_new() and pprofd_start(NULL);
@@ -115,6 +120,46 @@ enum {
     "PPROFD_DISABLE", NULL, NULL,                                              \
     "off: %s", "nothing (PPROFD_DISABLE=metrics,vars turns endpoints off)",   \
     "endpoints switched off (404), comma-separated: metrics, vars")           \
+  X(autodump_dir, PATH, 0, 0, "",                                              \
+    "PPROFD_AUTODUMP_DIR", NULL, NULL, NULL, NULL,                             \
+    "directory for automatic captures; unset: off")                            \
+  X(autodump_rss, SIZE, 0, PPROFD__BYTES_MAX, 0,                               \
+    "PPROFD_AUTODUMP_RSS", NULL, NULL, NULL, NULL,                             \
+    "capture when RSS reaches this many bytes (K, M, G accepted); 0 off")      \
+  X(autodump_rss_growth, UINT, 0, 100000, 0,                                   \
+    "PPROFD_AUTODUMP_RSS_GROWTH", NULL, NULL, NULL, NULL,                      \
+    "capture when RSS grows this many percent within the window; 0 off")       \
+  X(autodump_window, UINT, 1, 3600, 60,                                        \
+    "PPROFD_AUTODUMP_WINDOW", NULL, NULL, NULL, NULL,                          \
+    "seconds the growth, CPU and contention rules look back")                  \
+  X(autodump_cpu, UINT, 0, 100000, 0,                                          \
+    "PPROFD_AUTODUMP_CPU", NULL, NULL, NULL, NULL,                             \
+    "capture when CPU use stays at this percent of one core for the window")   \
+  X(autodump_threads, UINT, 0, 10000000, 0,                                    \
+    "PPROFD_AUTODUMP_THREADS", NULL, NULL, NULL, NULL,                         \
+    "capture when the process has this many threads; 0 off")                   \
+  X(autodump_heap, SIZE, 0, PPROFD__BYTES_MAX, 0,                              \
+    "PPROFD_AUTODUMP_HEAP", NULL, NULL, NULL, NULL,                            \
+    "capture when the sampled heap in use reaches this many bytes; 0 off")     \
+  X(autodump_contention, UINT, 0, 1000000, 0,                                  \
+    "PPROFD_AUTODUMP_CONTENTION", NULL, NULL, NULL, NULL,                      \
+    "capture when lock waits add up to this many ms per second over the "     \
+    "window (needs the block or mutex profile on); 0 off")                     \
+  X(autodump_cooldown, UINT, 0, 86400, 300,                                    \
+    "PPROFD_AUTODUMP_COOLDOWN", NULL, NULL, NULL, NULL,                        \
+    "seconds before a rule that fired may fire again")                         \
+  X(autodump_max_per_hour, UINT, 1, 3600, 12,                                  \
+    "PPROFD_AUTODUMP_MAX_PER_HOUR", NULL, NULL, NULL, NULL,                    \
+    "firings of all rules per hour at most")                                   \
+  X(autodump_seconds, UINT, 1, 300, 10,                                        \
+    "PPROFD_AUTODUMP_SECONDS", NULL, NULL, NULL, NULL,                         \
+    "length of a CPU rule's profile and of a contention rule's deltas")        \
+  X(autodump_max_bytes, SIZE, 1 << 20, PPROFD__BYTES_MAX, 256 << 20,           \
+    "PPROFD_AUTODUMP_MAX_BYTES", NULL, NULL, NULL, NULL,                       \
+    "disk budget of the captures (K, M, G accepted); oldest removed first")    \
+  X(autodump_max_files, UINT, 1, 100000, 200,                                  \
+    "PPROFD_AUTODUMP_MAX_FILES", NULL, NULL, NULL, NULL,                       \
+    "captures kept at most; oldest removed first")                             \
   X(mem_profile_rate, RATE, 0, INT64_MAX, 524288,                              \
     "PPROFD_MEM_PROFILE_RATE", pprofd__heap_rate, pprofd__heap_set_rate,       \
     "%lld bytes (heap sampling)", "%lld bytes (heap sampling off)",            \
@@ -139,6 +184,7 @@ enum {
 
 /* The C type of each kind's field. */
 #define PPROFD__CONF_FIELD_ADDR(name) char name[PPROFD__ADDR_MAX];
+#define PPROFD__CONF_FIELD_PATH(name) char name[PPROFD__PATH_MAX];
 #define PPROFD__CONF_FIELD_BOOL(name) int name;
 #define PPROFD__CONF_FIELD_UINT(name) unsigned name;
 #define PPROFD__CONF_FIELD_SIZE(name) size_t name;

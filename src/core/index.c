@@ -15,6 +15,7 @@
 
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "core/autodump.h"
 #include "core/conf.h"
 #include "core/metrics.h"
 #include "core/profiles.h"
@@ -112,6 +113,9 @@ void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {
   pprofd__conf_live(&cfg);
   pprofd__conf_rows(&cfg, conf_row, st);
   add_state(st);
+  char autodump[VALUE_MAX];
+  pprofd__autodump_status(autodump, sizeof autodump);
+  add(st, "autodump", "%s", autodump);
   for (size_t i = 0; i < n; i++) {
     const pprofd__kind *k = &kinds[i];
     const char *why = k->unavailable != NULL ? k->unavailable(k) : NULL;
@@ -133,6 +137,10 @@ void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {
        "Prometheus metrics: process, heap, threads, contention, requests "
        "and the application's variables (OpenMetrics when asked)",
        !(cfg.disable & PPROFD__DISABLE_METRICS)},
+      {"/debug/pprof/dumps/", "dumps/",
+       "automatic captures: the profiles written when a rule fired, newest "
+       "first",
+       cfg.autodump_dir[0] != '\0'},
   };
   int err = pprofd__index_html(rows, n, st->set, st->n, links,
                                PPROFD__ARRAY_SIZE(links), pprofd_version(),

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/ialloc.h"
 #include "base/strconv.h"
+#include "core/autodump.h"
 #include "core/profiles.h"
 #include "encode/pprof.h"
 #include "encode/symbolz.h"
@@ -196,6 +197,8 @@ void pprofd__serve(const char *name, const pprofd__request *rq,
     return pprofd__serve_index(rq, rp);
   if (strcmp(name, "symbol") == 0)
     return serve_symbol(rq, rp);
+  if (strcmp(name, "dumps") == 0 || strncmp(name, "dumps/", 6) == 0)
+    return pprofd__serve_dumps(name[5] == '/' ? name + 6 : "", rq, rp);
   pprofd__kind tmp;
   const pprofd__kind *k;
   if (pprofd__kind_lookup(name, &tmp, &k) != 0)
