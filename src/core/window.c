@@ -21,27 +21,41 @@
 #include "sample/trace.h"
 #include "sample/wall.h"
 
+/* The seconds and hz of a sampled window (profile, wall): Go's rules for
+ * seconds (missing, malformed, zero or negative silently mean 30; over
+ * the limit, 400), hz from 1 to hz_max (hz_default when absent, 400 when
+ * bad). 0, or -1 when rp holds the error. */
+static int window_params(const pprofd__request *rq, pprofd__reply *rp,
+                         const char *what, int64_t hz_default, int64_t hz_max,
+                         int64_t *sec, int64_t *hz) {
+  const char *v = rq->param(rq->arg, "seconds");
+  if (v == NULL || pprofd__parse_int64(v, sec) != 0 || *sec <= 0)
+    *sec = 30;
+  if (pprofd__reply_over_limit(rp, &rq->cfg, (double)*sec, what))
+    return -1;
+  *hz = hz_default;
+  v = rq->param(rq->arg, "hz");
+  if (v != NULL && v[0] != '\0' &&
+      (pprofd__parse_int64(v, hz) != 0 || *hz < 1 || *hz > hz_max)) {
+    pprofd__reply_error(rp, 400, PPROFD_EINVAL,
+                        "invalid value for \"hz\" - must be an integer from "
+                        "1 to %lld",
+                        (long long)hz_max);
+    return -1;
+  }
+  return 0;
+}
+
 void pprofd__serve_cpu(const pprofd__kind *k, const pprofd__request *rq,
                        pprofd__reply *rp) {
   if (rq->wait == NULL)
     return pprofd__reply_error(rp, 400, PPROFD_ENOPROFILE,
                                "a CPU profile needs a time window "
                                "(pprofd_cpu_start writes one to a file)");
-  /* Go: a missing, malformed, zero or negative seconds silently means 30. */
-  const char *v = rq->param(rq->arg, "seconds");
-  int64_t sec = 0;
-  if (v == NULL || pprofd__parse_int64(v, &sec) != 0 || sec <= 0)
-    sec = 30;
-  if (pprofd__reply_over_limit(rp, &rq->cfg, (double)sec, "profile"))
+  int64_t sec, hz;
+  if (window_params(rq, rp, "profile", PPROFD__CPU_HZ_DEFAULT,
+                    PPROFD__CPU_HZ_MAX, &sec, &hz) != 0)
     return;
-  int64_t hz = PPROFD__CPU_HZ_DEFAULT;
-  v = rq->param(rq->arg, "hz");
-  if (v != NULL && v[0] != '\0' &&
-      (pprofd__parse_int64(v, &hz) != 0 || hz < 1 || hz > PPROFD__CPU_HZ_MAX))
-    return pprofd__reply_error(rp, 400, PPROFD_EINVAL,
-                               "invalid value for \"hz\" - must be an integer "
-                               "from 1 to %d",
-                               PPROFD__CPU_HZ_MAX);
   const char *why = k->unavailable(k);
   if (why != NULL)
     return pprofd__reply_error(rp, 500, PPROFD_EUNAVAILABLE,
@@ -179,21 +193,10 @@ void pprofd__serve_wall(const pprofd__kind *k, const pprofd__request *rq,
   if (rq->wait == NULL)
     return pprofd__reply_error(rp, 400, PPROFD_ENOPROFILE,
                                "a wall-clock profile needs a time window");
-  /* As profile: a missing, malformed or non-positive seconds means 30. */
-  const char *v = rq->param(rq->arg, "seconds");
-  int64_t sec = 0;
-  if (v == NULL || pprofd__parse_int64(v, &sec) != 0 || sec <= 0)
-    sec = 30;
-  if (pprofd__reply_over_limit(rp, &rq->cfg, (double)sec, "wall"))
+  int64_t sec, hz;
+  if (window_params(rq, rp, "wall", PPROFD__WALL_HZ_DEFAULT,
+                    PPROFD__WALL_HZ_MAX, &sec, &hz) != 0)
     return;
-  int64_t hz = PPROFD__WALL_HZ_DEFAULT;
-  v = rq->param(rq->arg, "hz");
-  if (v != NULL && v[0] != '\0' &&
-      (pprofd__parse_int64(v, &hz) != 0 || hz < 1 || hz > PPROFD__WALL_HZ_MAX))
-    return pprofd__reply_error(rp, 400, PPROFD_EINVAL,
-                               "invalid value for \"hz\" - must be an integer "
-                               "from 1 to %d",
-                               PPROFD__WALL_HZ_MAX);
   const char *why = k->unavailable(k);
   if (why != NULL)
     return pprofd__reply_error(rp, 500, PPROFD_EUNAVAILABLE,

@@ -49,6 +49,24 @@ static int thread_block(const char *dump, const char *name, char *out,
   return 1;
 }
 
+/* Waits until the blocker's last thread (w-msgrcv) exists. Its stderr
+ * line "blocker: started" may arrive in the same read as pprofd's
+ * "listening" line, which h_start consumes, so the server is asked. */
+static void wait_started(h_daemon *d) {
+  char url[512];
+  snprintf(url, sizeof url, "%s/debug/pprof/goroutine?debug=2", d->base);
+  for (int i = 0; i < 100; i++) {
+    h_resp r;
+    ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+    int up = r.body != NULL && strstr(r.body, "\"w-msgrcv\"") != NULL;
+    h_resp_free(&r);
+    if (up)
+      return;
+    usleep(100 * 1000);
+  }
+  ck_abort_msg("the blocker's threads did not start");
+}
+
 static int64_t mono_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -67,7 +85,7 @@ START_TEST(test_dumps_never_cut_calls_short) {
   int64_t t0 = mono_ms();
   ck_assert_int_eq(h_start(&d, argv, env), 0);
   char out[16384] = "";
-  ck_assert(h_wait_stderr(&d, "blocker: started", 10000, out, sizeof out));
+  wait_started(&d);
   usleep(200 * 1000);
   long checked = 0, full = 0;
   for (int i = 0; i < 200; i++) {
@@ -147,7 +165,7 @@ START_TEST(test_wall_profile) {
   h_daemon d;
   ck_assert_int_eq(h_start(&d, argv, env), 0);
   char out[16384] = "", url[512];
-  ck_assert(h_wait_stderr(&d, "blocker: started", 10000, out, sizeof out));
+  wait_started(&d);
   h_resp r;
   snprintf(url, sizeof url, "%s/debug/pprof/wall?seconds=2&hz=100", d.base);
   ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
