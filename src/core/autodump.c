@@ -352,6 +352,10 @@ static int capture(const char *prefix, const char *kind, const char *label,
       pprofd__mutex_lock(&w.lock);
       w.files++;
       pprofd__mutex_unlock(&w.lock);
+      /* After every file, so the directory never holds more than its
+       * budget, even in the middle of a firing. */
+      if (pprofd__autodump_rotate(w.dir, w.r.max_bytes, w.r.max_files) < 0)
+        disk_failed("read", w.dir, errno);
     }
   } else if (!stopping) {
     fprintf(stderr, "pprofd: automatic capture of %s failed: %.*s\n", kind,
@@ -421,8 +425,6 @@ static void fire(int rule, const pprofd__autorule_hit *hit) {
            (long long)hit->threshold, stop ? ", cut short by a stop" : "");
   pprofd__mutex_unlock(&w.lock);
   pprofd__buf_free(&files);
-  if (pprofd__autodump_rotate(w.dir, r->max_bytes, r->max_files) < 0)
-    disk_failed("read", w.dir, errno);
 }
 
 /* One second's measurements. */
