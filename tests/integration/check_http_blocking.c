@@ -2,9 +2,9 @@
  * check_http_blocking.c - end to end, looking must not change the
  * program: an unmodified program (blocker.c) with a thread in each call
  * Linux never restarts after a signal handler, and a main thread in
- * sleep(20), preloaded with libpprofd.so, gets 200 goroutine dumps in
+ * sleep(30), preloaded with libpprofd.so, gets 200 goroutine dumps in
  * every form. No call returns early or with EINTR, the program exits 0
- * at 20 s, and every wrapped call's thread shows the function that made
+ * at 30 s, and every wrapped call's thread shows the function that made
  * the call in the debug=2 dump. The same program's wall-clock profile
  * shows each waiter's state and call, and cuts nothing short either.
  */
@@ -21,7 +21,8 @@
 
 #include "../check_run.h"
 
-#define SECONDS 20
+/* Long enough for 200 dumps on a loaded machine (3 s when idle). */
+#define SECONDS 30
 
 /* The waiters whose calls go through pprofd's wrappers. */
 static const char *const wrapped[] = {
@@ -89,6 +90,8 @@ START_TEST(test_dumps_never_cut_calls_short) {
   usleep(200 * 1000);
   long checked = 0, full = 0;
   for (int i = 0; i < 200; i++) {
+    ck_assert_msg(mono_ms() - t0 < (SECONDS - 2) * 1000,
+                  "only %d dumps before the program's end", i);
     int debug = i % 3;
     char url[512];
     snprintf(url, sizeof url, "%s/debug/pprof/goroutine?debug=%d", d.base,
