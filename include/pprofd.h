@@ -103,7 +103,8 @@ PPROFD_EXTERN void pprofd_config_free(pprofd_config *cfg);
  * stderr); the config keeps the values that parsed. PPROFD_EINVAL for a NULL
  * cfg. Variables: PPROFD_ADDR, PPROFD_HTTP, PPROFD_MAX_CONNECTIONS,
  * PPROFD_REQUEST_TIMEOUT, PPROFD_MAX_SECONDS, PPROFD_MAX_BODY,
- * PPROFD_SYMBOLIZE, PPROFD_MAX_CPU_PROFILES, PPROFD_DISABLE.
+ * PPROFD_SYMBOLIZE, PPROFD_MAX_CPU_PROFILES, PPROFD_DISABLE,
+ * PPROFD_ALLOWED_HOSTS.
  * (PPROFD_MEM_PROFILE_RATE, PPROFD_BLOCK_PROFILE_RATE and
  * PPROFD_MUTEX_PROFILE_FRACTION are read once, when the library loads, and a
  * malformed one is reported on stderr and ignored.) Not safe against a
@@ -157,6 +158,19 @@ PPROFD_EXTERN int pprofd_config_set_max_cpu_profiles(pprofd_config *cfg,
  * off. Since 0.1.0. */
 PPROFD_EXTERN int pprofd_config_set_disable(pprofd_config *cfg,
                                             const char *names);
+/* Host header values the server accepts besides loopback names and
+ * addresses (localhost, 127.0.0.0/8, ::1) and the address it is bound to,
+ * as a comma-separated list (at most 1023 bytes; "" or NULL: none):
+ * NAME (any port), NAME:PORT, [V6]:PORT, .SUFFIX (the name and its
+ * subdomains) or * (any Host). Other requests get 421 Misdirected
+ * Request: a web page cannot reach pprofd through DNS rebinding. When
+ * bound to every interface (0.0.0.0, ::), any IP literal is accepted too.
+ * Mounted with pprofd_mhd_dispatch(), the application's server owns the
+ * Host policy and pprofd checks nothing unless this list is set; then
+ * loopback names and the list pass. PPROFD_EINVAL when cfg is NULL or the
+ * list too long. PPROFD_ALLOWED_HOSTS. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_allowed_hosts(pprofd_config *cfg,
+                                                  const char *hosts);
 
 /*
  * Automatic captures: when a rule about the process holds, the matching

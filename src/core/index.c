@@ -96,6 +96,20 @@ static void add_state(settings *st) {
       pprofd__metrics_own_bytes(), sym_entries);
 }
 
+/* Who may ask: the Host header check. */
+static void add_access(settings *st, const pprofd__request *rq) {
+  const char *allowed = rq->cfg.allowed_hosts;
+  if (rq->mounted && allowed[0] == '\0')
+    add(st, "host_check",
+        "off: mounted in the application's server, which owns the Host "
+        "policy (PPROFD_ALLOWED_HOSTS turns it on)");
+  else
+    add(st, "host_check",
+        "Host must be localhost, a loopback address%s%s%s (others get 421)",
+        rq->mounted ? "" : " or the bound address",
+        allowed[0] ? ", or one of: " : "", allowed);
+}
+
 void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {
   size_t n;
   pprofd__kind *kinds = pprofd__kind_list(&n);
@@ -112,6 +126,7 @@ void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {
   struct pprofd_config cfg = rq->cfg;
   pprofd__conf_live(&cfg);
   pprofd__conf_rows(&cfg, conf_row, st);
+  add_access(st, rq);
   add_state(st);
   char autodump[VALUE_MAX];
   pprofd__autodump_status(autodump, sizeof autodump);

@@ -18,6 +18,9 @@
  * before it unescapes anything, so the query is parsed with Go's rules and
  * /symbol sees the raw query string as Go's handler does.
  *
+ * Before anything else, the Host header must pass the DNS rebinding guard
+ * (http/access.h), or the request gets 421 Misdirected Request.
+ *
  * Limits, each answered with a clear error while the server stays up:
  *   - URI length: 8 KiB (414); libmicrohttpd's per-connection memory
  *     (64 KiB) bounds the headers;
@@ -44,6 +47,7 @@
 #include "core/metrics.h"
 #include "core/reqstats.h"
 #include "core/runtime.h"
+#include "http/access.h"
 #include "pprofd.h"
 
 /* Live requests: lets pprofd_mhd_completed tell pprofd's *req_cls from
@@ -162,18 +166,19 @@ static int wait_for(void *arg, double seconds) {
  * the metrics endpoint `endpoint` (core/metrics.h) when it is not 0. */
 static enum MHD_Result route(pprofd__hctx *c, const char *path,
                              unsigned endpoint) {
-  pprofd__request rq = {.cfg = c->cfg,
-                        .param = param,
-                        .wait = wait_for,
-                        .arg = c,
-                        .method = c->method,
-                        .input = c->raw_query,
-                        .input_len = strlen(c->raw_query),
-                        .addr = c->h != NULL ? c->h->addr
-                                             : "(mounted in the host's "
-                                               "server)",
-                        .accept = MHD_lookup_connection_value(
-                            c->conn, MHD_HEADER_KIND, "Accept")};
+  pprofd__request rq = {
+      .cfg = c->cfg,
+      .param = param,
+      .wait = wait_for,
+      .arg = c,
+      .method = c->method,
+      .input = c->raw_query,
+      .input_len = strlen(c->raw_query),
+      .addr = c->h != NULL ? c->h->addr
+                           : "(mounted in the host's "
+                             "server)",
+      .accept = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Accept"),
+      .mounted = c->h == NULL};
   if (strcmp(c->method, "POST") == 0) {
     if (c->r->too_large)
       return pprofd__go_error(
@@ -233,6 +238,23 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
   return MHD_YES;
 }
 
+/* The request's Host header, "" when absent. */
+static const char *host_of(pprofd__hctx *c) {
+  const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND,
+                                              MHD_HTTP_HEADER_HOST);
+  return h != NULL ? h : "";
+}
+
+/* Whether the request's Host passes the DNS rebinding guard
+ * (http/access.h): on pprofd's own server always checked, mounted only
+ * when allowed hosts were configured. */
+static int host_ok(pprofd__hctx *c) {
+  const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND,
+                                              MHD_HTTP_HEADER_HOST);
+  return pprofd__host_allowed(h, c->h != NULL ? c->h->addr : NULL,
+                              c->cfg.allowed_hosts);
+}
+
 /*
  * The request handler shared by pprofd's own daemon and the mounted mode.
  * Called by libmicrohttpd once when the headers are in, again for each
@@ -279,6 +301,15 @@ static enum MHD_Result handle_guarded(struct pprofd__http *h,
   pprofd__buf_init(&rawq, URI_MAX * 4);
   char *path = NULL, *clean = NULL;
   enum MHD_Result rc;
+  if (r->phase == 0 && !host_ok(&c)) {
+    rc = pprofd__go_error(
+        &c, 421,
+        "misdirected request: pprofd does not answer to Host \"%.200s\" "
+        "(a guard against DNS rebinding); it answers to localhost, loopback "
+        "addresses, its own address and the names in PPROFD_ALLOWED_HOSTS",
+        host_of(&c));
+    goto out;
+  }
   if (r->uri != NULL) {
     if (strlen(r->uri) > URI_MAX) {
       rc = pprofd__go_error(&c, 414, "request URI too long (limit %d bytes)",
