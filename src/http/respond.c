@@ -99,11 +99,20 @@ enum MHD_Result pprofd__respond_buf(pprofd__hctx *c, unsigned status,
   return pprofd__respond(c, status, ctype, d, len, flags, filename);
 }
 
-/* Go's http.Redirect with 301 (the body only for GET). */
+/* Go's http.Redirect with 301 (the body only for GET). The Location is
+ * built as ServeMux builds it, url.URL{Path: path, RawQuery: query}
+ * .String(): the path escaped, so that a path that decoded to
+ * "/\evil.example/" (from "/%5Cevil.example/./") redirects to
+ * "/%5Cevil.example/" rather than to a URL a browser reads as another
+ * host. The query goes back as the client sent it. */
 enum MHD_Result pprofd__redirect(pprofd__hctx *c, const char *path) {
   pprofd__buf loc, body;
-  pprofd__buf_init(&loc, URI_MAX * 2);
-  pprofd__buf_puts(&loc, path);
+  char *escaped = pprofd__path_escape(path);
+  if (escaped == NULL)
+    return MHD_NO;
+  pprofd__buf_init(&loc, URI_MAX * 4);
+  pprofd__buf_puts(&loc, escaped);
+  pprofd__ifree(escaped);
   if (c->raw_query[0] != '\0') {
     pprofd__buf_putc(&loc, '?');
     pprofd__buf_puts(&loc, c->raw_query);

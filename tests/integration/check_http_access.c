@@ -88,10 +88,38 @@ START_TEST(test_host_allowed_list) {
 }
 END_TEST
 
+/* A path that decodes to a backslash must not redirect to a URL that a
+ * browser reads as another host: Go escapes the Location. */
+START_TEST(test_redirect_escaped) {
+  h_resp r;
+  get_args("/%5Cevil.example/./", "--path-as-is", &r);
+  ck_assert_int_eq(r.status, 301);
+  assert_header(&r, "Location", "/%5Cevil.example/");
+  ck_assert_str_eq(r.body,
+                   "<a href=\"/%5Cevil.example/\">Moved Permanently</a>.\n\n");
+  h_resp_free(&r);
+  get_args("/%5Cevil.example/./?a=%5C&b", "--path-as-is", &r);
+  ck_assert_int_eq(r.status, 301);
+  assert_header(&r, "Location", "/%5Cevil.example/?a=%5C&b");
+  ck_assert_str_eq(r.body, "<a href=\"/%5Cevil.example/?a=%5C&amp;b\">Moved "
+                           "Permanently</a>.\n\n");
+  h_resp_free(&r);
+  get_args("/debug/pprof/./%22x%22", "--path-as-is", &r);
+  ck_assert_int_eq(r.status, 301);
+  assert_header(&r, "Location", "/debug/pprof/%22x%22");
+  h_resp_free(&r);
+  get_args("//evil.example/./x", "--path-as-is", &r);
+  ck_assert_int_eq(r.status, 301);
+  assert_header(&r, "Location", "/evil.example/x");
+  h_resp_free(&r);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("http_access");
   TCase *tc = demo_tcase("demo", 120);
   tcase_add_test(tc, test_host_rebinding);
+  tcase_add_test(tc, test_redirect_escaped);
   suite_add_tcase(s, tc);
   /* Tests that restart the daemon with settings of their own. */
   TCase *each = demo_tcase_each("settings", 120);
