@@ -126,6 +126,18 @@ enum {
     "Host header values accepted besides loopback names and addresses and "   \
     "the bound address (DNS rebinding guard; 421 for others), "                \
     "comma-separated: NAME, NAME:PORT, .SUFFIX or *")                          \
+  X(auth_token, TEXT, 0, 0, "",                                                \
+    "PPROFD_AUTH_TOKEN", NULL, NULL, NULL, NULL,                               \
+    "bearer token every request must carry (Authorization: Bearer TOKEN)")     \
+  X(auth_token_file, PATH, 0, 0, "",                                           \
+    "PPROFD_AUTH_TOKEN_FILE", NULL, NULL, NULL, NULL,                          \
+    "file of bearer tokens, one a line; re-read when it changes")              \
+  X(basic_auth, TEXT, 0, 0, "",                                                \
+    "PPROFD_BASIC_AUTH", NULL, NULL, NULL, NULL,                               \
+    "USER:PASSWORD every request must carry (HTTP basic authentication)")      \
+  X(basic_auth_file, PATH, 0, 0, "",                                           \
+    "PPROFD_BASIC_AUTH_FILE", NULL, NULL, NULL, NULL,                          \
+    "file of USER:PASSWORD lines; re-read when it changes")                    \
   X(autodump_dir, PATH, 0, 0, "",                                              \
     "PPROFD_AUTODUMP_DIR", NULL, NULL, NULL, NULL,                             \
     "directory for automatic captures; unset: off")                            \

@@ -15,6 +15,7 @@
 
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "core/auth.h"
 #include "core/autodump.h"
 #include "core/conf.h"
 #include "core/metrics.h"
@@ -96,7 +97,7 @@ static void add_state(settings *st) {
       pprofd__metrics_own_bytes(), sym_entries);
 }
 
-/* Who may ask: the Host header check. */
+/* Who may ask: the Host header check and the authentication. */
 static void add_access(settings *st, const pprofd__request *rq) {
   const char *allowed = rq->cfg.allowed_hosts;
   if (rq->mounted && allowed[0] == '\0')
@@ -108,6 +109,9 @@ static void add_access(settings *st, const pprofd__request *rq) {
         "Host must be localhost, a loopback address%s%s%s (others get 421)",
         rq->mounted ? "" : " or the bound address",
         allowed[0] ? ", or one of: " : "", allowed);
+  char auth[VALUE_MAX];
+  pprofd__auth_describe(&rq->cfg, auth, sizeof auth);
+  add(st, "authentication", "%s", auth);
 }
 
 void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {

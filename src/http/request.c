@@ -19,7 +19,11 @@
  * /symbol sees the raw query string as Go's handler does.
  *
  * Before anything else, the Host header must pass the DNS rebinding guard
- * (http/access.h), or the request gets 421 Misdirected Request.
+ * (http/access.h), or the request gets 421 Misdirected Request; then,
+ * when credentials are configured, the request must carry one
+ * (core/auth.h), or it gets 401 with a WWW-Authenticate challenge. Both
+ * hold for every path, the index page, /debug/vars and /metrics
+ * included, and for the paths no handler serves.
  *
  * Limits, each answered with a clear error while the server stays up:
  *   - URI length: 8 KiB (414); libmicrohttpd's per-connection memory
@@ -33,10 +37,13 @@
 
 #include "http/request.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,6 +51,7 @@
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "base/lockrank.h"
+#include "core/auth.h"
 #include "core/metrics.h"
 #include "core/reqstats.h"
 #include "core/runtime.h"
@@ -255,6 +263,57 @@ static int host_ok(pprofd__hctx *c) {
                               c->cfg.allowed_hosts);
 }
 
+/* The client's address as text ("?" when unknown), for log lines. */
+static const char *peer_of(pprofd__hctx *c, char *out, size_t len) {
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  snprintf(out, len, "?");
+  if (ci == NULL || ci->client_addr == NULL)
+    return out;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+              (socklen_t)len);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+              (socklen_t)len);
+  return out;
+}
+
+/* Answers a request that did not authenticate (core/auth.h): 401 with a
+ * challenge for each scheme configured and a body saying what pprofd
+ * wants, or 503 when its credential file cannot be read. */
+static enum MHD_Result refuse(pprofd__hctx *c, pprofd__auth_result ar) {
+  unsigned schemes = pprofd__auth_schemes(&c->cfg);
+  if (ar == PPROFD__AUTH_UNAVAILABLE)
+    return pprofd__go_error(
+        c, 503,
+        "pprofd cannot read its credential file, so it cannot authenticate "
+        "anyone until the file is fixed (its stderr says why)");
+  const char *hdrs[5] = {NULL};
+  size_t n = 0;
+  if (schemes & PPROFD__AUTH_BEARER) {
+    hdrs[n++] = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+    hdrs[n++] = "Bearer realm=\"pprofd\"";
+  }
+  if (schemes & PPROFD__AUTH_BASIC) {
+    hdrs[n++] = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+    hdrs[n++] = "Basic realm=\"pprofd\", charset=\"UTF-8\"";
+  }
+  const char *bearer = "a bearer token (Authorization: Bearer TOKEN)";
+  const char *basic = "HTTP basic credentials (curl -u USER:PASSWORD, or "
+                      "http://USER:PASSWORD@HOST:PORT/ for go tool pprof)";
+  const char *why = ar == PPROFD__AUTH_MISSING ? "no credentials"
+                    : ar == PPROFD__AUTH_WRONG
+                        ? "wrong credentials"
+                        : "an Authorization scheme pprofd does not take";
+  return pprofd__go_error_hdrs(
+      c, 401, hdrs, "unauthorized: %s; pprofd wants %s%s%s", why,
+      (schemes & PPROFD__AUTH_BEARER) ? bearer : "",
+      schemes == (PPROFD__AUTH_BEARER | PPROFD__AUTH_BASIC) ? " or " : "",
+      (schemes & PPROFD__AUTH_BASIC) ? basic : "");
+}
+
 /*
  * The request handler shared by pprofd's own daemon and the mounted mode.
  * Called by libmicrohttpd once when the headers are in, again for each
@@ -309,6 +368,18 @@ static enum MHD_Result handle_guarded(struct pprofd__http *h,
         "addresses, its own address and the names in PPROFD_ALLOWED_HOSTS",
         host_of(&c));
     goto out;
+  }
+  if (r->phase == 0) {
+    char peer[INET6_ADDRSTRLEN + 8];
+    pprofd__auth_result ar = pprofd__auth_check(
+        &c.cfg,
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                    MHD_HTTP_HEADER_AUTHORIZATION),
+        method, url, peer_of(&c, peer, sizeof peer));
+    if (ar != PPROFD__AUTH_OK) {
+      rc = refuse(&c, ar);
+      goto out;
+    }
   }
   if (r->uri != NULL) {
     if (strlen(r->uri) > URI_MAX) {

@@ -96,6 +96,11 @@ enum MHD_Result pprofd__respond_buf(pprofd__hctx *c, unsigned status,
 enum MHD_Result pprofd__go_error(pprofd__hctx *c, unsigned status,
                                  const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with extra headers: hdrs holds name, value, ..., NULL. */
+enum MHD_Result pprofd__go_error_hdrs(pprofd__hctx *c, unsigned status,
+                                      const char *const *hdrs, const char *fmt,
+                                      ...)
+    __attribute__((format(printf, 4, 5)));
 /* Go's http.Redirect with 301 to path (the query kept). */
 enum MHD_Result pprofd__redirect(pprofd__hctx *c, const char *path);
 /* Queues what the render path replied (nothing when the client left). */

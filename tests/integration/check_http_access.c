@@ -1,6 +1,7 @@
 /*
  * check_http_access.c - end-to-end tests of who may ask: the Host header
- * check (DNS rebinding), the escaping of redirects.
+ * check (DNS rebinding), the escaping of redirects, bearer and basic
+ * authentication with curl and go tool pprof.
  *
  * See harness.h for the demo daemon and the helpers every end-to-end
  * test shares.
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -115,6 +117,178 @@ START_TEST(test_redirect_escaped) {
 }
 END_TEST
 
+/* Every path pprofd answers, for the guards that hold on all of them. */
+static const char *const all_paths[] = {"/debug/pprof/",
+                                        "/debug/pprof/cmdline",
+                                        "/debug/pprof/heap",
+                                        "/debug/pprof/goroutine",
+                                        "/debug/pprof/symbol",
+                                        "/debug/vars",
+                                        "/metrics",
+                                        "/debug/pprof",
+                                        "/elsewhere",
+                                        "/debug/pprof/nosuch"};
+
+START_TEST(test_bearer) {
+  h_stop(&demo);
+  char *env[] = {"PPROFD_ADDR=127.0.0.1:0", "PPROFD_AUTH_TOKEN=t0k-3n", NULL};
+  start_demo_env(env);
+  h_resp r;
+  for (size_t i = 0; i < sizeof all_paths / sizeof *all_paths; i++) {
+    get(all_paths[i], &r);
+    ck_assert_msg(r.status == 401, "%s: %d", all_paths[i], r.status);
+    assert_header(&r, "WWW-Authenticate", "Bearer realm=\"pprofd\"");
+    assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
+    ck_assert_str_eq(r.body, "unauthorized: no credentials; pprofd wants a "
+                             "bearer token (Authorization: Bearer TOKEN)\n");
+    h_resp_free(&r);
+    get_args(all_paths[i], "-H 'Authorization: Bearer t0k-3n'", &r);
+    ck_assert_msg(r.status != 401 && r.status != 421, "%s: %d", all_paths[i],
+                  r.status);
+    h_resp_free(&r);
+  }
+  get_args("/debug/pprof/cmdline", "-H 'Authorization: Bearer t0k-3N'", &r);
+  ck_assert_int_eq(r.status, 401);
+  ck_assert_ptr_nonnull(strstr(r.body, "wrong credentials"));
+  h_resp_free(&r);
+  get_args("/debug/pprof/cmdline", "-u 'user:t0k-3n'", &r);
+  ck_assert_int_eq(r.status, 401);
+  ck_assert_ptr_nonnull(strstr(r.body, "scheme pprofd does not take"));
+  h_resp_free(&r);
+  /* POST /symbol is refused before its body is read. */
+  char url[256];
+  snprintf(url, sizeof url, "%s/debug/pprof/symbol", demo.base);
+  ck_assert_int_eq(h_http("POST", url, "0x1", 3, &r), 0);
+  ck_assert_int_eq(r.status, 401);
+  h_resp_free(&r);
+  ck_assert_int_eq(h_http_args("POST", url, "-H 'Authorization: Bearer t0k-3n'",
+                               "0x1", 3, &r),
+                   0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  /* One stderr line for all those refusals. */
+  char err[8192] = "";
+  ck_assert(h_wait_stderr(&demo, "pprofd: refused", 5000, err, sizeof err));
+  /* Once in, the index page counts the refusals, shows no secret. */
+  get_args("/debug/pprof/", "-H 'Authorization: Bearer t0k-3n'", &r);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_ptr_nonnull(strstr(r.body, "authentication"));
+  ck_assert_ptr_nonnull(strstr(r.body, "13 requests refused"));
+  ck_assert_ptr_null(strstr(r.body, "t0k-3n"));
+  h_resp_free(&r);
+  /* The Host check comes first. */
+  get_args("/debug/pprof/", "-H 'Host: evil.example'", &r);
+  ck_assert_int_eq(r.status, 421);
+  h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_basic) {
+  h_stop(&demo);
+  char *env[] = {"PPROFD_ADDR=127.0.0.1:0", "PPROFD_BASIC_AUTH=alice:s3:cret",
+                 NULL};
+  start_demo_env(env);
+  h_resp r;
+  for (size_t i = 0; i < sizeof all_paths / sizeof *all_paths; i++) {
+    get(all_paths[i], &r);
+    ck_assert_msg(r.status == 401, "%s: %d", all_paths[i], r.status);
+    assert_header(&r, "WWW-Authenticate",
+                  "Basic realm=\"pprofd\", charset=\"UTF-8\"");
+    ck_assert_ptr_nonnull(strstr(r.body, "curl -u USER:PASSWORD"));
+    h_resp_free(&r);
+    get_args(all_paths[i], "-u 'alice:s3:cret'", &r);
+    ck_assert_msg(r.status != 401, "%s: %d", all_paths[i], r.status);
+    h_resp_free(&r);
+  }
+  get_args("/debug/pprof/cmdline", "-u 'alice:s3:creT'", &r);
+  ck_assert_int_eq(r.status, 401);
+  h_resp_free(&r);
+  /* Credentials in the URL, as go tool pprof passes them on. */
+  char url[256];
+  snprintf(url, sizeof url, "http://alice:s3%%3Acret@%s/debug/pprof/cmdline",
+           demo.addr);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  if (!h_have_go())
+    return;
+  char args[512], *out;
+  snprintf(args, sizeof args,
+           "-raw 'http://alice:s3%%3Acret@%s/debug/pprof/heap'", demo.addr);
+  int st = pprof_run(args, &out);
+  ck_assert_msg(st == 0, "pprof with basic auth failed: %s", out);
+  ck_assert_ptr_nonnull(strstr(out, "PeriodType: space bytes"));
+  free(out);
+  snprintf(args, sizeof args, "-raw 'http://alice:wrong@%s/debug/pprof/heap'",
+           demo.addr);
+  st = pprof_run(args, &out);
+  ck_assert_msg(st != 0 && strstr(out, "unauthorized") != NULL, "%s", out);
+  free(out);
+}
+END_TEST
+
+/* A token file rotates without a restart. */
+START_TEST(test_token_file) {
+  h_stop(&demo);
+  char dir[] = "/tmp/pprofd-tok-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char path[128], cmd[512], envv[160];
+  snprintf(path, sizeof path, "%s/token", dir);
+  snprintf(cmd, sizeof cmd, "echo tok-first-1 > %s", path);
+  ck_assert_int_eq(system(cmd), 0);
+  snprintf(envv, sizeof envv, "PPROFD_AUTH_TOKEN_FILE=%s", path);
+  char *env[] = {"PPROFD_ADDR=127.0.0.1:0", envv, NULL};
+  start_demo_env(env);
+  h_resp r;
+  get_args("/debug/pprof/cmdline", "-H 'Authorization: Bearer tok-first-1'",
+           &r);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  snprintf(cmd, sizeof cmd, "echo tok-second-2 > %s.new && mv %s.new %s", path,
+           path, path);
+  ck_assert_int_eq(system(cmd), 0);
+  get_args("/debug/pprof/cmdline", "-H 'Authorization: Bearer tok-second-2'",
+           &r);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  get_args("/debug/pprof/cmdline", "-H 'Authorization: Bearer tok-first-1'",
+           &r);
+  ck_assert_int_eq(r.status, 401);
+  h_resp_free(&r);
+  get_args("/debug/pprof/", "-H 'Authorization: Bearer tok-second-2'", &r);
+  ck_assert_ptr_nonnull(strstr(r.body, path));
+  ck_assert_ptr_null(strstr(r.body, "tok-second-2"));
+  h_resp_free(&r);
+  /* A file that is gone refuses everyone, clearly. */
+  unlink(path);
+  get_args("/debug/pprof/cmdline", "-H 'Authorization: Bearer tok-second-2'",
+           &r);
+  ck_assert_int_eq(r.status, 503);
+  ck_assert_ptr_nonnull(strstr(r.body, "cannot read its credential file"));
+  h_resp_free(&r);
+  rmdir(dir);
+}
+END_TEST
+
+/* Credentials that cannot be used: pprofd does not start, says why on
+ * one line, and the program runs on. */
+START_TEST(test_bad_credentials_preload) {
+  char cmd[1024], *out;
+  snprintf(cmd, sizeof cmd,
+           "LD_PRELOAD=%s PPROFD_ADDR=127.0.0.1:0 "
+           "PPROFD_AUTH_TOKEN_FILE=/nonexistent/token %s 1; echo exit=$?",
+           h_build_path(".libs/libpprofd.so"),
+           h_build_path("tests/integration/preload_target"));
+  ck_assert_int_eq(h_run(cmd, 30, &out), 0);
+  ck_assert_msg(strstr(out, "pprofd: not started on 127.0.0.1:0: "
+                            "PPROFD_AUTH_TOKEN_FILE /nonexistent/token: No "
+                            "such file or directory\n") != NULL,
+                "%s", out);
+  ck_assert_msg(strstr(out, "exit=0") != NULL, "%s", out);
+  free(out);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("http_access");
   TCase *tc = demo_tcase("demo", 120);
@@ -124,6 +298,10 @@ static Suite *suite(void) {
   /* Tests that restart the daemon with settings of their own. */
   TCase *each = demo_tcase_each("settings", 120);
   tcase_add_test(each, test_host_allowed_list);
+  tcase_add_test(each, test_bearer);
+  tcase_add_test(each, test_basic);
+  tcase_add_test(each, test_token_file);
+  tcase_add_test(each, test_bad_credentials_preload);
   suite_add_tcase(s, each);
   return s;
 }
