@@ -112,7 +112,7 @@ PPROFD_EXTERN void pprofd_config_free(pprofd_config *cfg);
  * PPROFD_REQUEST_TIMEOUT, PPROFD_MAX_SECONDS, PPROFD_MAX_BODY,
  * PPROFD_SYMBOLIZE, PPROFD_MAX_CPU_PROFILES, PPROFD_DISABLE,
  * PPROFD_ALLOWED_HOSTS, PPROFD_AUTH_TOKEN, PPROFD_AUTH_TOKEN_FILE,
- * PPROFD_BASIC_AUTH, PPROFD_BASIC_AUTH_FILE.
+ * PPROFD_BASIC_AUTH, PPROFD_BASIC_AUTH_FILE, PPROFD_ALLOW_INSECURE.
  * (PPROFD_MEM_PROFILE_RATE, PPROFD_BLOCK_PROFILE_RATE and
  * PPROFD_MUTEX_PROFILE_FRACTION are read once, when the library loads, and a
  * malformed one is reported on stderr and ignored.) Not safe against a
@@ -214,6 +214,12 @@ PPROFD_EXTERN int pprofd_config_set_basic_auth(pprofd_config *cfg,
 /* A file of USER:PASSWORD lines. PPROFD_BASIC_AUTH_FILE. */
 PPROFD_EXTERN int pprofd_config_set_basic_auth_file(pprofd_config *cfg,
                                                     const char *path);
+/* The exposure guard: pprofd_start() refuses to serve an address that is
+ * not loopback (127.0.0.0/8, ::1) without authentication, with
+ * PPROFD_EINSECURE, unless this is 1 (default 0); the index page then
+ * shows a warning. PPROFD_ALLOW_INSECURE. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_allow_insecure(pprofd_config *cfg,
+                                                   int allow);
 
 /*
  * Automatic captures: when a rule about the process holds, the matching
@@ -286,7 +292,9 @@ PPROFD_EXTERN int pprofd_config_set_autodump_max_files(pprofd_config *cfg,
  * for a malformed address or a host that does not resolve, PPROFD_ELISTEN
  * when the port is taken or the address cannot be bound, PPROFD_EHTTP
  * when libmicrohttpd fails to start, PPROFD_EAUTH for credentials that
- * cannot be used (see Authentication), PPROFD_ENOMEM. On failure nothing is
+ * cannot be used (see Authentication), PPROFD_EINSECURE for an address
+ * that is not loopback without authentication (see
+ * pprofd_config_set_allow_insecure()), PPROFD_ENOMEM. On failure nothing is
  * left running. Since 0.1.0.
  */
 PPROFD_EXTERN int pprofd_start(const pprofd_config *cfg);

@@ -138,6 +138,10 @@ enum {
   X(basic_auth_file, PATH, 0, 0, "",                                           \
     "PPROFD_BASIC_AUTH_FILE", NULL, NULL, NULL, NULL,                          \
     "file of USER:PASSWORD lines; re-read when it changes")                    \
+  X(allow_insecure, BOOL, 0, 1, 0,                                             \
+    "PPROFD_ALLOW_INSECURE", NULL, NULL, NULL, NULL,                           \
+    "serve a non-loopback address without authentication (refused "           \
+    "otherwise)")                                                              \
   X(autodump_dir, PATH, 0, 0, "",                                              \
     "PPROFD_AUTODUMP_DIR", NULL, NULL, NULL, NULL,                             \
     "directory for automatic captures; unset: off")                            \

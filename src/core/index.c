@@ -112,6 +112,13 @@ static void add_access(settings *st, const pprofd__request *rq) {
   char auth[VALUE_MAX];
   pprofd__auth_describe(&rq->cfg, auth, sizeof auth);
   add(st, "authentication", "%s", auth);
+  if (rq->insecure)
+    add(st, "WARNING",
+        "serving %s, which is not loopback, without authentication "
+        "(PPROFD_ALLOW_INSECURE=1): anyone who reaches it can read argv, "
+        "code addresses and every thread's stack; set PPROFD_AUTH_TOKEN or "
+        "PPROFD_BASIC_AUTH",
+        rq->addr != NULL ? rq->addr : "?");
 }
 
 void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {

@@ -175,3 +175,9 @@ int pprofd__host_allowed(const char *host, const char *bound,
     return 0;
   return is_loopback(&hp) || is_bound(&hp, bound) || listed(&hp, allowed);
 }
+
+int pprofd__addr_is_loopback(const char *addr) {
+  hostport hp;
+  return addr != NULL && split(addr, strlen(addr), &hp) == 0 &&
+         parse_ip(hp.name).family != 0 && is_loopback(&hp);
+}

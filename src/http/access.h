@@ -1,6 +1,7 @@
 /*
  * access.h - who may ask: the Host header check (a guard against DNS
- * rebinding) of pprofd's HTTP server.
+ * rebinding) of pprofd's HTTP server, and whether a bound address is
+ * loopback (for the exposure guard in server.c).
  *
  * A web page can reach a loopback server through DNS rebinding: its own
  * name is made to resolve to 127.0.0.1, and the browser then sends the
@@ -34,5 +35,9 @@
  * loopback names and the allowed list pass. A malformed Host fails. */
 int pprofd__host_allowed(const char *host, const char *bound,
                          const char *allowed);
+
+/* Whether a bound address ("127.0.0.1:6060", "[::1]:0") is loopback:
+ * 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104. */
+int pprofd__addr_is_loopback(const char *addr);
 
 #endif

@@ -186,7 +186,8 @@ static enum MHD_Result route(pprofd__hctx *c, const char *path,
                            : "(mounted in the host's "
                              "server)",
       .accept = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Accept"),
-      .mounted = c->h == NULL};
+      .mounted = c->h == NULL,
+      .insecure = c->h != NULL && c->h->insecure};
   if (strcmp(c->method, "POST") == 0) {
     if (c->r->too_large)
       return pprofd__go_error(

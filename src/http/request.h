@@ -28,6 +28,7 @@ struct pprofd__http {
   int stop_pipe[2]; /* written once at stop: wakes waiting handlers */
   struct pprofd_config cfg;
   char addr[PPROFD__ADDR_MAX];
+  int insecure; /* not loopback, no authentication (allow_insecure) */
 };
 
 /* One request's state, created by the URI log callback (or by

@@ -4,6 +4,10 @@
  * the entry points that mount pprofd in an application's daemon. Both hand
  * each request to http/request.c.
  *
+ * The exposure guard: an address that is not loopback is served only
+ * with authentication configured, or with cfg.allow_insecure (the index
+ * page then warns); otherwise start fails with PPROFD_EINSECURE.
+ *
  * Limits set on the daemon: connections beyond cfg.max_connections plus a
  * small reserve are closed, idle or slow clients time out after
  * cfg.request_timeout, and each connection has 64 KiB of memory, which
@@ -23,8 +27,10 @@
 #include <unistd.h>
 
 #include "base/ialloc.h"
+#include "core/auth.h"
 #include "core/metrics.h"
 #include "core/runtime.h"
+#include "http/access.h"
 #include "http/request.h"
 #include "pprofd.h"
 
@@ -124,6 +130,17 @@ int pprofd__http_start(const struct pprofd_config *cfg,
     goto fail;
   }
   local_addr(fd, h->addr, sizeof h->addr);
+  /* The exposure guard: argv, addresses and stacks are not for whoever
+   * reaches a public port. Checked on the address actually bound, so a
+   * name that resolves to loopback passes. */
+  if (!pprofd__addr_is_loopback(h->addr) && pprofd__auth_schemes(cfg) == 0) {
+    if (!cfg->allow_insecure) {
+      close(fd);
+      err = PPROFD_EINSECURE;
+      goto fail;
+    }
+    h->insecure = 1;
+  }
   h->daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
           MHD_USE_POLL,

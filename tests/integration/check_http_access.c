@@ -1,7 +1,7 @@
 /*
  * check_http_access.c - end-to-end tests of who may ask: the Host header
  * check (DNS rebinding), the escaping of redirects, bearer and basic
- * authentication with curl and go tool pprof.
+ * authentication with curl and go tool pprof, and the exposure guard.
  *
  * See harness.h for the demo daemon and the helpers every end-to-end
  * test shares.
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "pprofd.h"
 
 #include "../check_run.h"
 
@@ -289,6 +290,74 @@ START_TEST(test_bad_credentials_preload) {
 }
 END_TEST
 
+/* The exposure guard under LD_PRELOAD: no start, one line, the program
+ * runs on. */
+START_TEST(test_exposure_preload) {
+  char cmd[1024], *out;
+  snprintf(cmd, sizeof cmd,
+           "LD_PRELOAD=%s PPROFD_ADDR=0.0.0.0:0 %s 1; echo exit=$?",
+           h_build_path(".libs/libpprofd.so"),
+           h_build_path("tests/integration/preload_target"));
+  ck_assert_int_eq(h_run(cmd, 30, &out), 0);
+  ck_assert_msg(strstr(out, "pprofd: not started on 0.0.0.0:0: refusing to "
+                            "listen on a non-loopback address without "
+                            "authentication (set PPROFD_AUTH_TOKEN or "
+                            "PPROFD_BASIC_AUTH, or PPROFD_ALLOW_INSECURE=1)"
+                            "\n") != NULL,
+                "%s", out);
+  ck_assert_msg(strstr(out, "exit=0") != NULL, "%s", out);
+  free(out);
+}
+END_TEST
+
+/* The exposure guard through the API: every interface or a non-loopback
+ * address needs authentication or allow_insecure; loopback does not. */
+START_TEST(test_exposure_api) {
+  pprofd_config *c = pprofd_config_new();
+  ck_assert_int_eq(pprofd_config_set_addr(c, "0.0.0.0:0"), 0);
+  ck_assert_int_eq(pprofd_start(c), PPROFD_EINSECURE);
+  ck_assert_int_eq(pprofd_stop(), PPROFD_ENOTRUNNING);
+  ck_assert_int_eq(pprofd_config_set_addr(c, "[::]:0"), 0);
+  ck_assert_int_eq(pprofd_start(c), PPROFD_EINSECURE);
+  ck_assert_int_eq(pprofd_config_set_auth_token(c, "tok"), 0);
+  ck_assert_int_eq(pprofd_start(c), 0);
+  ck_assert_int_eq(pprofd_stop(), 0);
+  ck_assert_int_eq(pprofd_config_set_auth_token(c, NULL), 0);
+  ck_assert_int_eq(pprofd_config_set_allow_insecure(c, 1), 0);
+  ck_assert_int_eq(pprofd_start(c), 0);
+  ck_assert_int_eq(pprofd_stop(), 0);
+  ck_assert_int_eq(pprofd_config_set_allow_insecure(c, 0), 0);
+  ck_assert_int_eq(pprofd_config_set_addr(c, "localhost:0"), 0);
+  ck_assert_int_eq(pprofd_start(c), 0);
+  ck_assert_int_eq(pprofd_stop(), 0);
+  ck_assert_int_eq(pprofd_config_set_addr(c, "127.0.0.2:0"), 0);
+  ck_assert_int_eq(pprofd_start(c), 0);
+  ck_assert_int_eq(pprofd_stop(), 0);
+  pprofd_config_free(c);
+}
+END_TEST
+
+/* PPROFD_ALLOW_INSECURE=1 serves every interface, and the index page
+ * warns; the Host check still holds for names. */
+START_TEST(test_exposure_allowed) {
+  h_stop(&demo);
+  char *env[] = {"PPROFD_ADDR=0.0.0.0:0", "PPROFD_ALLOW_INSECURE=1", NULL};
+  start_demo_env(env);
+  h_resp r;
+  get("/debug/pprof/", &r);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_ptr_nonnull(strstr(r.body, "WARNING"));
+  ck_assert_ptr_nonnull(strstr(r.body, "without authentication"));
+  h_resp_free(&r);
+  get_args("/debug/pprof/cmdline", "-H 'Host: evil.example'", &r);
+  ck_assert_int_eq(r.status, 421);
+  h_resp_free(&r);
+  get_args("/debug/pprof/cmdline", "-H 'Host: 192.0.2.7:6060'", &r);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("http_access");
   TCase *tc = demo_tcase("demo", 120);
@@ -302,6 +371,9 @@ static Suite *suite(void) {
   tcase_add_test(each, test_basic);
   tcase_add_test(each, test_token_file);
   tcase_add_test(each, test_bad_credentials_preload);
+  tcase_add_test(each, test_exposure_preload);
+  tcase_add_test(each, test_exposure_api);
+  tcase_add_test(each, test_exposure_allowed);
   suite_add_tcase(s, each);
   return s;
 }

@@ -1,6 +1,7 @@
 /*
  * check_access.c - unit tests for http/access.c: the Host header check
- * that keeps web pages from reaching pprofd through DNS rebinding.
+ * that keeps web pages from reaching pprofd through DNS rebinding, and
+ * the loopback test of the exposure guard.
  */
 #include "config.h"
 
@@ -83,10 +84,25 @@ START_TEST(test_host) {
 }
 END_TEST
 
+START_TEST(test_addr_is_loopback) {
+  ck_assert(pprofd__addr_is_loopback("127.0.0.1:6060"));
+  ck_assert(pprofd__addr_is_loopback("127.3.2.1:0"));
+  ck_assert(pprofd__addr_is_loopback("[::1]:6060"));
+  ck_assert(pprofd__addr_is_loopback("[::ffff:127.0.0.1]:6060"));
+  ck_assert(!pprofd__addr_is_loopback("0.0.0.0:6060"));
+  ck_assert(!pprofd__addr_is_loopback("[::]:6060"));
+  ck_assert(!pprofd__addr_is_loopback("10.0.0.5:6060"));
+  ck_assert(!pprofd__addr_is_loopback("localhost:6060")); /* not bound */
+  ck_assert(!pprofd__addr_is_loopback("?:0"));
+  ck_assert(!pprofd__addr_is_loopback(NULL));
+}
+END_TEST
+
 static Suite *access_suite(void) {
   Suite *s = suite_create("access");
   TCase *tc = tcase_create("host");
   tcase_add_loop_test(tc, test_host, 0, (int)PPROFD__ARRAY_SIZE(cases));
+  tcase_add_test(tc, test_addr_is_loopback);
   suite_add_tcase(s, tc);
   return s;
 }
