@@ -68,13 +68,16 @@ extern "C" {
   XX(EINSECURE, -16,                                                           \
      "refusing to listen on a non-loopback address without authentication "    \
      "(set PPROFD_AUTH_TOKEN or PPROFD_BASIC_AUTH, or "                        \
-     "PPROFD_ALLOW_INSECURE=1)")
+     "PPROFD_ALLOW_INSECURE=1)")                                               \
+  XX(ETLS, -17,                                                                \
+     "TLS cannot start: a certificate, key or CA file cannot be read or "      \
+     "parsed, or the key does not match the certificate")
 
 typedef enum {
 #define PPROFD_ERR_ENUM(name, val, msg) PPROFD_##name = (val),
   PPROFD_ERRNO_MAP(PPROFD_ERR_ENUM)
 #undef PPROFD_ERR_ENUM
-      PPROFD_ERRNO_LAST = -17
+      PPROFD_ERRNO_LAST = -18
 } pprofd_errno;
 
 /* A static English message for `err`; "unknown error" for unknown codes.
@@ -112,7 +115,8 @@ PPROFD_EXTERN void pprofd_config_free(pprofd_config *cfg);
  * PPROFD_REQUEST_TIMEOUT, PPROFD_MAX_SECONDS, PPROFD_MAX_BODY,
  * PPROFD_SYMBOLIZE, PPROFD_MAX_CPU_PROFILES, PPROFD_DISABLE,
  * PPROFD_ALLOWED_HOSTS, PPROFD_AUTH_TOKEN, PPROFD_AUTH_TOKEN_FILE,
- * PPROFD_BASIC_AUTH, PPROFD_BASIC_AUTH_FILE, PPROFD_ALLOW_INSECURE.
+ * PPROFD_BASIC_AUTH, PPROFD_BASIC_AUTH_FILE, PPROFD_ALLOW_INSECURE,
+ * PPROFD_TLS_CERT, PPROFD_TLS_KEY, PPROFD_TLS_CLIENT_CA.
  * (PPROFD_MEM_PROFILE_RATE, PPROFD_BLOCK_PROFILE_RATE and
  * PPROFD_MUTEX_PROFILE_FRACTION are read once, when the library loads, and a
  * malformed one is reported on stderr and ignored.) Not safe against a
@@ -222,6 +226,28 @@ PPROFD_EXTERN int pprofd_config_set_allow_insecure(pprofd_config *cfg,
                                                    int allow);
 
 /*
+ * HTTPS, through libmicrohttpd's GnuTLS support: the server speaks TLS
+ * only when both a certificate (chain) and its private key are set, as
+ * PEM files read at start. With a client CA too, every request must come
+ * with a client certificate that CA signed (mutual TLS), or it gets 403.
+ * pprofd_start() returns PPROFD_ETLS when a file cannot be read or
+ * parsed, the key does not match the certificate, or only one of the
+ * pair (or only the CA) is set; under LD_PRELOAD, one stderr line says
+ * which. TLS does not replace authentication for the exposure guard.
+ * Each setter takes NULL or "" for none; PPROFD_EINVAL when cfg is NULL
+ * or the path is 1024 bytes or longer. Since 0.1.0.
+ */
+/* The certificate (chain), PEM. PPROFD_TLS_CERT. */
+PPROFD_EXTERN int pprofd_config_set_tls_cert(pprofd_config *cfg,
+                                             const char *path);
+/* Its private key, PEM (unencrypted). PPROFD_TLS_KEY. */
+PPROFD_EXTERN int pprofd_config_set_tls_key(pprofd_config *cfg,
+                                            const char *path);
+/* CA certificates for client certificates, PEM. PPROFD_TLS_CLIENT_CA. */
+PPROFD_EXTERN int pprofd_config_set_tls_client_ca(pprofd_config *cfg,
+                                                  const char *path);
+
+/*
  * Automatic captures: when a rule about the process holds, the matching
  * profiles are written to a directory, named
  * <UTC time>-<pid>-<rule>-<kind>.pb.gz (or .txt), with a JSON line per
@@ -294,7 +320,8 @@ PPROFD_EXTERN int pprofd_config_set_autodump_max_files(pprofd_config *cfg,
  * when libmicrohttpd fails to start, PPROFD_EAUTH for credentials that
  * cannot be used (see Authentication), PPROFD_EINSECURE for an address
  * that is not loopback without authentication (see
- * pprofd_config_set_allow_insecure()), PPROFD_ENOMEM. On failure nothing is
+ * pprofd_config_set_allow_insecure()), PPROFD_ETLS (see HTTPS),
+ * PPROFD_ENOMEM. On failure nothing is
  * left running. Since 0.1.0.
  */
 PPROFD_EXTERN int pprofd_start(const pprofd_config *cfg);

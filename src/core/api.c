@@ -33,6 +33,7 @@
 #include "core/reqstats.h"
 #include "core/runtime.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "pprofd.h"
 #include "sample/cmdline.h"
 #include "sample/contention.h"
@@ -341,11 +342,15 @@ __attribute__((constructor)) static void pprofd_autostart(void) {
     char why[PPROFD__PATH_MAX + 128] = "";
     if (err == PPROFD_EAUTH && pprofd__auth_validate(&c, why, sizeof why) == 0)
       why[0] = '\0'; /* the file was fixed meanwhile */
+    pprofd__tls tls;
+    if (err == PPROFD_ETLS && pprofd__tls_load(&c, &tls, why, sizeof why) == 0)
+      pprofd__tls_free(&tls); /* loads now: libmicrohttpd refused it */
     fprintf(stderr, "pprofd: not started on %s: %s\n", c.addr,
             why[0] ? why : pprofd_strerror(err));
     return;
   }
   char a[PPROFD__ADDR_MAX];
   if (pprofd_get_addr(a, sizeof a) == 0)
-    fprintf(stderr, "pprofd: listening on http://%s/debug/pprof/\n", a);
+    fprintf(stderr, "pprofd: listening on http%s://%s/debug/pprof/\n",
+            c.tls_cert[0] ? "s" : "", a);
 }

@@ -142,6 +142,16 @@ enum {
     "PPROFD_ALLOW_INSECURE", NULL, NULL, NULL, NULL,                           \
     "serve a non-loopback address without authentication (refused "           \
     "otherwise)")                                                              \
+  X(tls_cert, PATH, 0, 0, "",                                                  \
+    "PPROFD_TLS_CERT", NULL, NULL, NULL, NULL,                                 \
+    "PEM certificate (chain) to serve HTTPS with; needs PPROFD_TLS_KEY")       \
+  X(tls_key, PATH, 0, 0, "",                                                   \
+    "PPROFD_TLS_KEY", NULL, NULL, NULL, NULL,                                  \
+    "PEM private key of PPROFD_TLS_CERT")                                      \
+  X(tls_client_ca, PATH, 0, 0, "",                                             \
+    "PPROFD_TLS_CLIENT_CA", NULL, NULL, NULL, NULL,                            \
+    "PEM CA certificates: clients must present a certificate they signed "    \
+    "(mutual TLS)")                                                            \
   X(autodump_dir, PATH, 0, 0, "",                                              \
     "PPROFD_AUTODUMP_DIR", NULL, NULL, NULL, NULL,                             \
     "directory for automatic captures; unset: off")                            \

@@ -97,7 +97,7 @@ static void add_state(settings *st) {
       pprofd__metrics_own_bytes(), sym_entries);
 }
 
-/* Who may ask: the Host header check and the authentication. */
+/* Who may ask: the Host header check, the authentication and TLS. */
 static void add_access(settings *st, const pprofd__request *rq) {
   const char *allowed = rq->cfg.allowed_hosts;
   if (rq->mounted && allowed[0] == '\0')
@@ -112,6 +112,16 @@ static void add_access(settings *st, const pprofd__request *rq) {
   char auth[VALUE_MAX];
   pprofd__auth_describe(&rq->cfg, auth, sizeof auth);
   add(st, "authentication", "%s", auth);
+  if (!rq->mounted && rq->cfg.tls_cert[0])
+    add(st, "tls", "HTTPS with certificate %s%s%s", rq->cfg.tls_cert,
+        rq->cfg.tls_client_ca[0]
+            ? "; clients must present a certificate signed by "
+            : "",
+        rq->cfg.tls_client_ca);
+  else if (!rq->mounted)
+    add(st, "tls",
+        "off: plain HTTP (PPROFD_TLS_CERT and PPROFD_TLS_KEY "
+        "turn HTTPS on)");
   if (rq->insecure)
     add(st, "WARNING",
         "serving %s, which is not loopback, without authentication "

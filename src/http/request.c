@@ -20,8 +20,9 @@
  *
  * Before anything else, the Host header must pass the DNS rebinding guard
  * (http/access.h), or the request gets 421 Misdirected Request; then,
+ * under mutual TLS, the client's certificate must verify (403); then,
  * when credentials are configured, the request must carry one
- * (core/auth.h), or it gets 401 with a WWW-Authenticate challenge. Both
+ * (core/auth.h), or it gets 401 with a WWW-Authenticate challenge. All
  * hold for every path, the index page, /debug/vars and /metrics
  * included, and for the paths no handler serves.
  *
@@ -368,6 +369,13 @@ static enum MHD_Result handle_guarded(struct pprofd__http *h,
         "(a guard against DNS rebinding); it answers to localhost, loopback "
         "addresses, its own address and the names in PPROFD_ALLOWED_HOSTS",
         host_of(&c));
+    goto out;
+  }
+  if (r->phase == 0 && h != NULL && h->tls.ca != NULL &&
+      !pprofd__tls_client_verified(conn)) {
+    rc = pprofd__go_error(&c, 403,
+                          "forbidden: pprofd wants a client certificate "
+                          "signed by its PPROFD_TLS_CLIENT_CA (mutual TLS)");
     goto out;
   }
   if (r->phase == 0) {

@@ -18,6 +18,7 @@
 #include "core/conf.h"
 #include "core/render.h"
 #include "http/params.h"
+#include "http/tls.h"
 
 #define URI_MAX 8192
 #define PREFIX "/debug/pprof/"
@@ -28,7 +29,8 @@ struct pprofd__http {
   int stop_pipe[2]; /* written once at stop: wakes waiting handlers */
   struct pprofd_config cfg;
   char addr[PPROFD__ADDR_MAX];
-  int insecure; /* not loopback, no authentication (allow_insecure) */
+  int insecure;    /* not loopback, no authentication (allow_insecure) */
+  pprofd__tls tls; /* the PEM texts while serving HTTPS */
 };
 
 /* One request's state, created by the URI log callback (or by

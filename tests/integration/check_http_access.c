@@ -1,7 +1,8 @@
 /*
  * check_http_access.c - end-to-end tests of who may ask: the Host header
  * check (DNS rebinding), the escaping of redirects, bearer and basic
- * authentication with curl and go tool pprof, and the exposure guard.
+ * authentication with curl and go tool pprof, the exposure guard, and
+ * HTTPS (mutual TLS included) with certificates openssl makes.
  *
  * See harness.h for the demo daemon and the helpers every end-to-end
  * test shares.
@@ -358,6 +359,180 @@ START_TEST(test_exposure_allowed) {
 }
 END_TEST
 
+/* A scratch directory with certificates made by openssl: a CA, a server
+ * certificate for 127.0.0.1 and localhost, a client certificate the CA
+ * signed, a self-signed one it did not, and a key that matches nothing.
+ * Returns 0 when openssl is missing. */
+static int make_certs(char *dir) {
+  if (system("command -v openssl >/dev/null 2>&1") != 0)
+    return 0;
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char cmd[4096], *out;
+  snprintf(
+      cmd, sizeof cmd,
+      "cd %s && K=\"-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes\" "
+      "&& openssl req -x509 $K -keyout ca.key -out ca.pem -days 2 "
+      "-subj /CN=pprofd-test-ca "
+      "&& openssl req -x509 $K -keyout server.key -out server.pem -days 2 "
+      "-subj /CN=localhost "
+      "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
+      "&& openssl req $K -keyout client.key -out client.csr "
+      "-subj /CN=scraper "
+      "&& openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+      "-CAcreateserial -out client.pem -days 2 "
+      "&& openssl req -x509 $K -keyout rogue.key -out rogue.pem -days 2 "
+      "-subj /CN=rogue "
+      "&& openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 "
+      "-out other.key && echo not a certificate > garbage.pem && ls server.pem",
+      dir);
+  int st = h_run(cmd, 60, &out);
+  ck_assert_msg(st == 0, "openssl failed: %s", out);
+  free(out);
+  return 1;
+}
+
+/* Starts pprofd in this process on 127.0.0.1:0 with TLS files from dir
+ * (names, or NULL); returns pprofd_start's result and the address. */
+static int start_tls(const char *dir, const char *cert, const char *key,
+                     const char *ca, char *addr, size_t len) {
+  pprofd_config *c = pprofd_config_new();
+  char p[3][256];
+  snprintf(p[0], sizeof p[0], "%s/%s", dir, cert ? cert : "");
+  snprintf(p[1], sizeof p[1], "%s/%s", dir, key ? key : "");
+  snprintf(p[2], sizeof p[2], "%s/%s", dir, ca ? ca : "");
+  ck_assert_int_eq(pprofd_config_set_addr(c, "127.0.0.1:0"), 0);
+  ck_assert_int_eq(pprofd_config_set_tls_cert(c, cert ? p[0] : NULL), 0);
+  ck_assert_int_eq(pprofd_config_set_tls_key(c, key ? p[1] : NULL), 0);
+  ck_assert_int_eq(pprofd_config_set_tls_client_ca(c, ca ? p[2] : NULL), 0);
+  int err = pprofd_start(c);
+  pprofd_config_free(c);
+  if (err == 0)
+    ck_assert_int_eq(pprofd_get_addr(addr, len), 0);
+  return err;
+}
+
+static void rm_dir(const char *dir) {
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_tls) {
+  char dir[] = "/tmp/pprofd-tls-XXXXXX";
+  if (!make_certs(dir))
+    return; /* no openssl: nothing to test with */
+  char addr[64], url[256], args[512];
+  h_resp r;
+  ck_assert_int_eq(
+      start_tls(dir, "server.pem", "server.key", NULL, addr, sizeof addr), 0);
+  snprintf(url, sizeof url, "https://%s/debug/pprof/cmdline", addr);
+  snprintf(args, sizeof args, "--cacert %s/server.pem", dir);
+  ck_assert_int_eq(h_http_args("GET", url, args, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "https://localhost:%s/debug/pprof/",
+           strrchr(addr, ':') + 1);
+  ck_assert_int_eq(h_http_args("GET", url, args, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  /* The certificate is checked: a client without the CA refuses it. */
+  char *out;
+  snprintf(args, sizeof args, "curl -sS https://%s/debug/pprof/", addr);
+  ck_assert_int_ne(h_run(args, 30, &out), 0);
+  free(out);
+  if (h_have_go()) {
+    snprintf(args, sizeof args, "-raw 'https+insecure://%s/debug/pprof/heap'",
+             addr);
+    int st = pprof_run(args, &out);
+    ck_assert_msg(st == 0, "pprof over TLS failed: %s", out);
+    ck_assert_ptr_nonnull(strstr(out, "PeriodType: space bytes"));
+    free(out);
+  }
+  ck_assert_int_eq(pprofd_stop(), 0);
+  /* Files that cannot be used: pprofd does not start. */
+  ck_assert_int_eq(
+      start_tls(dir, "server.pem", "other.key", NULL, addr, sizeof addr),
+      PPROFD_ETLS);
+  ck_assert_int_eq(
+      start_tls(dir, "garbage.pem", "server.key", NULL, addr, sizeof addr),
+      PPROFD_ETLS);
+  ck_assert_int_eq(
+      start_tls(dir, "missing.pem", "server.key", NULL, addr, sizeof addr),
+      PPROFD_ETLS);
+  ck_assert_int_eq(start_tls(dir, "server.pem", NULL, NULL, addr, sizeof addr),
+                   PPROFD_ETLS);
+  ck_assert_int_eq(start_tls(dir, "server.pem", "server.key", "garbage.pem",
+                             addr, sizeof addr),
+                   PPROFD_ETLS);
+  ck_assert_int_eq(pprofd_stop(), PPROFD_ENOTRUNNING);
+  rm_dir(dir);
+}
+END_TEST
+
+START_TEST(test_mutual_tls) {
+  char dir[] = "/tmp/pprofd-tls-XXXXXX";
+  if (!make_certs(dir))
+    return;
+  char addr[64], url[256], args[512];
+  h_resp r;
+  ck_assert_int_eq(
+      start_tls(dir, "server.pem", "server.key", "ca.pem", addr, sizeof addr),
+      0);
+  snprintf(url, sizeof url, "https://%s/debug/pprof/cmdline", addr);
+  snprintf(args, sizeof args,
+           "--cacert %s/server.pem --cert %s/client.pem --key %s/client.key",
+           dir, dir, dir);
+  ck_assert_int_eq(h_http_args("GET", url, args, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  snprintf(args, sizeof args, "--cacert %s/server.pem", dir);
+  ck_assert_int_eq(h_http_args("GET", url, args, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 403);
+  ck_assert_ptr_nonnull(strstr(r.body, "client certificate"));
+  h_resp_free(&r);
+  snprintf(args, sizeof args,
+           "--cacert %s/server.pem --cert %s/rogue.pem --key %s/rogue.key", dir,
+           dir, dir);
+  int rc = h_http_args("GET", url, args, NULL, 0, &r);
+  ck_assert_msg(rc != 0 || r.status == 403, "rogue client got %d", r.status);
+  h_resp_free(&r);
+  ck_assert_int_eq(pprofd_stop(), 0);
+  rm_dir(dir);
+}
+END_TEST
+
+/* Under LD_PRELOAD a bad TLS file is one stderr line; the host runs on. */
+START_TEST(test_tls_preload_bad) {
+  char dir[] = "/tmp/pprofd-tls-XXXXXX";
+  if (!make_certs(dir))
+    return;
+  char cmd[1024], *out;
+  snprintf(
+      cmd, sizeof cmd,
+      "LD_PRELOAD=%s PPROFD_ADDR=127.0.0.1:0 PPROFD_TLS_CERT=%s/server.pem "
+      "PPROFD_TLS_KEY=%s/other.key %s 1; echo exit=$?",
+      h_build_path(".libs/libpprofd.so"), dir, dir,
+      h_build_path("tests/integration/preload_target"));
+  ck_assert_int_eq(h_run(cmd, 30, &out), 0);
+  ck_assert_msg(strstr(out, "pprofd: not started on 127.0.0.1:0: "
+                            "PPROFD_TLS_CERT ") != NULL,
+                "%s", out);
+  ck_assert_msg(strstr(out, "exit=0") != NULL, "%s", out);
+  free(out);
+  snprintf(
+      cmd, sizeof cmd,
+      "LD_PRELOAD=%s PPROFD_ADDR=127.0.0.1:0 PPROFD_TLS_CERT=%s/server.pem "
+      "PPROFD_TLS_KEY=%s/server.key %s 1 2>&1 | head -1",
+      h_build_path(".libs/libpprofd.so"), dir, dir,
+      h_build_path("tests/integration/preload_target"));
+  ck_assert_int_eq(h_run(cmd, 30, &out), 0);
+  ck_assert_msg(strstr(out, "pprofd: listening on https://127.0.0.1:") != NULL,
+                "%s", out);
+  free(out);
+  rm_dir(dir);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("http_access");
   TCase *tc = demo_tcase("demo", 120);
@@ -375,6 +550,13 @@ static Suite *suite(void) {
   tcase_add_test(each, test_exposure_api);
   tcase_add_test(each, test_exposure_allowed);
   suite_add_tcase(s, each);
+  /* HTTPS, served by pprofd started in the test's own process. */
+  TCase *tls = tcase_create("tls");
+  tcase_set_timeout(tls, 120);
+  tcase_add_test(tls, test_tls);
+  tcase_add_test(tls, test_mutual_tls);
+  tcase_add_test(tls, test_tls_preload_bad);
+  suite_add_tcase(s, tls);
   return s;
 }
 
