@@ -219,7 +219,8 @@ PPROFD_EXTERN int pprofd_config_set_basic_auth(pprofd_config *cfg,
 PPROFD_EXTERN int pprofd_config_set_basic_auth_file(pprofd_config *cfg,
                                                     const char *path);
 /* The exposure guard: pprofd_start() refuses to serve an address that is
- * not loopback (127.0.0.0/8, ::1) without authentication, with
+ * not loopback (127.0.0.0/8, ::1) without authentication (a credential
+ * above, or mutual TLS: see pprofd_config_set_tls_client_ca()), with
  * PPROFD_EINSECURE, unless this is 1 (default 0); the index page then
  * shows a warning. PPROFD_ALLOW_INSECURE. Since 0.1.0. */
 PPROFD_EXTERN int pprofd_config_set_allow_insecure(pprofd_config *cfg,
@@ -233,7 +234,8 @@ PPROFD_EXTERN int pprofd_config_set_allow_insecure(pprofd_config *cfg,
  * pprofd_start() returns PPROFD_ETLS when a file cannot be read or
  * parsed, the key does not match the certificate, or only one of the
  * pair (or only the CA) is set; under LD_PRELOAD, one stderr line says
- * which. TLS does not replace authentication for the exposure guard.
+ * which. TLS alone does not authenticate anyone; mutual TLS does, and
+ * satisfies the exposure guard as credentials do.
  * Each setter takes NULL or "" for none; PPROFD_EINVAL when cfg is NULL
  * or the path is 1024 bytes or longer. Since 0.1.0.
  */

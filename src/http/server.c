@@ -8,8 +8,9 @@
  * are read and checked before the daemon starts, and kept while it runs.
  *
  * The exposure guard: an address that is not loopback is served only
- * with authentication configured, or with cfg.allow_insecure (the index
- * page then warns); otherwise start fails with PPROFD_EINSECURE.
+ * with authentication configured (credentials, or mutual TLS), or with
+ * cfg.allow_insecure (the index page then warns); otherwise start fails
+ * with PPROFD_EINSECURE.
  *
  * Limits set on the daemon: connections beyond cfg.max_connections plus a
  * small reserve are closed, idle or slow clients time out after
@@ -140,8 +141,10 @@ int pprofd__http_start(const struct pprofd_config *cfg,
   local_addr(fd, h->addr, sizeof h->addr);
   /* The exposure guard: argv, addresses and stacks are not for whoever
    * reaches a public port. Checked on the address actually bound, so a
-   * name that resolves to loopback passes. */
-  if (!pprofd__addr_is_loopback(h->addr) && pprofd__auth_schemes(cfg) == 0) {
+   * name that resolves to loopback passes. Credentials or mutual TLS
+   * (client certificates a CA signed) authenticate clients. */
+  if (!pprofd__addr_is_loopback(h->addr) && pprofd__auth_schemes(cfg) == 0 &&
+      h->tls.ca == NULL) {
     if (!cfg->allow_insecure) {
       close(fd);
       err = PPROFD_EINSECURE;

@@ -393,14 +393,15 @@ static int make_certs(char *dir) {
 
 /* Starts pprofd in this process on 127.0.0.1:0 with TLS files from dir
  * (names, or NULL); returns pprofd_start's result and the address. */
-static int start_tls(const char *dir, const char *cert, const char *key,
-                     const char *ca, char *addr, size_t len) {
+static int start_tls_on(const char *bind, const char *dir, const char *cert,
+                        const char *key, const char *ca, char *addr,
+                        size_t len) {
   pprofd_config *c = pprofd_config_new();
   char p[3][256];
   snprintf(p[0], sizeof p[0], "%s/%s", dir, cert ? cert : "");
   snprintf(p[1], sizeof p[1], "%s/%s", dir, key ? key : "");
   snprintf(p[2], sizeof p[2], "%s/%s", dir, ca ? ca : "");
-  ck_assert_int_eq(pprofd_config_set_addr(c, "127.0.0.1:0"), 0);
+  ck_assert_int_eq(pprofd_config_set_addr(c, bind), 0);
   ck_assert_int_eq(pprofd_config_set_tls_cert(c, cert ? p[0] : NULL), 0);
   ck_assert_int_eq(pprofd_config_set_tls_key(c, key ? p[1] : NULL), 0);
   ck_assert_int_eq(pprofd_config_set_tls_client_ca(c, ca ? p[2] : NULL), 0);
@@ -409,6 +410,11 @@ static int start_tls(const char *dir, const char *cert, const char *key,
   if (err == 0)
     ck_assert_int_eq(pprofd_get_addr(addr, len), 0);
   return err;
+}
+
+static int start_tls(const char *dir, const char *cert, const char *key,
+                     const char *ca, char *addr, size_t len) {
+  return start_tls_on("127.0.0.1:0", dir, cert, key, ca, addr, len);
 }
 
 static void rm_dir(const char *dir) {
@@ -497,6 +503,15 @@ START_TEST(test_mutual_tls) {
   ck_assert_msg(rc != 0 || r.status == 403, "rogue client got %d", r.status);
   h_resp_free(&r);
   ck_assert_int_eq(pprofd_stop(), 0);
+  /* Mutual TLS authenticates: the exposure guard lets it serve every
+   * interface; server TLS alone does not. */
+  ck_assert_int_eq(start_tls_on("0.0.0.0:0", dir, "server.pem", "server.key",
+                                "ca.pem", addr, sizeof addr),
+                   0);
+  ck_assert_int_eq(pprofd_stop(), 0);
+  ck_assert_int_eq(start_tls_on("0.0.0.0:0", dir, "server.pem", "server.key",
+                                NULL, addr, sizeof addr),
+                   PPROFD_EINSECURE);
   rm_dir(dir);
 }
 END_TEST
