@@ -61,13 +61,23 @@ extern "C" {
   XX(ELIMIT, -11, "a configured limit was exceeded")                           \
   XX(EEXIST, -12, "the name is already in use")                                \
   XX(ENOTFOUND, -13, "no such entry")                                          \
-  XX(EBUSY, -14, "the resource is busy")
+  XX(EBUSY, -14, "the resource is busy")                                       \
+  XX(EAUTH, -15,                                                               \
+     "authentication is misconfigured (a credential file cannot be read or "   \
+     "holds none, or a basic credential is not user:password)")                \
+  XX(EINSECURE, -16,                                                           \
+     "refusing to listen on a non-loopback address without authentication "    \
+     "(set PPROFD_AUTH_TOKEN or PPROFD_BASIC_AUTH, or "                        \
+     "PPROFD_ALLOW_INSECURE=1)")                                               \
+  XX(ETLS, -17,                                                                \
+     "TLS cannot start: a certificate, key or CA file cannot be read or "      \
+     "parsed, or the key does not match the certificate")
 
 typedef enum {
 #define PPROFD_ERR_ENUM(name, val, msg) PPROFD_##name = (val),
   PPROFD_ERRNO_MAP(PPROFD_ERR_ENUM)
 #undef PPROFD_ERR_ENUM
-      PPROFD_ERRNO_LAST = -15
+      PPROFD_ERRNO_LAST = -18
 } pprofd_errno;
 
 /* A static English message for `err`; "unknown error" for unknown codes.
@@ -103,7 +113,10 @@ PPROFD_EXTERN void pprofd_config_free(pprofd_config *cfg);
  * stderr); the config keeps the values that parsed. PPROFD_EINVAL for a NULL
  * cfg. Variables: PPROFD_ADDR, PPROFD_HTTP, PPROFD_MAX_CONNECTIONS,
  * PPROFD_REQUEST_TIMEOUT, PPROFD_MAX_SECONDS, PPROFD_MAX_BODY,
- * PPROFD_SYMBOLIZE, PPROFD_MAX_CPU_PROFILES, PPROFD_DISABLE.
+ * PPROFD_SYMBOLIZE, PPROFD_MAX_CPU_PROFILES, PPROFD_DISABLE,
+ * PPROFD_ALLOWED_HOSTS, PPROFD_AUTH_TOKEN, PPROFD_AUTH_TOKEN_FILE,
+ * PPROFD_BASIC_AUTH, PPROFD_BASIC_AUTH_FILE, PPROFD_ALLOW_INSECURE,
+ * PPROFD_TLS_CERT, PPROFD_TLS_KEY, PPROFD_TLS_CLIENT_CA.
  * (PPROFD_MEM_PROFILE_RATE, PPROFD_BLOCK_PROFILE_RATE and
  * PPROFD_MUTEX_PROFILE_FRACTION are read once, when the library loads, and a
  * malformed one is reported on stderr and ignored.) Not safe against a
@@ -157,6 +170,84 @@ PPROFD_EXTERN int pprofd_config_set_max_cpu_profiles(pprofd_config *cfg,
  * off. Since 0.1.0. */
 PPROFD_EXTERN int pprofd_config_set_disable(pprofd_config *cfg,
                                             const char *names);
+/* Host header values the server accepts besides loopback names and
+ * addresses (localhost, 127.0.0.0/8, ::1) and the address it is bound to,
+ * as a comma-separated list (at most 1023 bytes; "" or NULL: none):
+ * NAME (any port), NAME:PORT, [V6]:PORT, .SUFFIX (the name and its
+ * subdomains) or * (any Host). Other requests get 421 Misdirected
+ * Request: a web page cannot reach pprofd through DNS rebinding. When
+ * bound to every interface (0.0.0.0, ::), any IP literal is accepted too.
+ * Mounted with pprofd_mhd_dispatch(), the application's server owns the
+ * Host policy and pprofd checks nothing unless this list is set; then
+ * loopback names and the list pass. PPROFD_EINVAL when cfg is NULL or the
+ * list too long. PPROFD_ALLOWED_HOSTS. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_allowed_hosts(pprofd_config *cfg,
+                                                  const char *hosts);
+
+/*
+ * Authentication. Any credential set here turns it on for every path
+ * pprofd serves, the index page, /debug/vars and /metrics included (and,
+ * mounted with pprofd_mhd_dispatch(), for the paths pprofd claims). A
+ * request without a matching credential gets 401 with a WWW-Authenticate
+ * challenge (`Bearer realm="pprofd"`, `Basic realm="pprofd"`) and a body
+ * saying what is wanted; bearer and basic may be set together, and
+ * either then passes. Comparisons take constant time. Refusals are
+ * counted on the index page and said on stderr at most once a minute.
+ * The index page names the kinds in force and their files, never a
+ * secret. A credential file holds one credential a line (blank lines and
+ * lines starting with '#' skipped, trailing spaces and CR dropped) and
+ * is read again whenever its inode, size or modification time changes,
+ * so a credential rotates without a restart (replace the file with a
+ * rename); a file that cannot be read or holds none refuses every
+ * request with 503. pprofd_start() returns PPROFD_EAUTH when a file
+ * cannot be read or holds none, or a basic credential lacks its colon.
+ * Each setter takes NULL or "" for none and returns PPROFD_EINVAL when
+ * cfg is NULL or the value is 1024 bytes or longer. Since 0.1.0.
+ */
+/* The bearer token (Authorization: Bearer TOKEN). PPROFD_AUTH_TOKEN. */
+PPROFD_EXTERN int pprofd_config_set_auth_token(pprofd_config *cfg,
+                                               const char *token);
+/* A file of bearer tokens. PPROFD_AUTH_TOKEN_FILE. */
+PPROFD_EXTERN int pprofd_config_set_auth_token_file(pprofd_config *cfg,
+                                                    const char *path);
+/* "USER:PASSWORD" for HTTP basic authentication (curl -u, or
+ * http://USER:PASSWORD@HOST:PORT/ for go tool pprof). PPROFD_BASIC_AUTH.
+ */
+PPROFD_EXTERN int pprofd_config_set_basic_auth(pprofd_config *cfg,
+                                               const char *user_password);
+/* A file of USER:PASSWORD lines. PPROFD_BASIC_AUTH_FILE. */
+PPROFD_EXTERN int pprofd_config_set_basic_auth_file(pprofd_config *cfg,
+                                                    const char *path);
+/* The exposure guard: pprofd_start() refuses to serve an address that is
+ * not loopback (127.0.0.0/8, ::1) without authentication (a credential
+ * above, or mutual TLS: see pprofd_config_set_tls_client_ca()), with
+ * PPROFD_EINSECURE, unless this is 1 (default 0); the index page then
+ * shows a warning. PPROFD_ALLOW_INSECURE. Since 0.1.0. */
+PPROFD_EXTERN int pprofd_config_set_allow_insecure(pprofd_config *cfg,
+                                                   int allow);
+
+/*
+ * HTTPS, through libmicrohttpd's GnuTLS support: the server speaks TLS
+ * only when both a certificate (chain) and its private key are set, as
+ * PEM files read at start. With a client CA too, every request must come
+ * with a client certificate that CA signed (mutual TLS), or it gets 403.
+ * pprofd_start() returns PPROFD_ETLS when a file cannot be read or
+ * parsed, the key does not match the certificate, or only one of the
+ * pair (or only the CA) is set; under LD_PRELOAD, one stderr line says
+ * which. TLS alone does not authenticate anyone; mutual TLS does, and
+ * satisfies the exposure guard as credentials do.
+ * Each setter takes NULL or "" for none; PPROFD_EINVAL when cfg is NULL
+ * or the path is 1024 bytes or longer. Since 0.1.0.
+ */
+/* The certificate (chain), PEM. PPROFD_TLS_CERT. */
+PPROFD_EXTERN int pprofd_config_set_tls_cert(pprofd_config *cfg,
+                                             const char *path);
+/* Its private key, PEM (unencrypted). PPROFD_TLS_KEY. */
+PPROFD_EXTERN int pprofd_config_set_tls_key(pprofd_config *cfg,
+                                            const char *path);
+/* CA certificates for client certificates, PEM. PPROFD_TLS_CLIENT_CA. */
+PPROFD_EXTERN int pprofd_config_set_tls_client_ca(pprofd_config *cfg,
+                                                  const char *path);
 
 /*
  * Automatic captures: when a rule about the process holds, the matching
@@ -228,7 +319,11 @@ PPROFD_EXTERN int pprofd_config_set_autodump_max_files(pprofd_config *cfg,
  * are left as they are. Returns PPROFD_EALREADY when running, PPROFD_EADDR
  * for a malformed address or a host that does not resolve, PPROFD_ELISTEN
  * when the port is taken or the address cannot be bound, PPROFD_EHTTP
- * when libmicrohttpd fails to start, PPROFD_ENOMEM. On failure nothing is
+ * when libmicrohttpd fails to start, PPROFD_EAUTH for credentials that
+ * cannot be used (see Authentication), PPROFD_EINSECURE for an address
+ * that is not loopback without authentication (see
+ * pprofd_config_set_allow_insecure()), PPROFD_ETLS (see HTTPS),
+ * PPROFD_ENOMEM. On failure nothing is
  * left running. Since 0.1.0.
  */
 PPROFD_EXTERN int pprofd_start(const pprofd_config *cfg);

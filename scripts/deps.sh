@@ -6,8 +6,8 @@ set -euo pipefail
 # test scrapes with.
 PKGS="build-essential autoconf automake libtool pkg-config
   libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
-  libunwind-dev libdw-dev libelf-dev check golang-go curl clang-format
-  prometheus"
+  libunwind-dev libdw-dev libelf-dev libgnutls28-dev check golang-go curl
+  clang-format prometheus openssl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -40,6 +40,7 @@ enum pprofd__lock_rank {
   PPROFD__RANK_MAPS,        /* the build-id cache (symbol/buildid) */
   PPROFD__RANK_HTTP,        /* the HTTP server's set of live requests */
   PPROFD__RANK_REQSTATS,
+  PPROFD__RANK_AUTH, /* the credential files' cache (core/auth) */
   PPROFD__RANK_AUTODUMP,
   /* automatic captures' state (core/autodump) */ /* the per-path request counts
                                                      (core) */

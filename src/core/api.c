@@ -24,6 +24,7 @@
 #include "capture/stackcopy.h"
 #include "capture/threadreg.h"
 #include "capture/unwind.h"
+#include "core/auth.h"
 #include "core/autodump.h"
 #include "core/conf.h"
 #include "core/cpufile.h"
@@ -32,6 +33,7 @@
 #include "core/reqstats.h"
 #include "core/runtime.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "pprofd.h"
 #include "sample/cmdline.h"
 #include "sample/contention.h"
@@ -157,6 +159,10 @@ int pprofd_start(const pprofd_config *cfg) {
    * own); a failure only turns the profiles that need stacks off. */
   (void)pprofd__unwind_init();
   (void)pprofd__stackcopy_init();
+  /* Credentials that cannot be used would refuse every request. */
+  err = pprofd__auth_validate(&c, NULL, 0);
+  if (err != 0)
+    goto out;
   char addr[PPROFD__ADDR_MAX] = "";
   if (c.http) {
     err = pprofd__http_start(&c, &pprofd__rt.http, addr, sizeof addr);
@@ -254,6 +260,7 @@ static void prefork(void) {
   pprofd__labels_prefork();
   pprofd__http_prefork();
   pprofd__reqstats_prefork();
+  pprofd__auth_prefork();
   pprofd__vars_prefork();
   pprofd__unwind_prefork();
   pprofd__contention_prefork();
@@ -266,6 +273,7 @@ static void postfork_parent(void) {
   pprofd__contention_postfork();
   pprofd__unwind_postfork_parent();
   pprofd__vars_postfork();
+  pprofd__auth_postfork();
   pprofd__reqstats_postfork();
   pprofd__http_postfork_parent();
   pprofd__labels_postfork();
@@ -286,6 +294,7 @@ static void postfork_child(void) {
   pprofd__autodump_postfork_child();
   pprofd__blockctx_postfork_child();
   pprofd__vars_postfork();
+  pprofd__auth_postfork();
   pprofd__reqstats_postfork();
   pprofd__http_postfork_child(pprofd__rt.http);
   pprofd__rt.http = NULL;
@@ -330,11 +339,18 @@ __attribute__((constructor)) static void pprofd_autostart(void) {
     fprintf(stderr, "pprofd: ignoring an invalid PPROFD_* variable\n");
   int err = pprofd_start(&c);
   if (err != 0) {
+    char why[PPROFD__PATH_MAX + 128] = "";
+    if (err == PPROFD_EAUTH && pprofd__auth_validate(&c, why, sizeof why) == 0)
+      why[0] = '\0'; /* the file was fixed meanwhile */
+    pprofd__tls tls;
+    if (err == PPROFD_ETLS && pprofd__tls_load(&c, &tls, why, sizeof why) == 0)
+      pprofd__tls_free(&tls); /* loads now: libmicrohttpd refused it */
     fprintf(stderr, "pprofd: not started on %s: %s\n", c.addr,
-            pprofd_strerror(err));
+            why[0] ? why : pprofd_strerror(err));
     return;
   }
   char a[PPROFD__ADDR_MAX];
   if (pprofd_get_addr(a, sizeof a) == 0)
-    fprintf(stderr, "pprofd: listening on http://%s/debug/pprof/\n", a);
+    fprintf(stderr, "pprofd: listening on http%s://%s/debug/pprof/\n",
+            c.tls_cert[0] ? "s" : "", a);
 }

@@ -29,7 +29,8 @@ enum kind {
   KIND_SIZE,
   KIND_RATE,
   KIND_LIST,
-  KIND_PATH
+  KIND_PATH,
+  KIND_TEXT
 };
 
 /* One knob, as the generic code below needs it. */
@@ -62,6 +63,7 @@ static const entry entries[PPROFD__CONF_NKEYS] = {
 /* Every numeric default lies in its range (ADDR's is parsed in a test). */
 #define CHECK_DEFAULT_ADDR(name, min, max, def)
 #define CHECK_DEFAULT_PATH(name, min, max, def)
+#define CHECK_DEFAULT_TEXT(name, min, max, def)
 #define CHECK_DEFAULT_NUM(name, min, max, def)                                 \
   _Static_assert((def) >= (min) && (def) <= (max),                             \
                  "the default of " #name " is out of its range");
@@ -79,6 +81,7 @@ static long long get(const struct pprofd_config *cfg,
                      enum pprofd__conf_key key) {
 #define GET_ADDR(field) 0
 #define GET_PATH(field) 0
+#define GET_TEXT(field) 0
 #define GET_BOOL(field) (field)
 #define GET_UINT(field) (field)
 #define GET_SIZE(field) (long long)(field)
@@ -104,6 +107,7 @@ static int put(struct pprofd_config *cfg, enum pprofd__conf_key key,
     return PPROFD_EINVAL;
 #define PUT_ADDR(field, v) (void)(v)
 #define PUT_PATH(field, v) (void)(v)
+#define PUT_TEXT(field, v) (void)(v)
 #define PUT_BOOL(field, v) (field) = (int)(v)
 #define PUT_UINT(field, v) (field) = (unsigned)(v)
 #define PUT_SIZE(field, v) (field) = (size_t)(v)
@@ -126,6 +130,7 @@ void pprofd__config_defaults(struct pprofd_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
 #define DEFAULT_ADDR(field, def) snprintf(field, sizeof field, "%s", def)
 #define DEFAULT_PATH DEFAULT_ADDR
+#define DEFAULT_TEXT DEFAULT_ADDR
 #define DEFAULT_NUM(field, def) (field) = (def)
 #define DEFAULT_BOOL DEFAULT_NUM
 #define DEFAULT_UINT DEFAULT_NUM
@@ -297,6 +302,7 @@ void pprofd__conf_live(struct pprofd_config *cfg) {
 #define SETTER_RATE(name)                                                      \
   int pprofd_set_##name(long v) { return set_live(PPROFD__CONF_##name, v); }   \
   long pprofd_##name(void) { return (long)entries[PPROFD__CONF_##name].get(); }
+#define SETTER_TEXT SETTER_PATH
 #define SETTER(name, KIND, ...) SETTER_##KIND(name)
 PPROFD__CONF_TABLE(SETTER)
 #undef SETTER
@@ -378,13 +384,14 @@ static int env_bool(const char *v, int *out) {
   return PPROFD_EINVAL;
 }
 
-/* Sets PATH knob key of cfg to v. */
+/* Sets PATH or TEXT knob key of cfg to v. */
 static int put_path(struct pprofd_config *cfg, enum pprofd__conf_key key,
                     const char *v) {
   switch (key) {
 #define PUT_PATH_ROW_PATH(name)                                                \
   case PPROFD__CONF_##name:                                                    \
     return pprofd_config_set_##name(cfg, v);
+#define PUT_PATH_ROW_TEXT PUT_PATH_ROW_PATH
 #define PUT_PATH_ROW_ADDR(name)
 #define PUT_PATH_ROW_BOOL(name)
 #define PUT_PATH_ROW_UINT(name)
@@ -429,6 +436,7 @@ static int env_apply(struct pprofd_config *cfg, enum pprofd__conf_key key,
     return err;
   }
   case KIND_PATH:
+  case KIND_TEXT:
     if (strlen(v) >= PPROFD__PATH_MAX) {
       fprintf(stderr, "pprofd: ignoring %s: longer than %d bytes\n", e->env,
               PPROFD__PATH_MAX - 1);

@@ -40,6 +40,7 @@
  *          LIST: unsigned, a set of PPROFD__DISABLE_NAMES bits, written
  *          as comma-separated names (the setter takes the names too);
  *          PATH: a file system path (char[PPROFD__PATH_MAX]), "" for none;
+ *          TEXT: any other string, as a PATH (a list of names, a secret);
  *          a SIZE's variable may end in K, M, G or T (powers of 1024);
  * min, max the inclusive range the setter and the variable accept (ADDR
  *          is checked by its parser instead);
@@ -120,6 +121,37 @@ enum {
     "PPROFD_DISABLE", NULL, NULL,                                              \
     "off: %s", "nothing (PPROFD_DISABLE=metrics,vars turns endpoints off)",   \
     "endpoints switched off (404), comma-separated: metrics, vars")           \
+  X(allowed_hosts, TEXT, 0, 0, "",                                             \
+    "PPROFD_ALLOWED_HOSTS", NULL, NULL, NULL, NULL,                            \
+    "Host header values accepted besides loopback names and addresses and "   \
+    "the bound address (DNS rebinding guard; 421 for others), "                \
+    "comma-separated: NAME, NAME:PORT, .SUFFIX or *")                          \
+  X(auth_token, TEXT, 0, 0, "",                                                \
+    "PPROFD_AUTH_TOKEN", NULL, NULL, NULL, NULL,                               \
+    "bearer token every request must carry (Authorization: Bearer TOKEN)")     \
+  X(auth_token_file, PATH, 0, 0, "",                                           \
+    "PPROFD_AUTH_TOKEN_FILE", NULL, NULL, NULL, NULL,                          \
+    "file of bearer tokens, one a line; re-read when it changes")              \
+  X(basic_auth, TEXT, 0, 0, "",                                                \
+    "PPROFD_BASIC_AUTH", NULL, NULL, NULL, NULL,                               \
+    "USER:PASSWORD every request must carry (HTTP basic authentication)")      \
+  X(basic_auth_file, PATH, 0, 0, "",                                           \
+    "PPROFD_BASIC_AUTH_FILE", NULL, NULL, NULL, NULL,                          \
+    "file of USER:PASSWORD lines; re-read when it changes")                    \
+  X(allow_insecure, BOOL, 0, 1, 0,                                             \
+    "PPROFD_ALLOW_INSECURE", NULL, NULL, NULL, NULL,                           \
+    "serve a non-loopback address without authentication (refused "           \
+    "otherwise)")                                                              \
+  X(tls_cert, PATH, 0, 0, "",                                                  \
+    "PPROFD_TLS_CERT", NULL, NULL, NULL, NULL,                                 \
+    "PEM certificate (chain) to serve HTTPS with; needs PPROFD_TLS_KEY")       \
+  X(tls_key, PATH, 0, 0, "",                                                   \
+    "PPROFD_TLS_KEY", NULL, NULL, NULL, NULL,                                  \
+    "PEM private key of PPROFD_TLS_CERT")                                      \
+  X(tls_client_ca, PATH, 0, 0, "",                                             \
+    "PPROFD_TLS_CLIENT_CA", NULL, NULL, NULL, NULL,                            \
+    "PEM CA certificates: clients must present a certificate they signed "    \
+    "(mutual TLS)")                                                            \
   X(autodump_dir, PATH, 0, 0, "",                                              \
     "PPROFD_AUTODUMP_DIR", NULL, NULL, NULL, NULL,                             \
     "directory for automatic captures; unset: off")                            \
@@ -185,6 +217,7 @@ enum {
 /* The C type of each kind's field. */
 #define PPROFD__CONF_FIELD_ADDR(name) char name[PPROFD__ADDR_MAX];
 #define PPROFD__CONF_FIELD_PATH(name) char name[PPROFD__PATH_MAX];
+#define PPROFD__CONF_FIELD_TEXT(name) char name[PPROFD__PATH_MAX];
 #define PPROFD__CONF_FIELD_BOOL(name) int name;
 #define PPROFD__CONF_FIELD_UINT(name) unsigned name;
 #define PPROFD__CONF_FIELD_SIZE(name) size_t name;

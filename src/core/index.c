@@ -15,6 +15,7 @@
 
 #include "base/ialloc.h"
 #include "base/libc.h"
+#include "core/auth.h"
 #include "core/autodump.h"
 #include "core/conf.h"
 #include "core/metrics.h"
@@ -96,6 +97,40 @@ static void add_state(settings *st) {
       pprofd__metrics_own_bytes(), sym_entries);
 }
 
+/* Who may ask: the Host header check, the authentication and TLS. */
+static void add_access(settings *st, const pprofd__request *rq) {
+  const char *allowed = rq->cfg.allowed_hosts;
+  if (rq->mounted && allowed[0] == '\0')
+    add(st, "host_check",
+        "off: mounted in the application's server, which owns the Host "
+        "policy (PPROFD_ALLOWED_HOSTS turns it on)");
+  else
+    add(st, "host_check",
+        "Host must be localhost, a loopback address%s%s%s (others get 421)",
+        rq->mounted ? "" : " or the bound address",
+        allowed[0] ? ", or one of: " : "", allowed);
+  char auth[VALUE_MAX];
+  pprofd__auth_describe(&rq->cfg, auth, sizeof auth);
+  add(st, "authentication", "%s", auth);
+  if (!rq->mounted && rq->cfg.tls_cert[0])
+    add(st, "tls", "HTTPS with certificate %s%s%s", rq->cfg.tls_cert,
+        rq->cfg.tls_client_ca[0]
+            ? "; clients must present a certificate signed by "
+            : "",
+        rq->cfg.tls_client_ca);
+  else if (!rq->mounted)
+    add(st, "tls",
+        "off: plain HTTP (PPROFD_TLS_CERT and PPROFD_TLS_KEY "
+        "turn HTTPS on)");
+  if (rq->insecure)
+    add(st, "WARNING",
+        "serving %s, which is not loopback, without authentication "
+        "(PPROFD_ALLOW_INSECURE=1): anyone who reaches it can read argv, "
+        "code addresses and every thread's stack; set PPROFD_AUTH_TOKEN or "
+        "PPROFD_BASIC_AUTH",
+        rq->addr != NULL ? rq->addr : "?");
+}
+
 void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {
   size_t n;
   pprofd__kind *kinds = pprofd__kind_list(&n);
@@ -112,6 +147,7 @@ void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {
   struct pprofd_config cfg = rq->cfg;
   pprofd__conf_live(&cfg);
   pprofd__conf_rows(&cfg, conf_row, st);
+  add_access(st, rq);
   add_state(st);
   char autodump[VALUE_MAX];
   pprofd__autodump_status(autodump, sizeof autodump);

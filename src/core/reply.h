@@ -28,6 +28,8 @@ typedef struct pprofd__request {
   size_t input_len;
   const char *addr;   /* where the server listens, for the index page */
   const char *accept; /* the Accept header, NULL when absent (/metrics) */
+  int mounted;        /* served by the application's own server */
+  int insecure; /* served on a non-loopback address without authentication */
 } pprofd__request;
 
 /* What the reply is. */

@@ -1,6 +1,6 @@
 /*
- * params.c - Go's url.ParseQuery, url.PathUnescape and path.Clean as
- * net/http/pprof and ServeMux apply them (go1.19).
+ * params.c - Go's url.ParseQuery, url.PathUnescape, path.Clean and
+ * url.URL.EscapedPath as net/http/pprof and ServeMux apply them (go1.19).
  *
  * url.ParseQuery decodes in place in one block holding the query and its
  * pair table. C strings cannot hold a NUL byte, so a key or value that
@@ -9,8 +9,8 @@
  * every use pprof makes of it would then fail or find nothing, whereas a
  * truncated C string could wrongly match.
  *
- * All functions are pure and thread-safe; only the query, the unescaped
- * path and the cleaned path are allocated (with ialloc).
+ * All functions are pure and thread-safe; only the query, the unescaped,
+ * cleaned and escaped paths are allocated (with ialloc).
  */
 #include "config.h"
 
@@ -215,5 +215,36 @@ char *pprofd__path_clean(const char *p) {
     out[w++] = '/';
   out[w] = '\0';
   pprofd__ifree(rooted);
+  return out;
+}
+
+/* Whether Go's shouldEscape(c, encodePath) holds. */
+static int path_must_escape(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+      (c >= '0' && c <= '9'))
+    return 0;
+  return strchr("-_.~$&+,/:;=@", c) == NULL || c == '\0';
+}
+
+char *pprofd__path_escape(const char *p) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t n = strlen(p), extra = 0;
+  for (size_t i = 0; i < n; i++)
+    extra += path_must_escape((unsigned char)p[i]) ? 2 : 0;
+  char *out = pprofd__ialloc(n + extra + 1);
+  if (out == NULL)
+    return NULL;
+  size_t w = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (path_must_escape(c)) {
+      out[w++] = '%';
+      out[w++] = hex[c >> 4];
+      out[w++] = hex[c & 15];
+    } else {
+      out[w++] = (char)c;
+    }
+  }
+  out[w] = '\0';
   return out;
 }

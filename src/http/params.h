@@ -34,5 +34,10 @@ char *pprofd__path_unescape(const char *s, size_t n, int *bad);
 /* path.Clean as ServeMux applies it (a trailing slash is kept). Returns a
  * new string (NULL when out of memory). */
 char *pprofd__path_clean(const char *p);
+/* Go's url.URL.EscapedPath for a path without a RawPath (escape with
+ * encodePath): letters, digits and -_.~$&+,/:;=@ stay, every other byte
+ * (backslash, ", <, >, %, ?, #, space, control and non-ASCII bytes) becomes %XX
+ * in upper-case hex. Returns a new string (NULL when out of memory). */
+char *pprofd__path_escape(const char *p);
 
 #endif

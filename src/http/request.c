@@ -18,6 +18,14 @@
  * before it unescapes anything, so the query is parsed with Go's rules and
  * /symbol sees the raw query string as Go's handler does.
  *
+ * Before anything else, the Host header must pass the DNS rebinding guard
+ * (http/access.h), or the request gets 421 Misdirected Request; then,
+ * under mutual TLS, the client's certificate must verify (403); then,
+ * when credentials are configured, the request must carry one
+ * (core/auth.h), or it gets 401 with a WWW-Authenticate challenge. All
+ * hold for every path, the index page, /debug/vars and /metrics
+ * included, and for the paths no handler serves.
+ *
  * Limits, each answered with a clear error while the server stays up:
  *   - URI length: 8 KiB (414); libmicrohttpd's per-connection memory
  *     (64 KiB) bounds the headers;
@@ -30,10 +38,13 @@
 
 #include "http/request.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -41,9 +52,11 @@
 #include "base/ialloc.h"
 #include "base/libc.h"
 #include "base/lockrank.h"
+#include "core/auth.h"
 #include "core/metrics.h"
 #include "core/reqstats.h"
 #include "core/runtime.h"
+#include "http/access.h"
 #include "pprofd.h"
 
 /* Live requests: lets pprofd_mhd_completed tell pprofd's *req_cls from
@@ -162,18 +175,20 @@ static int wait_for(void *arg, double seconds) {
  * the metrics endpoint `endpoint` (core/metrics.h) when it is not 0. */
 static enum MHD_Result route(pprofd__hctx *c, const char *path,
                              unsigned endpoint) {
-  pprofd__request rq = {.cfg = c->cfg,
-                        .param = param,
-                        .wait = wait_for,
-                        .arg = c,
-                        .method = c->method,
-                        .input = c->raw_query,
-                        .input_len = strlen(c->raw_query),
-                        .addr = c->h != NULL ? c->h->addr
-                                             : "(mounted in the host's "
-                                               "server)",
-                        .accept = MHD_lookup_connection_value(
-                            c->conn, MHD_HEADER_KIND, "Accept")};
+  pprofd__request rq = {
+      .cfg = c->cfg,
+      .param = param,
+      .wait = wait_for,
+      .arg = c,
+      .method = c->method,
+      .input = c->raw_query,
+      .input_len = strlen(c->raw_query),
+      .addr = c->h != NULL ? c->h->addr
+                           : "(mounted in the host's "
+                             "server)",
+      .accept = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Accept"),
+      .mounted = c->h == NULL,
+      .insecure = c->h != NULL && c->h->insecure};
   if (strcmp(c->method, "POST") == 0) {
     if (c->r->too_large)
       return pprofd__go_error(
@@ -233,6 +248,74 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
   return MHD_YES;
 }
 
+/* The request's Host header, "" when absent. */
+static const char *host_of(pprofd__hctx *c) {
+  const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND,
+                                              MHD_HTTP_HEADER_HOST);
+  return h != NULL ? h : "";
+}
+
+/* Whether the request's Host passes the DNS rebinding guard
+ * (http/access.h): on pprofd's own server always checked, mounted only
+ * when allowed hosts were configured. */
+static int host_ok(pprofd__hctx *c) {
+  const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND,
+                                              MHD_HTTP_HEADER_HOST);
+  return pprofd__host_allowed(h, c->h != NULL ? c->h->addr : NULL,
+                              c->cfg.allowed_hosts);
+}
+
+/* The client's address as text ("?" when unknown), for log lines. */
+static const char *peer_of(pprofd__hctx *c, char *out, size_t len) {
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  snprintf(out, len, "?");
+  if (ci == NULL || ci->client_addr == NULL)
+    return out;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+              (socklen_t)len);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+              (socklen_t)len);
+  return out;
+}
+
+/* Answers a request that did not authenticate (core/auth.h): 401 with a
+ * challenge for each scheme configured and a body saying what pprofd
+ * wants, or 503 when its credential file cannot be read. */
+static enum MHD_Result refuse(pprofd__hctx *c, pprofd__auth_result ar) {
+  unsigned schemes = pprofd__auth_schemes(&c->cfg);
+  if (ar == PPROFD__AUTH_UNAVAILABLE)
+    return pprofd__go_error(
+        c, 503,
+        "pprofd cannot read its credential file, so it cannot authenticate "
+        "anyone until the file is fixed (its stderr says why)");
+  const char *hdrs[5] = {NULL};
+  size_t n = 0;
+  if (schemes & PPROFD__AUTH_BEARER) {
+    hdrs[n++] = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+    hdrs[n++] = "Bearer realm=\"pprofd\"";
+  }
+  if (schemes & PPROFD__AUTH_BASIC) {
+    hdrs[n++] = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+    hdrs[n++] = "Basic realm=\"pprofd\", charset=\"UTF-8\"";
+  }
+  const char *bearer = "a bearer token (Authorization: Bearer TOKEN)";
+  const char *basic = "HTTP basic credentials (curl -u USER:PASSWORD, or "
+                      "http://USER:PASSWORD@HOST:PORT/ for go tool pprof)";
+  const char *why = ar == PPROFD__AUTH_MISSING ? "no credentials"
+                    : ar == PPROFD__AUTH_WRONG
+                        ? "wrong credentials"
+                        : "an Authorization scheme pprofd does not take";
+  return pprofd__go_error_hdrs(
+      c, 401, hdrs, "unauthorized: %s; pprofd wants %s%s%s", why,
+      (schemes & PPROFD__AUTH_BEARER) ? bearer : "",
+      schemes == (PPROFD__AUTH_BEARER | PPROFD__AUTH_BASIC) ? " or " : "",
+      (schemes & PPROFD__AUTH_BASIC) ? basic : "");
+}
+
 /*
  * The request handler shared by pprofd's own daemon and the mounted mode.
  * Called by libmicrohttpd once when the headers are in, again for each
@@ -279,6 +362,34 @@ static enum MHD_Result handle_guarded(struct pprofd__http *h,
   pprofd__buf_init(&rawq, URI_MAX * 4);
   char *path = NULL, *clean = NULL;
   enum MHD_Result rc;
+  if (r->phase == 0 && !host_ok(&c)) {
+    rc = pprofd__go_error(
+        &c, 421,
+        "misdirected request: pprofd does not answer to Host \"%.200s\" "
+        "(a guard against DNS rebinding); it answers to localhost, loopback "
+        "addresses, its own address and the names in PPROFD_ALLOWED_HOSTS",
+        host_of(&c));
+    goto out;
+  }
+  if (r->phase == 0 && h != NULL && h->tls.ca != NULL &&
+      !pprofd__tls_client_verified(conn)) {
+    rc = pprofd__go_error(&c, 403,
+                          "forbidden: pprofd wants a client certificate "
+                          "signed by its PPROFD_TLS_CLIENT_CA (mutual TLS)");
+    goto out;
+  }
+  if (r->phase == 0) {
+    char peer[INET6_ADDRSTRLEN + 8];
+    pprofd__auth_result ar = pprofd__auth_check(
+        &c.cfg,
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                    MHD_HTTP_HEADER_AUTHORIZATION),
+        method, url, peer_of(&c, peer, sizeof peer));
+    if (ar != PPROFD__AUTH_OK) {
+      rc = refuse(&c, ar);
+      goto out;
+    }
+  }
   if (r->uri != NULL) {
     if (strlen(r->uri) > URI_MAX) {
       rc = pprofd__go_error(&c, 414, "request URI too long (limit %d bytes)",

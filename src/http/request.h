@@ -18,6 +18,7 @@
 #include "core/conf.h"
 #include "core/render.h"
 #include "http/params.h"
+#include "http/tls.h"
 
 #define URI_MAX 8192
 #define PREFIX "/debug/pprof/"
@@ -28,6 +29,8 @@ struct pprofd__http {
   int stop_pipe[2]; /* written once at stop: wakes waiting handlers */
   struct pprofd_config cfg;
   char addr[PPROFD__ADDR_MAX];
+  int insecure;    /* not loopback, no authentication (allow_insecure) */
+  pprofd__tls tls; /* the PEM texts while serving HTTPS */
 };
 
 /* One request's state, created by the URI log callback (or by
@@ -96,6 +99,11 @@ enum MHD_Result pprofd__respond_buf(pprofd__hctx *c, unsigned status,
 enum MHD_Result pprofd__go_error(pprofd__hctx *c, unsigned status,
                                  const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with extra headers: hdrs holds name, value, ..., NULL. */
+enum MHD_Result pprofd__go_error_hdrs(pprofd__hctx *c, unsigned status,
+                                      const char *const *hdrs, const char *fmt,
+                                      ...)
+    __attribute__((format(printf, 4, 5)));
 /* Go's http.Redirect with 301 to path (the query kept). */
 enum MHD_Result pprofd__redirect(pprofd__hctx *c, const char *path);
 /* Queues what the render path replied (nothing when the client left). */

@@ -15,10 +15,12 @@
 #include "http/request.h"
 #include "pprofd.h"
 
-/* Queues a response that takes ownership of data (an ialloc block). */
-enum MHD_Result pprofd__respond(pprofd__hctx *c, unsigned status,
-                                const char *ctype, char *data, size_t len,
-                                int flags, const char *filename) {
+/* Queues a response that takes ownership of data (an ialloc block),
+ * with the extra headers hdrs (name, value, ..., NULL; or NULL). */
+static enum MHD_Result respond_hdrs(pprofd__hctx *c, unsigned status,
+                                    const char *ctype, char *data, size_t len,
+                                    int flags, const char *filename,
+                                    const char *const *hdrs) {
   struct MHD_Response *resp =
       MHD_create_response_from_buffer_with_free_callback(len, data,
                                                          pprofd__ifree);
@@ -37,10 +39,19 @@ enum MHD_Result pprofd__respond(pprofd__hctx *c, unsigned status,
     snprintf(cd, sizeof cd, "attachment; filename=\"%s\"", filename);
     MHD_add_response_header(resp, "Content-Disposition", cd);
   }
+  for (size_t i = 0; hdrs != NULL && hdrs[i] != NULL && hdrs[i + 1] != NULL;
+       i += 2)
+    MHD_add_response_header(resp, hdrs[i], hdrs[i + 1]);
   enum MHD_Result rc = MHD_queue_response(c->conn, status, resp);
   MHD_destroy_response(resp);
   c->status = status;
   return rc;
+}
+
+enum MHD_Result pprofd__respond(pprofd__hctx *c, unsigned status,
+                                const char *ctype, char *data, size_t len,
+                                int flags, const char *filename) {
+  return respond_hdrs(c, status, ctype, data, len, flags, filename, NULL);
 }
 
 /* Queues a copy of a C string as the body. */
@@ -60,14 +71,13 @@ enum MHD_Result pprofd__go_error(pprofd__hctx *c, unsigned status,
                                  const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-enum MHD_Result pprofd__go_error(pprofd__hctx *c, unsigned status,
-                                 const char *fmt, ...) {
+/* Go's error helper with extra headers (see respond_hdrs). */
+static enum MHD_Result vgo_error(pprofd__hctx *c, unsigned status,
+                                 const char *const *hdrs, const char *fmt,
+                                 va_list ap) {
   pprofd__buf b;
   pprofd__buf_init(&b, 4096);
-  va_list ap;
-  va_start(ap, fmt);
   pprofd__buf_vprintf(&b, fmt, ap);
-  va_end(ap);
   pprofd__buf_putc(&b, '\n');
   if (pprofd__buf_failed(&b)) {
     pprofd__buf_free(&b);
@@ -75,8 +85,27 @@ enum MHD_Result pprofd__go_error(pprofd__hctx *c, unsigned status,
   }
   size_t len;
   char *d = pprofd__buf_steal(&b, &len);
-  return pprofd__respond(c, status, "text/plain; charset=utf-8", d, len,
-                         F_NOSNIFF | F_GOERR, NULL);
+  return respond_hdrs(c, status, "text/plain; charset=utf-8", d, len,
+                      F_NOSNIFF | F_GOERR, NULL, hdrs);
+}
+
+enum MHD_Result pprofd__go_error(pprofd__hctx *c, unsigned status,
+                                 const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  enum MHD_Result rc = vgo_error(c, status, NULL, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+enum MHD_Result pprofd__go_error_hdrs(pprofd__hctx *c, unsigned status,
+                                      const char *const *hdrs, const char *fmt,
+                                      ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  enum MHD_Result rc = vgo_error(c, status, hdrs, fmt, ap);
+  va_end(ap);
+  return rc;
 }
 
 enum MHD_Result pprofd__respond_buf(pprofd__hctx *c, unsigned status,
@@ -99,11 +128,20 @@ enum MHD_Result pprofd__respond_buf(pprofd__hctx *c, unsigned status,
   return pprofd__respond(c, status, ctype, d, len, flags, filename);
 }
 
-/* Go's http.Redirect with 301 (the body only for GET). */
+/* Go's http.Redirect with 301 (the body only for GET). The Location is
+ * built as ServeMux builds it, url.URL{Path: path, RawQuery: query}
+ * .String(): the path escaped, so that a path that decoded to
+ * "/\evil.example/" (from "/%5Cevil.example/./") redirects to
+ * "/%5Cevil.example/" rather than to a URL a browser reads as another
+ * host. The query goes back as the client sent it. */
 enum MHD_Result pprofd__redirect(pprofd__hctx *c, const char *path) {
   pprofd__buf loc, body;
-  pprofd__buf_init(&loc, URI_MAX * 2);
-  pprofd__buf_puts(&loc, path);
+  char *escaped = pprofd__path_escape(path);
+  if (escaped == NULL)
+    return MHD_NO;
+  pprofd__buf_init(&loc, URI_MAX * 4);
+  pprofd__buf_puts(&loc, escaped);
+  pprofd__ifree(escaped);
   if (c->raw_query[0] != '\0') {
     pprofd__buf_putc(&loc, '?');
     pprofd__buf_puts(&loc, c->raw_query);

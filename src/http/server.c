@@ -4,6 +4,14 @@
  * the entry points that mount pprofd in an application's daemon. Both hand
  * each request to http/request.c.
  *
+ * HTTPS (http/tls.h) when a certificate and key are configured: the files
+ * are read and checked before the daemon starts, and kept while it runs.
+ *
+ * The exposure guard: an address that is not loopback is served only
+ * with authentication configured (credentials, or mutual TLS), or with
+ * cfg.allow_insecure (the index page then warns); otherwise start fails
+ * with PPROFD_EINSECURE.
+ *
  * Limits set on the daemon: connections beyond cfg.max_connections plus a
  * small reserve are closed, idle or slow clients time out after
  * cfg.request_timeout, and each connection has 64 KiB of memory, which
@@ -23,8 +31,10 @@
 #include <unistd.h>
 
 #include "base/ialloc.h"
+#include "core/auth.h"
 #include "core/metrics.h"
 #include "core/runtime.h"
+#include "http/access.h"
 #include "http/request.h"
 #include "pprofd.h"
 
@@ -123,25 +133,55 @@ int pprofd__http_start(const struct pprofd_config *cfg,
     err = fd;
     goto fail;
   }
+  err = pprofd__tls_load(cfg, &h->tls, NULL, 0);
+  if (err != 0) {
+    close(fd);
+    goto fail;
+  }
   local_addr(fd, h->addr, sizeof h->addr);
+  /* The exposure guard: argv, addresses and stacks are not for whoever
+   * reaches a public port. Checked on the address actually bound, so a
+   * name that resolves to loopback passes. Credentials or mutual TLS
+   * (client certificates a CA signed) authenticate clients. */
+  if (!pprofd__addr_is_loopback(h->addr) && pprofd__auth_schemes(cfg) == 0 &&
+      h->tls.ca == NULL) {
+    if (!cfg->allow_insecure) {
+      close(fd);
+      err = PPROFD_EINSECURE;
+      goto fail;
+    }
+    h->insecure = 1;
+  }
+  /* HTTPS options, when configured; libmicrohttpd reads the texts while
+   * it starts. */
+  struct MHD_OptionItem tls[4] = {{MHD_OPTION_END, 0, NULL}};
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
+                   MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+  if (h->tls.cert != NULL) {
+    flags |= MHD_USE_TLS;
+    tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls.cert};
+    tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls.key};
+    if (h->tls.ca != NULL)
+      tls[2] =
+          (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, h->tls.ca};
+  }
   h->daemon = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-          MHD_USE_POLL,
-      0, NULL, NULL, on_access, h, MHD_OPTION_LISTEN_SOCKET, fd,
-      MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED,
-      on_completed, h, MHD_OPTION_CONNECTION_LIMIT,
+      flags, 0, NULL, NULL, on_access, h, MHD_OPTION_ARRAY, tls,
+      MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned)(cfg->max_connections + 8), MHD_OPTION_CONNECTION_TIMEOUT,
       (unsigned)cfg->request_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
       (size_t)(64 << 10), MHD_OPTION_END);
   if (h->daemon == NULL) {
     close(fd);
-    err = PPROFD_EHTTP;
+    err = h->tls.cert != NULL ? PPROFD_ETLS : PPROFD_EHTTP;
     goto fail;
   }
   snprintf(addr, addrlen, "%s", h->addr);
   *out = h;
   return 0;
 fail:
+  pprofd__tls_free(&h->tls);
   if (h->stop_pipe[0] >= 0) {
     close(h->stop_pipe[0]);
     close(h->stop_pipe[1]);
@@ -158,6 +198,7 @@ void pprofd__http_stop(struct pprofd__http *h) {
   MHD_stop_daemon(h->daemon);
   close(h->stop_pipe[0]);
   close(h->stop_pipe[1]);
+  pprofd__tls_free(&h->tls);
   pprofd__ifree(h);
 }
 

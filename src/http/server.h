@@ -23,7 +23,8 @@ struct pprofd__http;
 
 /* Binds cfg->addr and starts serving. Writes the bound address into addr
  * ("127.0.0.1:40123"). PPROFD_EADDR, PPROFD_ELISTEN, PPROFD_EHTTP,
- * PPROFD_ENOMEM. */
+ * PPROFD_EINSECURE (not loopback, no authentication, no allow_insecure),
+ * PPROFD_ETLS (see http/tls.h), PPROFD_ENOMEM. */
 int pprofd__http_start(const struct pprofd_config *cfg,
                        struct pprofd__http **out, char *addr,
                        size_t addrlen) PPROFD__WARN_UNUSED;

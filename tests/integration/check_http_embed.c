@@ -182,6 +182,43 @@ START_TEST(test_mounted_disabled) {
 }
 END_TEST
 
+/* Mounted, the application's daemon owns the Host policy: pprofd checks
+ * the Host header only when allowed hosts are configured. */
+START_TEST(test_mounted_host) {
+  struct MHD_Daemon *d = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
+      NULL, app_access, NULL, MHD_OPTION_NOTIFY_COMPLETED, app_completed, NULL,
+      MHD_OPTION_END);
+  ck_assert_ptr_nonnull(d);
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  char url[256];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/debug/pprof/cmdline",
+           info->port);
+  h_resp r;
+  ck_assert_int_eq(h_http_hdr("GET", url, "Host: app.example", NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  pprofd_config *c = pprofd_config_new();
+  ck_assert_int_eq(pprofd_config_set_http(c, 0), 0);
+  ck_assert_int_eq(pprofd_config_set_allowed_hosts(c, "app.example"), 0);
+  ck_assert_int_eq(pprofd_start(c), 0);
+  ck_assert_int_eq(h_http_hdr("GET", url, "Host: app.example", NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  ck_assert_int_eq(h_http_hdr("GET", url, "Host: localhost", NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  ck_assert_int_eq(h_http_hdr("GET", url, "Host: evil.example", NULL, 0, &r),
+                   0);
+  ck_assert_int_eq(r.status, 421);
+  h_resp_free(&r);
+  MHD_stop_daemon(d);
+  ck_assert_int_eq(pprofd_stop(), 0);
+  pprofd_config_free(c);
+}
+END_TEST
+
 /* In-process start/stop, port 0 and restarts. */
 START_TEST(test_start_stop) {
   pprofd_config *c = pprofd_config_new();
@@ -255,6 +292,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, test_preload_bad_addr);
   tcase_add_test(tc, test_mounted);
   tcase_add_test(tc, test_mounted_disabled);
+  tcase_add_test(tc, test_mounted_host);
   tcase_add_test(tc, test_start_stop);
   tcase_add_test(tc, test_fork);
   suite_add_tcase(s, tc);

@@ -168,6 +168,14 @@ int h_http(const char *method, const char *url, const char *body,
 
 int h_http_hdr(const char *method, const char *url, const char *header,
                const char *body, size_t bodylen, h_resp *r) {
+  char extra[512] = "";
+  if (header != NULL)
+    snprintf(extra, sizeof extra, "-H '%s'", header);
+  return h_http_args(method, url, extra, body, bodylen, r);
+}
+
+int h_http_args(const char *method, const char *url, const char *args,
+                const char *body, size_t bodylen, h_resp *r) {
   memset(r, 0, sizeof *r);
   char hdr[] = "/tmp/pprofd-h-XXXXXX", out[] = "/tmp/pprofd-b-XXXXXX",
        in[] = "/tmp/pprofd-i-XXXXXX";
@@ -184,12 +192,9 @@ int h_http_hdr(const char *method, const char *url, const char *header,
     snprintf(data, sizeof data,
              "-H 'Content-Type: application/octet-stream' --data-binary @%s",
              in);
-  char extra[512] = "";
-  if (header != NULL)
-    snprintf(extra, sizeof extra, "-H '%s'", header);
   if (asprintf(&cmd, "curl -s -S -g --max-time 60 %s %s %s %s -D %s -o %s '%s'",
-               m, strcmp(method, "HEAD") == 0 ? "" : method, data, extra, hdr,
-               out, url) < 0)
+               m, strcmp(method, "HEAD") == 0 ? "" : method, data,
+               args != NULL ? args : "", hdr, out, url) < 0)
     return -1;
   int st = system(cmd);
   free(cmd);

@@ -49,6 +49,10 @@ int h_http(const char *method, const char *url, const char *body,
  * quotes), or none when header is NULL. */
 int h_http_hdr(const char *method, const char *url, const char *header,
                const char *body, size_t bodylen, h_resp *r);
+/* The same with extra curl arguments, passed to the shell as they are
+ * ("-u 'user:pass' -H 'Host: x'"), or none when args is NULL. */
+int h_http_args(const char *method, const char *url, const char *args,
+                const char *body, size_t bodylen, h_resp *r);
 void h_resp_free(h_resp *r);
 /* The value of header `name` (case-insensitive) in a copy, or NULL. */
 char *h_header(const h_resp *r, const char *name);

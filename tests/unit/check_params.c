@@ -2244,6 +2244,33 @@ START_TEST(test_path_clean) {
 }
 END_TEST
 
+/* Inputs and url.URL{Path: in}.String() as Go 1.19 printed it. */
+static const struct {
+  const char *in, *want;
+} escape_cases[] = {
+    {"/", "/"},
+    {"/\\evil.example/", "/%5Cevil.example/"},
+    {"/debug/pprof/", "/debug/pprof/"},
+    {"/a b/c", "/a%20b/c"},
+    {"/a%b", "/a%25b"},
+    {"/a?b#c", "/a%3Fb%23c"},
+    {"/\xc3\xa9", "/%C3%A9"},
+    {"/-_.~$&+,/:;=@", "/-_.~$&+,/:;=@"},
+    {"/!*'()[]{}|^`\"<>", "/%21%2A%27%28%29%5B%5D%7B%7D%7C%5E%60%22%3C%3E"},
+    {"/\x01\x7f", "/%01%7F"},
+    {"/\xff", "/%FF"},
+    {"/@evil.example:80/", "/@evil.example:80/"},
+};
+
+START_TEST(test_path_escape) {
+  char *got = pprofd__path_escape(escape_cases[_i].in);
+  ck_assert_ptr_nonnull(got);
+  ck_assert_str_eq(got, escape_cases[_i].want);
+  pprofd__ifree(got);
+  ck_assert_uint_eq(pprofd__ialloc_in_use(), 0);
+}
+END_TEST
+
 START_TEST(test_path_clean_null) {
   char *got = pprofd__path_clean(NULL);
   ck_assert_str_eq(got, "/");
@@ -2281,6 +2308,8 @@ static Suite *params_suite(void) {
   tcase_add_loop_test(tc, test_path_clean, 0,
                       (int)PPROFD__ARRAY_SIZE(clean_cases));
   tcase_add_test(tc, test_path_clean_null);
+  tcase_add_loop_test(tc, test_path_escape, 0,
+                      (int)PPROFD__ARRAY_SIZE(escape_cases));
   suite_add_tcase(s, tc);
   return s;
 }
