@@ -163,8 +163,10 @@ PPROFD_EXTERN int pprofd_config_set_max_cpu_profiles(pprofd_config *cfg,
                                                      unsigned n);
 /* Endpoints to switch off, as comma-separated names (spaces and case
  * ignored; "" turns none off): "metrics" (/metrics) and "vars"
- * (/debug/vars). pprofd's server answers a disabled one with 404, and
- * pprofd_mhd_dispatch() leaves it to the application. Default: none.
+ * (/debug/vars), which pprofd's server answers with 404 and
+ * pprofd_mhd_dispatch() leaves to the application; "cmdline", "symbol"
+ * and "trace", which answer Go's 404 "Unknown profile" and leave the index
+ * page; and "gc", which makes heap?gc=1 run nothing. Default: none.
  * PPROFD_EINVAL for an unknown name. PPROFD_DISABLE, where an unknown
  * name is reported on stderr and the names known are still switched
  * off. Since 0.1.0. */

@@ -68,18 +68,29 @@
  * pprofd_start() leaves them alone, as it always has.
  */
 /*
- * What PPROFD_DISABLE can switch off: X(bit, name). A disabled endpoint
- * answers 404 (Go's "404 page not found") on pprofd's own server, and
- * pprofd_mhd_dispatch() leaves it to the application.
+ * What PPROFD_DISABLE can switch off: X(bit, name). A disabled /metrics or
+ * /debug/vars answers 404 (Go's "404 page not found") on pprofd's own
+ * server, and pprofd_mhd_dispatch() leaves it to the application; a
+ * disabled cmdline, symbol or trace answers Go's 404 "Unknown profile"
+ * and leaves the index page; a disabled gc makes ?gc=1 do nothing, for
+ * teams that must not expose argv or let a GET run the collection hooks.
  */
 #define PPROFD__DISABLE_NAMES(X)                                               \
   X(PPROFD__DISABLE_METRICS, "metrics") /* /metrics */                         \
-  X(PPROFD__DISABLE_VARS, "vars")       /* /debug/vars */
+  X(PPROFD__DISABLE_VARS, "vars")       /* /debug/vars */                      \
+  X(PPROFD__DISABLE_CMDLINE, "cmdline") /* /debug/pprof/cmdline */             \
+  X(PPROFD__DISABLE_SYMBOL, "symbol")   /* /debug/pprof/symbol */              \
+  X(PPROFD__DISABLE_TRACE, "trace")     /* /debug/pprof/trace */               \
+  X(PPROFD__DISABLE_GC, "gc")           /* heap?gc=1 */
 
 enum {
   PPROFD__DISABLE_METRICS = 1,
   PPROFD__DISABLE_VARS = 2,
-  PPROFD__DISABLE_ALL = 3,
+  PPROFD__DISABLE_CMDLINE = 4,
+  PPROFD__DISABLE_SYMBOL = 8,
+  PPROFD__DISABLE_TRACE = 16,
+  PPROFD__DISABLE_GC = 32,
+  PPROFD__DISABLE_ALL = 63,
 };
 
 /* clang-format off */
@@ -119,8 +130,10 @@ enum {
     "CPU profile requests served at once, each with its own window")          \
   X(disable, LIST, 0, PPROFD__DISABLE_ALL, 0,                                  \
     "PPROFD_DISABLE", NULL, NULL,                                              \
-    "off: %s", "nothing (PPROFD_DISABLE=metrics,vars turns endpoints off)",   \
-    "endpoints switched off (404), comma-separated: metrics, vars")           \
+    "off: %s", "nothing (PPROFD_DISABLE=metrics,vars,cmdline,... turns "      \
+    "endpoints off)",                                                          \
+    "endpoints switched off (404), comma-separated: metrics, vars, cmdline, " \
+    "symbol, trace; gc makes ?gc=1 do nothing")                                \
   X(allowed_hosts, TEXT, 0, 0, "",                                             \
     "PPROFD_ALLOWED_HOSTS", NULL, NULL, NULL, NULL,                            \
     "Host header values accepted besides loopback names and addresses and "   \

@@ -152,10 +152,15 @@ void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {
   char autodump[VALUE_MAX];
   pprofd__autodump_status(autodump, sizeof autodump);
   add(st, "autodump", "%s", autodump);
+  size_t nrows = 0;
   for (size_t i = 0; i < n; i++) {
     const pprofd__kind *k = &kinds[i];
+    if (pprofd__serve_disabled(k->name, &cfg)) {
+      add(st, k->name, "off: PPROFD_DISABLE");
+      continue; /* not linked either */
+    }
     const char *why = k->unavailable != NULL ? k->unavailable(k) : NULL;
-    rows[i] =
+    rows[nrows++] =
         (pprofd__index_row){k->name, k->desc, why != NULL ? 0 : k->count(k)};
     add(st, k->name, "%s%s", why != NULL ? "off: " : "on",
         why != NULL ? why : "");
@@ -178,7 +183,7 @@ void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp) {
        "first",
        cfg.autodump_dir[0] != '\0'},
   };
-  int err = pprofd__index_html(rows, n, st->set, st->n, links,
+  int err = pprofd__index_html(rows, nrows, st->set, st->n, links,
                                PPROFD__ARRAY_SIZE(links), pprofd_version(),
                                &rp->body);
   if (err != 0) {

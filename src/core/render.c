@@ -138,7 +138,8 @@ void pprofd__serve_named(const pprofd__kind *k, const pprofd__request *rq,
   const char *why = unavailable(k);
   if (why != NULL)
     return reply_unavailable(rp, k, why);
-  if (k->gc != NULL && param_atoi(rq, "gc") > 0)
+  if (k->gc != NULL && param_atoi(rq, "gc") > 0 &&
+      !(rq->cfg.disable & PPROFD__DISABLE_GC))
     k->gc(k); /* Go honours gc on heap only: the only row with a hook */
   pprofd__snapshot s;
   pprofd__snap_init(&s);
@@ -191,10 +192,25 @@ static void serve_symbol(const pprofd__request *rq, pprofd__reply *rp) {
                               rq->input != NULL ? rq->input_len : 0, &rp->body);
 }
 
+int pprofd__serve_disabled(const char *name, const struct pprofd_config *cfg) {
+  static const struct {
+    const char *name;
+    unsigned bit;
+  } off[] = {{"cmdline", PPROFD__DISABLE_CMDLINE},
+             {"symbol", PPROFD__DISABLE_SYMBOL},
+             {"trace", PPROFD__DISABLE_TRACE}};
+  for (size_t i = 0; i < PPROFD__ARRAY_SIZE(off); i++)
+    if ((cfg->disable & off[i].bit) && strcmp(name, off[i].name) == 0)
+      return 1;
+  return 0;
+}
+
 void pprofd__serve(const char *name, const pprofd__request *rq,
                    pprofd__reply *rp) {
   if (name[0] == '\0')
     return pprofd__serve_index(rq, rp);
+  if (pprofd__serve_disabled(name, &rq->cfg))
+    return pprofd__reply_error(rp, 404, PPROFD_ENOPROFILE, "Unknown profile");
   if (strcmp(name, "symbol") == 0)
     return serve_symbol(rq, rp);
   if (strcmp(name, "dumps") == 0 || strncmp(name, "dumps/", 6) == 0)

@@ -28,6 +28,10 @@
 /* The index page (core/index.c). */
 void pprofd__serve_index(const pprofd__request *rq, pprofd__reply *rp);
 
+/* Whether /debug/pprof/<name> is switched off by PPROFD_DISABLE
+ * (cmdline, symbol, trace). */
+int pprofd__serve_disabled(const char *name, const struct pprofd_config *cfg);
+
 /* Serves /debug/pprof/<name> ("" is the index page). An unknown name is
  * Go's 404 "Unknown profile". */
 void pprofd__serve(const char *name, const pprofd__request *rq,

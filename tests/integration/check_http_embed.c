@@ -74,6 +74,51 @@ START_TEST(test_preload) {
 END_TEST
 
 /* A failure to start is reported once and the host runs on. */
+/* PPROFD_DISABLE=cmdline,symbol,trace,gc: argv and addresses are not
+ * served (Go's 404), the index page links neither, and heap?gc=1 runs
+ * nothing (memstats' NumGC, the count of gc=1 runs, stays 0). */
+START_TEST(test_preload_disabled_endpoints) {
+  char pre[1100],
+      *argv[] = {(char *)h_build_path("tests/integration/preload_target"), "5",
+                 NULL};
+  snprintf(pre, sizeof pre, "LD_PRELOAD=%s",
+           h_build_path(".libs/libpprofd.so"));
+  char *env[] = {pre, "PPROFD_ADDR=127.0.0.1:0",
+                 "PPROFD_DISABLE=cmdline,symbol,trace,gc", NULL};
+  h_daemon d;
+  ck_assert_int_eq(h_start(&d, argv, env), 0);
+  static const char *const off[] = {"cmdline", "symbol", "symbol?0x1",
+                                    "trace?seconds=1"};
+  h_resp r;
+  char url[512];
+  for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) {
+    snprintf(url, sizeof url, "%s/debug/pprof/%s", d.base, off[i]);
+    ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+    assert_go_error(&r, 404, "Unknown profile\n");
+    h_resp_free(&r);
+  }
+  snprintf(url, sizeof url, "%s/debug/pprof/", d.base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_ptr_null(strstr(r.body, "href='cmdline?debug=1'"));
+  ck_assert_ptr_null(strstr(r.body, "href='trace?debug=1'"));
+  ck_assert_ptr_nonnull(strstr(r.body, "href='heap?debug=1'"));
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "%s/debug/pprof/heap?gc=1", d.base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  h_resp_free(&r);
+  snprintf(url, sizeof url, "%s/debug/vars", d.base);
+  ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_msg(strstr(r.body, "\"NumGC\": 0") != NULL ||
+                    strstr(r.body, "\"NumGC\":0") != NULL,
+                "%.400s", r.body);
+  h_resp_free(&r);
+  h_stop(&d);
+}
+END_TEST
+
 START_TEST(test_preload_bad_addr) {
   char cmd[2048], *out;
   snprintf(cmd, sizeof cmd,
@@ -290,6 +335,7 @@ static Suite *suite(void) {
   TCase *tc = demo_tcase("demo", 120);
   tcase_add_test(tc, test_preload);
   tcase_add_test(tc, test_preload_bad_addr);
+  tcase_add_test(tc, test_preload_disabled_endpoints);
   tcase_add_test(tc, test_mounted);
   tcase_add_test(tc, test_mounted_disabled);
   tcase_add_test(tc, test_mounted_host);

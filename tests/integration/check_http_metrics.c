@@ -355,7 +355,7 @@ START_TEST(test_disable_typo) {
   ck_assert_msg(st == 0, "%s", out);
   ck_assert_msg(strstr(out, "pprofd: PPROFD_DISABLE=metrics,varz: ignoring "
                             "unknown name \"varz\" (known: metrics, "
-                            "vars)\n") != NULL,
+                            "vars, cmdline, symbol, trace, gc)\n") != NULL,
                 "%s", out);
   free(out);
 }

@@ -137,8 +137,8 @@ START_TEST(test_rows) {
                    "max_seconds=3600 s (longest profile, delta or trace)\n"
                    "max_body=1048576 bytes\n"
                    "max_cpu_profiles=4 concurrent CPU profiles\n"
-                   "disable=nothing (PPROFD_DISABLE=metrics,vars turns "
-                   "endpoints off)\n"
+                   "disable=nothing (PPROFD_DISABLE=metrics,vars,cmdline,... "
+                   "turns endpoints off)\n"
                    "mem_profile_rate=524288 bytes (heap sampling)\n"
                    "block_profile_rate=0: off (pprofd_set_block_profile_rate "
                    "or PPROFD_BLOCK_PROFILE_RATE=N ns turns it on)\n"
@@ -254,15 +254,18 @@ START_TEST(test_disable) {
   ck_assert_int_eq(pprofd_config_set_disable(c, "metrics"), 0);
   ck_assert_uint_eq(c->disable, PPROFD__DISABLE_METRICS);
   ck_assert_int_eq(pprofd_config_set_disable(c, " Vars , metrics,,"), 0);
+  ck_assert_uint_eq(c->disable, PPROFD__DISABLE_METRICS | PPROFD__DISABLE_VARS);
+  ck_assert_int_eq(
+      pprofd_config_set_disable(c, "metrics,vars,cmdline,SYMBOL,trace,gc"), 0);
   ck_assert_uint_eq(c->disable, PPROFD__DISABLE_ALL);
-  ck_assert_int_eq(pprofd_config_set_disable(c, "metrics,cmdline"),
-                   PPROFD_EINVAL);
+  ck_assert_int_eq(pprofd_config_set_disable(c, "metrics,argv"), PPROFD_EINVAL);
   ck_assert_uint_eq(c->disable, PPROFD__DISABLE_ALL); /* unchanged */
   ck_assert_int_eq(pprofd_config_set_disable(c, NULL), PPROFD_EINVAL);
   ck_assert_int_eq(pprofd_config_set_disable(NULL, "vars"), PPROFD_EINVAL);
   char out[2048] = "";
   pprofd__conf_rows(c, collect_row, out);
-  ck_assert(strstr(out, "disable=off: metrics, vars\n"));
+  ck_assert(
+      strstr(out, "disable=off: metrics, vars, cmdline, symbol, trace, gc\n"));
   ck_assert_int_eq(pprofd_config_set_disable(c, ""), 0);
   ck_assert_uint_eq(c->disable, 0);
 
@@ -273,7 +276,8 @@ START_TEST(test_disable) {
   char err[512];
   capture_stderr(apply_env, c, err, sizeof err);
   ck_assert_str_eq(err, "pprofd: PPROFD_DISABLE=metrics, bogus: ignoring "
-                        "unknown name \"bogus\" (known: metrics, vars)\n");
+                        "unknown name \"bogus\" (known: metrics, vars, "
+                        "cmdline, symbol, trace, gc)\n");
   ck_assert_uint_eq(c->disable, PPROFD__DISABLE_METRICS);
   unsetenv("PPROFD_DISABLE");
   pprofd_config_free(c);
