@@ -44,6 +44,21 @@ static void app_completed(void *cls, struct MHD_Connection *c, void **req_cls,
   pprofd_mhd_completed(req_cls);
 }
 
+/* Starts the application's own daemon on a free port, with pprofd
+ * mounted in it. */
+static struct MHD_Daemon *start_app(unsigned *port) {
+  struct MHD_Daemon *d = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
+      NULL, app_access, NULL, MHD_OPTION_NOTIFY_COMPLETED, app_completed, NULL,
+      MHD_OPTION_END);
+  ck_assert_ptr_nonnull(d);
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  ck_assert_ptr_nonnull(info);
+  *port = info->port;
+  return d;
+}
+
 /* LD_PRELOAD into a program that knows nothing of pprofd. */
 START_TEST(test_preload) {
   char pre[1100],
@@ -147,15 +162,10 @@ START_TEST(test_mounted) {
   ck_assert_ptr_nonnull(p);
   static int thing;
   ck_assert_int_eq(pprofd_profile_add(p, &thing, 0), 0);
-  struct MHD_Daemon *d = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
-      NULL, app_access, NULL, MHD_OPTION_NOTIFY_COMPLETED, app_completed, NULL,
-      MHD_OPTION_END);
-  ck_assert_ptr_nonnull(d);
-  const union MHD_DaemonInfo *info =
-      MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  unsigned port;
+  struct MHD_Daemon *d = start_app(&port);
   char base[128], url[256];
-  snprintf(base, sizeof base, "http://127.0.0.1:%u", info->port);
+  snprintf(base, sizeof base, "http://127.0.0.1:%u", port);
   h_resp r;
   snprintf(url, sizeof url, "%s/app", base);
   ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
@@ -203,20 +213,15 @@ START_TEST(test_mounted_disabled) {
   ck_assert_int_eq(pprofd_config_set_http(c, 0), 0);
   ck_assert_int_eq(pprofd_config_set_disable(c, "metrics"), 0);
   ck_assert_int_eq(pprofd_start(c), 0);
-  struct MHD_Daemon *d = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
-      NULL, app_access, NULL, MHD_OPTION_NOTIFY_COMPLETED, app_completed, NULL,
-      MHD_OPTION_END);
-  ck_assert_ptr_nonnull(d);
-  const union MHD_DaemonInfo *info =
-      MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  unsigned port;
+  struct MHD_Daemon *d = start_app(&port);
   char url[256];
   h_resp r;
-  snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", info->port);
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/metrics", port);
   ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
   ck_assert_str_eq(r.body, "hello from the app\n");
   h_resp_free(&r);
-  snprintf(url, sizeof url, "http://127.0.0.1:%u/debug/vars", info->port);
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/debug/vars", port);
   ck_assert_int_eq(h_http("GET", url, NULL, 0, &r), 0);
   ck_assert_int_eq(r.status, 200);
   assert_header(&r, "Content-Type", "application/json; charset=utf-8");
@@ -230,16 +235,10 @@ END_TEST
 /* Mounted, the application's daemon owns the Host policy: pprofd checks
  * the Host header only when allowed hosts are configured. */
 START_TEST(test_mounted_host) {
-  struct MHD_Daemon *d = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
-      NULL, app_access, NULL, MHD_OPTION_NOTIFY_COMPLETED, app_completed, NULL,
-      MHD_OPTION_END);
-  ck_assert_ptr_nonnull(d);
-  const union MHD_DaemonInfo *info =
-      MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  unsigned port;
+  struct MHD_Daemon *d = start_app(&port);
   char url[256];
-  snprintf(url, sizeof url, "http://127.0.0.1:%u/debug/pprof/cmdline",
-           info->port);
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/debug/pprof/cmdline", port);
   h_resp r;
   ck_assert_int_eq(h_http_hdr("GET", url, "Host: app.example", NULL, 0, &r), 0);
   ck_assert_int_eq(r.status, 200);
